@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bundle.h - evidence bundles (DESIGN §4): one self-contained JSON file with a quote and the
+ * collateral needed to appraise it, so a verifier needs no PCCS.
+ *
+ *   {"cloak_evidence": 1, "tee": "sgx", "quote": "<base64>",
+ *    "collateral": { QuoteCollateralV3 }, "claims": "<base64 CBOR>"?}
+ *
+ * A simulated quote carries its sim root in its own PCK chain, so no separate field is needed.
+ */
+#ifndef CLOAK_BUNDLE_H
+#define CLOAK_BUNDLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cloak/collateral.h"
+#include "cloak/err.h"
+
+#define CK_BUNDLE_VERSION 1
+#define CK_BUNDLE_MAX_LEN (2 * 1024 * 1024)
+
+struct ck_bundle {
+	uint8_t *quote;
+	size_t quote_len;
+	bool has_collateral;
+	struct ck_collateral collateral;
+	uint8_t *claims; /* optional, NULL when absent */
+	size_t claims_len;
+};
+
+/* true when `buf` looks like a bundle (a JSON object with "cloak_evidence"). */
+bool ck_bundle_sniff(const uint8_t *buf, size_t len);
+int ck_bundle_parse(const char *text, size_t len, struct ck_bundle *b, struct ck_err *err);
+/* Serialises `b` as compact JSON (malloc'ed, NUL-terminated). */
+char *ck_bundle_dump(const struct ck_bundle *b);
+void ck_bundle_free(struct ck_bundle *b);
+
+#endif

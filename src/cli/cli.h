@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli.h - what the subcommands of `cloak` share. Each subcommand lives in its own cmd_*.c and
+ * is listed in main.c's table. Exit codes are the same everywhere:
+ *   0  success / evidence accepted
+ *   1  evidence invalid or rejected by the policy
+ *   2  usage error, or an input that cannot be read
+ */
+#ifndef CLOAK_CLI_H
+#define CLOAK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cloak/appraise.h"
+#include "cloak/err.h"
+#include "cloak/policy.h"
+
+#define EXIT_OK	      0
+#define EXIT_REJECTED 1
+#define EXIT_USAGE    2
+
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+/* Runs the subcommand named by argv[0] from `table` (NULL-terminated), or prints usage. */
+int cli_dispatch(const char *prog, const struct subcommand *table, int argc, char **argv);
+
+/* Prints "cloak: <message> [<code>]" to stderr. */
+void cli_err(const struct ck_err *e);
+void cli_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads a whole file (CK_E_* on failure). */
+int cli_read(const char *path, size_t max, uint8_t **buf, size_t *len, struct ck_err *err);
+
+/* Parses --at (RFC 3339) or returns now when `s` is NULL. */
+int cli_time(const char *s, ck_time_t *t);
+
+/* Loads a policy file (or the default when path is NULL) and merges the CLI flags. */
+int cli_policy(const char *path, bool allow_simulation, struct ck_policy *p);
+
+/* Prints a JSON value followed by a newline to stdout, and frees it. */
+void cli_print_json(json_t *j);
+json_t *cli_hex(const uint8_t *p, size_t n);
+json_t *cli_time_json(ck_time_t t);
+
+/* The verdict of an appraisal plus policy, as JSON (the `cloak quote verify --json` object) or
+ * as text on stdout. `errs` are the appraisal error (if any) then policy violations. */
+struct verdict {
+	bool accepted;
+	bool measured;
+	const struct ck_appraisal *a;
+	struct ck_err errs[1 + CK_POLICY_MAX_VIOLATIONS];
+	size_t n_errs;
+	ck_time_t at;
+};
+void verdict_decide(struct verdict *v, const struct ck_appraisal *a, int appraise_ret,
+		    const struct ck_policy *p, ck_time_t at);
+json_t *verdict_json(const struct verdict *v);
+void verdict_print(const struct verdict *v);
+
+/* Subcommands. */
+int cmd_quote(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_collateral(int argc, char **argv);
+
+#endif

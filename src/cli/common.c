@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cloak/codec.h"
+#include "cloak/fileio.h"
+
+static void usage(FILE *f, const char *prog, const struct subcommand *t)
+{
+	fprintf(f, "Usage: %s <command> [<args>]\n\nCommands:\n", prog);
+	for (; t->name; t++)
+		fprintf(f, "  %-12s %s\n", t->name, t->help);
+	fprintf(f, "\nRun '%s <command> --help' for the options of a command.\n", prog);
+}
+
+int cli_dispatch(const char *prog, const struct subcommand *t, int argc, char **argv)
+{
+	if (argc < 1) {
+		usage(stderr, prog, t);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") || !strcmp(argv[0], "help")) {
+		usage(stdout, prog, t);
+		return EXIT_OK;
+	}
+	for (const struct subcommand *s = t; s->name; s++)
+		if (!strcmp(argv[0], s->name))
+			return s->fn(argc, argv);
+	fprintf(stderr, "%s: '%s' is not a command\n\n", prog, argv[0]);
+	usage(stderr, prog, t);
+	return EXIT_USAGE;
+}
+
+void cli_err(const struct ck_err *e)
+{
+	fprintf(stderr, "cloak: %s [%s]\n", e->msg, e->code ? e->code : "error");
+}
+
+void cli_errx(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("cloak: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_read(const char *path, size_t max, uint8_t **buf, size_t *len, struct ck_err *err)
+{
+	return ck_read_file(path, max, buf, len, err);
+}
+
+int cli_time(const char *s, ck_time_t *t)
+{
+	struct ck_err e;
+	if (!s) {
+		*t = ck_time_now();
+		return 0;
+	}
+	if (ck_time_parse(s, strlen(s), t, &e) < 0) {
+		cli_errx("--at: %s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_policy(const char *path, bool allow_simulation, struct ck_policy *p)
+{
+	struct ck_err e;
+	ck_policy_default(p);
+	if (path) {
+		uint8_t *buf;
+		size_t len;
+		if (cli_read(path, CK_POLICY_MAX_LEN, &buf, &len, &e) < 0 ||
+		    ck_policy_parse((char *)buf, len, p, &e) < 0) {
+			if (!ck_err_is(&e, CK_E_IO))
+				ck_err_wrap(&e, "%s", path);
+			cli_err(&e);
+			return -1;
+		}
+		free(buf);
+	}
+	if (allow_simulation)
+		p->allow_simulation = true;
+	return 0;
+}
+
+void cli_print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (s) {
+		puts(s);
+		free(s);
+	}
+	json_decref(j);
+}
+
+json_t *cli_hex(const uint8_t *p, size_t n)
+{
+	char *h = malloc(2 * n + 1);
+	if (!h)
+		return json_null();
+	ck_hex_encode(p, n, h);
+	json_t *j = json_string(h);
+	free(h);
+	return j;
+}
+
+json_t *cli_time_json(ck_time_t t)
+{
+	char b[CK_TIME_STR_MAX];
+	return json_string(ck_time_format(t, b));
+}

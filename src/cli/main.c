@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cloak - confidential microservices: the owner's and user's tool. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct subcommand commands[] = {
+	{"quote", cmd_quote, "Verify an SGX quote or evidence bundle against its collateral"},
+	{"inspect", cmd_inspect, "Show what a quote, collateral, bundle or certificate contains"},
+	{"collateral", cmd_collateral, "Convert raw Intel PCS responses to a collateral file"},
+	{"sim", cmd_sim, "Simulation PKI: issue sim quotes and collateral (NOT A REAL TEE)"},
+	{NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("cloak %s\n", CLOAK_VERSION);
+		return EXIT_OK;
+	}
+	return cli_dispatch("cloak", commands, argc - 1, argv + 1);
+}

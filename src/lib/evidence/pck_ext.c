@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloak/pck.h"
+#include "util/der.h"
+
+/* DER body of 1.2.840.113741.1.13.1 */
+static const uint8_t SGX_OID[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
+#define SGX_OID_LEN sizeof(SGX_OID)
+
+enum { F_PPID = 1, F_TCB = 2, F_PCEID = 3, F_FMSPC = 4, F_SGXTYPE = 5, F_PIID = 6, F_CONFIG = 7 };
+#define TCB_PCESVN 17
+#define TCB_CPUSVN 18
+
+/* Returns the sub-arc numbers after the SGX OID (1 or 2 of them), or -1 if not under it. */
+static int sub_arcs(const uint8_t *oid, size_t len, int *a, int *b)
+{
+	if (len < SGX_OID_LEN + 1 || len > SGX_OID_LEN + 2 || memcmp(oid, SGX_OID, SGX_OID_LEN))
+		return -1;
+	/* arcs here are all < 128, so one byte each */
+	if (oid[SGX_OID_LEN] & 0x80)
+		return -1;
+	*a = oid[SGX_OID_LEN];
+	*b = -1;
+	if (len == SGX_OID_LEN + 2) {
+		if (oid[SGX_OID_LEN + 1] & 0x80)
+			return -1;
+		*b = oid[SGX_OID_LEN + 1];
+	}
+	return 0;
+}
+
+#define FAIL(...) ck_errf(err, CK_E_PCK_EXTENSION, __VA_ARGS__)
+
+static int parse_tcb(const uint8_t *v, size_t n, struct ck_pck_ext *out, struct ck_err *err)
+{
+	struct der_reader d;
+	uint32_t seen = 0;
+	der_init(&d, v, n);
+	while (!der_done(&d)) {
+		const uint8_t *item, *oid, *val;
+		size_t ilen, olen, vlen;
+		uint8_t vtag;
+		struct der_reader id;
+		int a, b;
+		if (der_expect(&d, DER_SEQUENCE, &item, &ilen) < 0)
+			return FAIL("TCB: malformed component entry");
+		der_init(&id, item, ilen);
+		if (der_expect(&id, DER_OID, &oid, &olen) < 0 || der_next(&id, &vtag, &val, &vlen) < 0 ||
+		    !der_done(&id))
+			return FAIL("TCB: malformed component entry");
+		if (sub_arcs(oid, olen, &a, &b) < 0 || a != F_TCB || b < 1)
+			continue; /* unknown entry: tolerated */
+		if (b > TCB_CPUSVN)
+			continue;
+		if (seen & (1u << b))
+			return FAIL("TCB: component %d appears twice", b);
+		seen |= 1u << b;
+		uint64_t x;
+		if (b == TCB_CPUSVN) {
+			if (vtag != DER_OCTET_STRING || vlen != 16)
+				return FAIL("TCB: CPUSVN is not a 16-byte OCTET STRING");
+			memcpy(out->cpusvn, val, 16);
+		} else if (b == TCB_PCESVN) {
+			if (vtag != DER_INTEGER || der_uint(val, vlen, 0xffff, &x) < 0)
+				return FAIL("TCB: PCESVN is not an INTEGER in 0..65535");
+			out->pcesvn = (uint16_t)x;
+		} else {
+			if (vtag != DER_INTEGER || der_uint(val, vlen, 0xff, &x) < 0)
+				return FAIL("TCB: component %02d SVN is not an INTEGER in 0..255", b);
+			out->comp_svn[b - 1] = (uint8_t)x;
+		}
+	}
+	const uint32_t all = ((1u << (TCB_CPUSVN + 1)) - 1) & ~1u;
+	if ((seen & all) != all)
+		return FAIL("TCB: missing components (have mask 0x%05x)", seen);
+	return 0;
+}
+
+int ck_pck_ext_parse(const uint8_t *der, size_t len, struct ck_pck_ext *out, struct ck_err *err)
+{
+	struct der_reader top, d;
+	const uint8_t *body;
+	size_t blen;
+	uint32_t seen = 0;
+	memset(out, 0, sizeof(*out));
+	if (len > CK_PCK_EXT_MAX_LEN)
+		return FAIL("extension is %zu bytes, over the %d-byte limit", len,
+			    CK_PCK_EXT_MAX_LEN);
+	der_init(&top, der, len);
+	if (der_expect(&top, DER_SEQUENCE, &body, &blen) < 0 || !der_done(&top))
+		return FAIL("not a single DER SEQUENCE");
+	der_init(&d, body, blen);
+	while (!der_done(&d)) {
+		const uint8_t *item, *oid, *val;
+		size_t ilen, olen, vlen;
+		uint8_t vtag;
+		struct der_reader id;
+		int a, b;
+		if (der_expect(&d, DER_SEQUENCE, &item, &ilen) < 0)
+			return FAIL("malformed entry");
+		der_init(&id, item, ilen);
+		if (der_expect(&id, DER_OID, &oid, &olen) < 0 || der_next(&id, &vtag, &val, &vlen) < 0 ||
+		    !der_done(&id))
+			return FAIL("malformed entry");
+		if (sub_arcs(oid, olen, &a, &b) < 0 || b != -1 || a < F_PPID || a > F_CONFIG)
+			continue; /* unknown field */
+		if (seen & (1u << a))
+			return FAIL("field .%d appears twice", a);
+		seen |= 1u << a;
+		uint64_t x;
+		switch (a) {
+		case F_PPID:
+			if (vtag != DER_OCTET_STRING || vlen != 16)
+				return FAIL("PPID is not a 16-byte OCTET STRING");
+			memcpy(out->ppid, val, 16);
+			break;
+		case F_TCB:
+			if (vtag != DER_SEQUENCE)
+				return FAIL("TCB is not a SEQUENCE");
+			if (parse_tcb(val, vlen, out, err) < 0)
+				return -1;
+			break;
+		case F_PCEID:
+			if (vtag != DER_OCTET_STRING || vlen != 2)
+				return FAIL("PCE-ID is not a 2-byte OCTET STRING");
+			memcpy(out->pceid, val, 2);
+			break;
+		case F_FMSPC:
+			if (vtag != DER_OCTET_STRING || vlen != 6)
+				return FAIL("FMSPC is not a 6-byte OCTET STRING");
+			memcpy(out->fmspc, val, 6);
+			break;
+		case F_SGXTYPE:
+			if (vtag != DER_ENUMERATED || der_uint(val, vlen, 0xff, &x) < 0)
+				return FAIL("SGX type is not a small ENUMERATED");
+			out->sgx_type = (uint32_t)x;
+			break;
+		case F_PIID:
+			if (vtag != DER_OCTET_STRING || vlen != 16)
+				return FAIL("PlatformInstanceID is not a 16-byte OCTET STRING");
+			memcpy(out->platform_instance_id, val, 16);
+			out->has_platform_instance_id = true;
+			break;
+		case F_CONFIG:
+			if (vtag != DER_SEQUENCE)
+				return FAIL("Configuration is not a SEQUENCE");
+			break;
+		}
+	}
+	const uint32_t req = (1u << F_PPID) | (1u << F_TCB) | (1u << F_PCEID) | (1u << F_FMSPC) |
+			     (1u << F_SGXTYPE);
+	if ((seen & req) != req)
+		return FAIL("required fields missing (PPID, TCB, PCE-ID, FMSPC, SGX type)");
+	return 0;
+}
+
+static void put_oid(struct der_writer *w, int a, int b)
+{
+	uint8_t oid[SGX_OID_LEN + 2];
+	size_t n = SGX_OID_LEN;
+	memcpy(oid, SGX_OID, SGX_OID_LEN);
+	oid[n++] = (uint8_t)a;
+	if (b >= 0)
+		oid[n++] = (uint8_t)b;
+	der_put(w, DER_OID, oid, n);
+}
+
+int ck_pck_ext_encode(const struct ck_pck_ext *ext, uint8_t **out, size_t *outlen,
+		      struct ck_err *err)
+{
+	struct der_writer w = {0};
+	size_t top = der_open(&w, DER_SEQUENCE), m, t;
+
+	m = der_open(&w, DER_SEQUENCE);
+	put_oid(&w, F_PPID, -1);
+	der_put(&w, DER_OCTET_STRING, ext->ppid, 16);
+	der_close(&w, m);
+
+	m = der_open(&w, DER_SEQUENCE);
+	put_oid(&w, F_TCB, -1);
+	t = der_open(&w, DER_SEQUENCE);
+	for (int i = 1; i <= TCB_CPUSVN; i++) {
+		size_t c = der_open(&w, DER_SEQUENCE);
+		put_oid(&w, F_TCB, i);
+		if (i == TCB_CPUSVN)
+			der_put(&w, DER_OCTET_STRING, ext->cpusvn, 16);
+		else if (i == TCB_PCESVN)
+			der_put_uint(&w, DER_INTEGER, ext->pcesvn);
+		else
+			der_put_uint(&w, DER_INTEGER, ext->comp_svn[i - 1]);
+		der_close(&w, c);
+	}
+	der_close(&w, t);
+	der_close(&w, m);
+
+	m = der_open(&w, DER_SEQUENCE);
+	put_oid(&w, F_PCEID, -1);
+	der_put(&w, DER_OCTET_STRING, ext->pceid, 2);
+	der_close(&w, m);
+
+	m = der_open(&w, DER_SEQUENCE);
+	put_oid(&w, F_FMSPC, -1);
+	der_put(&w, DER_OCTET_STRING, ext->fmspc, 6);
+	der_close(&w, m);
+
+	m = der_open(&w, DER_SEQUENCE);
+	put_oid(&w, F_SGXTYPE, -1);
+	der_put_uint(&w, DER_ENUMERATED, ext->sgx_type);
+	der_close(&w, m);
+
+	if (ext->has_platform_instance_id) {
+		m = der_open(&w, DER_SEQUENCE);
+		put_oid(&w, F_PIID, -1);
+		der_put(&w, DER_OCTET_STRING, ext->platform_instance_id, 16);
+		der_close(&w, m);
+	}
+	der_close(&w, top);
+	if (w.failed) {
+		free(w.buf);
+		return ck_errf(err, CK_E_NOMEM, "out of memory encoding the PCK extension");
+	}
+	*out = w.buf;
+	*outlen = w.len;
+	return 0;
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "cloak/codec.h"
+#include "evidence/x509util.h"
+
+_Thread_local unsigned long ck_sig_verify_count;
+
+void ck_certs_free(X509 **certs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		X509_free(certs[i]);
+		certs[i] = NULL;
+	}
+}
+
+int ck_pem_chain_parse(const char *pem, size_t len, X509 **certs, size_t min, size_t max,
+		       size_t *n, const char *what, const char *code, struct ck_err *err)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	static const char end[] = "-----END CERTIFICATE-----";
+	*n = 0;
+	size_t i = 0;
+	while (i < len) {
+		char ch = pem[i];
+		if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t' || ch == '\0') {
+			i++;
+			continue;
+		}
+		if (len - i < sizeof(begin) - 1 || memcmp(pem + i, begin, sizeof(begin) - 1)) {
+			ck_errf(err, code, "%s: unexpected data at offset %zu (want a PEM certificate)",
+				what, i);
+			goto fail;
+		}
+		const char *e = memmem(pem + i, len - i, end, sizeof(end) - 1);
+		if (!e) {
+			ck_errf(err, code, "%s: unterminated PEM certificate at offset %zu", what, i);
+			goto fail;
+		}
+		size_t blk = (size_t)(e - (pem + i)) + sizeof(end) - 1;
+		if (*n == max) {
+			ck_errf(err, code, "%s: more than %zu certificates", what, max);
+			goto fail;
+		}
+		BIO *b = BIO_new_mem_buf(pem + i, (int)blk);
+		X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+		BIO_free(b);
+		if (!x) {
+			ck_errf(err, code, "%s: certificate #%zu is not valid PEM/DER", what, *n);
+			goto fail;
+		}
+		certs[(*n)++] = x;
+		i += blk;
+	}
+	if (*n < min) {
+		ck_errf(err, code, "%s: %zu certificate(s), expected %zu", what, *n, min);
+		goto fail;
+	}
+	return 0;
+fail:
+	ck_certs_free(certs, *n);
+	*n = 0;
+	return -1;
+}
+
+static int raw_to_der_sig(const uint8_t sig[64], unsigned char **der)
+{
+	ECDSA_SIG *s = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
+	if (!s || !r || !ss || !ECDSA_SIG_set0(s, r, ss)) {
+		BN_free(r);
+		BN_free(ss);
+		ECDSA_SIG_free(s);
+		return -1;
+	}
+	int n = i2d_ECDSA_SIG(s, der);
+	ECDSA_SIG_free(s);
+	return n;
+}
+
+int ck_ecdsa_verify_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64])
+{
+	unsigned char *der = NULL;
+	int dlen = raw_to_der_sig(sig, &der);
+	if (dlen <= 0)
+		return 0;
+	ck_sig_verify_count++;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
+		 EVP_DigestVerify(ctx, der, (size_t)dlen, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(der);
+	return ok;
+}
+
+int ck_ecdsa_sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t sig[64])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char der[80];
+	size_t dlen = sizeof(der);
+	int ok = ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
+		 EVP_DigestSign(ctx, der, &dlen, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return -1;
+	const unsigned char *p = der;
+	ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
+	if (!s)
+		return -1;
+	const BIGNUM *r, *ss;
+	ECDSA_SIG_get0(s, &r, &ss);
+	ok = BN_bn2binpad(r, sig, 32) == 32 && BN_bn2binpad(ss, sig + 32, 32) == 32;
+	ECDSA_SIG_free(s);
+	return ok ? 0 : -1;
+}
+
+int ck_x509_verify(X509 *cert, EVP_PKEY *issuer_key)
+{
+	ck_sig_verify_count++;
+	return X509_verify(cert, issuer_key) == 1;
+}
+
+int ck_crl_verify(X509_CRL *crl, EVP_PKEY *issuer_key)
+{
+	ck_sig_verify_count++;
+	return X509_CRL_verify(crl, issuer_key) == 1;
+}
+
+EVP_PKEY *ck_p256_from_xy(const uint8_t xy[64])
+{
+	uint8_t point[CK_P256_POINT_LEN];
+	point[0] = 0x04;
+	memcpy(point + 1, xy, 64);
+	EVP_PKEY *pkey = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0),
+		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)),
+		OSSL_PARAM_construct_end(),
+	};
+	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return pkey;
+}
+
+int ck_p256_point(EVP_PKEY *key, uint8_t out[CK_P256_POINT_LEN])
+{
+	char group[32];
+	size_t glen = 0, plen = 0;
+	if (!key || !EVP_PKEY_is_a(key, "EC") ||
+	    !EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+					    &glen) ||
+	    strcmp(group, "prime256v1") != 0)
+		return -1;
+	if (!EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out,
+					     CK_P256_POINT_LEN, &plen) ||
+	    plen != CK_P256_POINT_LEN || out[0] != 0x04)
+		return -1;
+	return 0;
+}
+
+static int asn1_time_epoch(const ASN1_TIME *t, ck_time_t *out)
+{
+	struct tm tm;
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	*out = ck_time_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				  tm.tm_min, tm.tm_sec);
+	return 0;
+}
+
+int ck_x509_times(const X509 *c, ck_time_t *from, ck_time_t *until)
+{
+	if (asn1_time_epoch(X509_get0_notBefore(c), from) < 0 ||
+	    asn1_time_epoch(X509_get0_notAfter(c), until) < 0)
+		return -1;
+	return 0;
+}
+
+int ck_crl_times(const X509_CRL *c, ck_time_t *from, ck_time_t *until)
+{
+	if (asn1_time_epoch(X509_CRL_get0_lastUpdate(c), from) < 0 ||
+	    asn1_time_epoch(X509_CRL_get0_nextUpdate(c), until) < 0)
+		return -1;
+	return 0;
+}
+
+const char *ck_x509_cn(const X509_NAME *name, char *buf, size_t cap)
+{
+	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	X509_NAME_ENTRY *e = i >= 0 ? X509_NAME_get_entry(name, i) : NULL;
+	ASN1_STRING *s = e ? X509_NAME_ENTRY_get_data(e) : NULL;
+	if (!s) {
+		snprintf(buf, cap, "?");
+		return buf;
+	}
+	int n = ASN1_STRING_length(s);
+	const unsigned char *d = ASN1_STRING_get0_data(s);
+	size_t k = 0;
+	for (int j = 0; j < n && k + 1 < cap; j++) /* printable ASCII only: names are untrusted */
+		buf[k++] = (d[j] >= 0x20 && d[j] < 0x7f) ? (char)d[j] : '?';
+	buf[k] = 0;
+	return buf;
+}
+
+bool ck_x509_name_contains(const X509_NAME *name, const char *needle)
+{
+	size_t nl = strlen(needle);
+	for (int i = 0; i < X509_NAME_entry_count(name); i++) {
+		ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+		if (s && memmem(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s), needle,
+				nl))
+			return true;
+	}
+	return false;
+}
+
+bool ck_x509_same(X509 *a, X509 *b)
+{
+	if (a == b)
+		return true;
+	if (!a || !b)
+		return false;
+	return X509_cmp(a, b) == 0; /* compares the cached SHA-1 of the whole encoding first */
+}
+
+const ASN1_OCTET_STRING *ck_x509_find_ext(const X509 *c, const uint8_t *oid, size_t oidlen,
+					  bool *dup)
+{
+	const ASN1_OCTET_STRING *found = NULL;
+	*dup = false;
+	for (int i = 0; i < X509_get_ext_count(c); i++) {
+		X509_EXTENSION *e = X509_get_ext(c, i);
+		const ASN1_OBJECT *o = X509_EXTENSION_get_object(e);
+		if ((size_t)OBJ_length(o) == oidlen && memcmp(OBJ_get0_data(o), oid, oidlen) == 0) {
+			if (found)
+				*dup = true;
+			found = X509_EXTENSION_get_data(e);
+		}
+	}
+	return found;
+}
+
+int ck_sha256_2(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+		 EVP_DigestUpdate(ctx, a, alen) == 1 && EVP_DigestUpdate(ctx, b, blen) == 1 &&
+		 EVP_DigestFinal_ex(ctx, out, NULL) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
