@@ -150,8 +150,14 @@ int ck_collateral_from_json(const json_t *obj, struct ck_collateral *c, struct c
 	char **pem_dst[] = {&c->pck_crl_issuer_chain, &c->tcb_info_issuer_chain,
 			    &c->qe_identity_issuer_chain};
 	for (int i = 0; i < 3; i++) {
-		if (req_str(obj, pem_keys[i], &s, &n, err) < 0)
+		/* An empty PCK CRL issuer chain is allowed: the quote's own chain then serves. */
+		json_t *pv = json_object_get(obj, pem_keys[i]);
+		if (i == 0 && json_is_string(pv) && json_string_length(pv) == 0) {
+			s = "";
+			n = 0;
+		} else if (req_str(obj, pem_keys[i], &s, &n, err) < 0) {
 			goto fail;
+		}
 		if (!(*pem_dst[i] = dup_n(s, n)))
 			goto oom;
 	}
