@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the unit tests: files from the attestation vectors, the manifest. */
+#ifndef CLOAK_TESTUTIL_H
+#define CLOAK_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "cloak/collateral.h"
+#include "cloak/timeutil.h"
+
+/* $CLOAK_VECTORS (set by CTest) or ../shared/attestation-vectors. */
+const char *tu_vectors(void);
+/* Reads a file under the vectors dir (or an absolute path); fails the test if missing. */
+uint8_t *tu_read(const char *rel, size_t *len);
+/* The parsed manifest.json (borrowed; lives for the process). */
+json_t *tu_manifest(void);
+ck_time_t tu_time(const char *rfc3339);
+/* Loads a QuoteCollateralV3 file from the vectors. */
+void tu_collateral(const char *rel, struct ck_collateral *c);
+/* A fresh temporary directory name (not created), under $TMPDIR. */
+char *tu_tmpname(const char *tag);
+
+#endif
