@@ -73,16 +73,18 @@ int cli_policy(const char *path, bool allow_simulation, struct ck_policy *p)
 	struct ck_err e;
 	ck_policy_default(p);
 	if (path) {
-		uint8_t *buf;
+		uint8_t *buf = NULL;
 		size_t len;
-		if (cli_read(path, CK_POLICY_MAX_LEN, &buf, &len, &e) < 0 ||
-		    ck_policy_parse((char *)buf, len, p, &e) < 0) {
+		int r = cli_read(path, CK_POLICY_MAX_LEN, &buf, &len, &e);
+		if (r == 0)
+			r = ck_policy_parse((char *)buf, len, p, &e);
+		free(buf);
+		if (r < 0) {
 			if (!ck_err_is(&e, CK_E_IO))
 				ck_err_wrap(&e, "%s", path);
 			cli_err(&e);
 			return -1;
 		}
-		free(buf);
 	}
 	if (allow_simulation)
 		p->allow_simulation = true;

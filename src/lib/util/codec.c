@@ -41,7 +41,7 @@ int ck_hex_decode_exact(const char *hex, size_t hexlen, uint8_t *out, size_t out
 	for (size_t i = 0; i < outlen; i++) {
 		int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
 		bad |= (hi | lo) < 0;
-		out[i] = (uint8_t)((hi << 4) | (lo & 0xf));
+		out[i] = (uint8_t)(((unsigned)hi << 4) | ((unsigned)lo & 0xfu));
 	}
 	if (bad) {
 		memset(out, 0, outlen);

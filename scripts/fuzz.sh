@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets and runs each for a while on its seed corpus (fuzz/corpus/<t>),
+# plus the real evidence in ../shared for the quote and collateral targets. New inputs go to a
+# scratch directory; crashes to fuzz/artifacts/. Usage: scripts/fuzz.sh [--smoke | SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+[ "$secs" = "--smoke" ] && secs=8
+scripts/install-deps.sh
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz >/dev/null
+V=../shared/attestation-vectors
+mkdir -p fuzz/artifacts
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+for t in quote pck_ext collateral policy bundle time; do
+  extra=()
+  case $t in
+    quote) extra=($V/sgx-dcap/*/ $V/tdx/*/) ;;
+    collateral) extra=($V/sgx-dcap/*/ $V/tdx/*/) ;;
+  esac
+  mkdir -p "$scratch/$t"
+  echo "fuzz_$t: ${secs}s"
+  build/fuzz/fuzz/fuzz_$t -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix=fuzz/artifacts/ -print_final_stats=1 \
+    "$scratch/$t" fuzz/corpus/$t "${extra[@]}" 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY)|ERROR' || true
+  if ls fuzz/artifacts/ 2>/dev/null | grep -q .; then
+    echo "fuzz_$t: crash or leak found, see fuzz/artifacts/" >&2
+    exit 1
+  fi
+done
+echo "fuzz: no crashes"
