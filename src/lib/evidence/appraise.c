@@ -6,12 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
-#include <openssl/x509v3.h>
-
 #include "cloak/appraise.h"
 #include "cloak/codec.h"
-#include "evidence/x509util.h"
+#include "evidence/cert.h"
 
 const uint8_t CK_INTEL_SGX_ROOT_KEY[65] = {
 	0x04, 0x0b, 0xa9, 0xc4, 0xc0, 0xc0, 0xc8, 0x61, 0x93, 0xa3, 0xfe, 0x23, 0xd6,
@@ -19,8 +16,6 @@ const uint8_t CK_INTEL_SGX_ROOT_KEY[65] = {
 	0x61, 0xa3, 0x6e, 0x70, 0x55, 0x25, 0xf5, 0x67, 0x91, 0x8e, 0x2e, 0xdc, 0x88,
 	0xe4, 0x0d, 0x86, 0x0b, 0xd0, 0xcc, 0x4e, 0xe2, 0x6a, 0xac, 0xc9, 0x88, 0xe5,
 	0x05, 0xa9, 0x53, 0x55, 0x8c, 0x45, 0x3f, 0x6b, 0x09, 0x04, 0xae, 0x73, 0x94};
-
-static const uint8_t PCK_EXT_OID[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
 
 #define MAX_WINDOWS 16
 
@@ -33,11 +28,14 @@ struct window {
 
 struct ck_verified_collateral {
 	bool simulated;
-	X509 *root; /* the trust anchor's certificate, from the TCB Info chain */
-	uint8_t root_point[CK_P256_POINT_LEN];
-	X509_CRL *root_crl, *pck_crl;
-	X509 *pck_ca; /* PCK CRL issuer: from the collateral, or the first quote's chain */
-	X509 *tcb_signer, *qe_signer;
+	uint8_t root_pub[CK_P256_PUB_LEN]; /* the trust anchor */
+	struct ck_chain tcb_chain;	   /* [TCB signer, root]; root is the anchor */
+	struct ck_chain qe_chain;	   /* [QE Identity signer, root] */
+	struct ck_chain pck_ca_chain;	   /* [PCK CA, root] from the collateral, or from the
+					      first quote when the collateral has none */
+	bool have_pck_ca;		   /* pck_ca_chain.c[0] verified the PCK CRL */
+	uint8_t *root_crl_der, *pck_crl_der;
+	struct ck_crl root_crl, pck_crl;
 	struct ck_tcb_info tcb;
 	struct ck_qe_identity qe;
 	struct window win[MAX_WINDOWS];
@@ -61,12 +59,11 @@ void ck_verified_collateral_free(struct ck_verified_collateral *vc)
 {
 	if (!vc)
 		return;
-	X509_free(vc->root);
-	X509_CRL_free(vc->root_crl);
-	X509_CRL_free(vc->pck_crl);
-	X509_free(vc->pck_ca);
-	X509_free(vc->tcb_signer);
-	X509_free(vc->qe_signer);
+	ck_chain_free(&vc->tcb_chain);
+	ck_chain_free(&vc->qe_chain);
+	ck_chain_free(&vc->pck_ca_chain);
+	free(vc->root_crl_der);
+	free(vc->pck_crl_der);
 	ck_tcb_info_free(&vc->tcb);
 	ck_qe_identity_free(&vc->qe);
 	free(vc);
@@ -79,91 +76,74 @@ static void add_window(struct window *w, size_t *n, const char *what, ck_time_t 
 		w[(*n)++] = (struct window){what, from, until, collateral};
 }
 
-/* Certificate role checks (QVL X509Constants: CN substrings, CA flag). */
-static int check_role(X509 *c, const char *what, const char *cn1, const char *cn2, bool ca,
-		      struct ck_err *err)
+static void cert_window(const struct ck_cert *c, const char *what, struct window *w, size_t *n)
 {
-	char cn[128];
-	const X509_NAME *subj = X509_get_subject_name(c);
-	ck_x509_cn(subj, cn, sizeof(cn));
+	add_window(w, n, what, c->not_before, c->not_after, false);
+}
+
+/* Certificate role (QVL X509Constants: CN substrings) and CA flag. */
+static int check_role(const struct ck_cert *c, const char *what, const char *cn1,
+		      const char *cn2, bool ca, struct ck_err *err)
+{
+	char cn[CK_CN_MAX];
+	ck_name_cn(c->subject, cn);
 	if (!strstr(cn, cn1) && !(cn2 && strstr(cn, cn2)))
 		return ck_errf(err, CK_E_CERT_FORMAT, "%s: subject CN '%s' does not name a %s", what,
 			       cn, cn1);
-	int is_ca = X509_check_ca(c) != 0;
-	if (is_ca != ca)
+	if (c->is_ca != ca)
 		return ck_errf(err, CK_E_CERT_FORMAT, "%s '%s': %s", what, cn,
 			       ca ? "is not a CA certificate" : "is a CA used as an end entity");
-	uint8_t pt[CK_P256_POINT_LEN];
-	if (ck_p256_point(X509_get0_pubkey(c), pt) < 0)
-		return ck_errf(err, CK_E_CERT_FORMAT, "%s '%s': key is not ECDSA P-256", what, cn);
 	return 0;
 }
 
 /* Checks that `issuer` signed `c` and that `crl` (issued by `issuer`) does not list it. */
-static int check_issued(X509 *c, X509 *issuer, X509_CRL *crl, const char *what,
-			const char *revoked_code, struct ck_err *err)
-{
-	char cn[128];
-	if (X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(issuer)) != 0)
-		return ck_errf(err, CK_E_CERT_SIGNATURE, "%s '%s' is not issued by '%s'", what,
-			       ck_x509_cn(X509_get_subject_name(c), cn, sizeof(cn)),
-			       ck_x509_cn(X509_get_subject_name(issuer), (char[128]){0}, 128));
-	if (!ck_x509_verify(c, X509_get0_pubkey(issuer)))
-		return ck_errf(err, CK_E_CERT_SIGNATURE, "%s '%s': signature by '%s' is invalid",
-			       what, ck_x509_cn(X509_get_subject_name(c), cn, sizeof(cn)),
-			       ck_x509_cn(X509_get_subject_name(issuer), (char[128]){0}, 128));
-	if (crl) {
-		X509_REVOKED *rev = NULL;
-		if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(c)) == 1) {
-			char hex[80] = "?";
-			const ASN1_INTEGER *sn = X509_get0_serialNumber(c);
-			if (sn->length <= 32)
-				ck_hex_encode(sn->data, (size_t)sn->length, hex);
-			return ck_errf(err, revoked_code, "%s '%s' (serial %s) is revoked", what,
-				       ck_x509_cn(X509_get_subject_name(c), cn, sizeof(cn)), hex);
-		}
-	}
-	return 0;
-}
-
-static int cert_window(X509 *c, const char *what, struct window *w, size_t *n,
-		       struct ck_err *err)
-{
-	ck_time_t a, b;
-	if (ck_x509_times(c, &a, &b) < 0)
-		return ck_errf(err, CK_E_CERT_FORMAT, "%s: unreadable validity dates", what);
-	add_window(w, n, what, a, b, false);
-	return 0;
-}
-
-static int parse_crl(const uint8_t *der, size_t len, const char *what, X509_CRL **out,
-		     struct ck_err *err)
-{
-	const unsigned char *p = der;
-	*out = d2i_X509_CRL(NULL, &p, (long)len);
-	if (!*out || p != der + len) {
-		X509_CRL_free(*out);
-		*out = NULL;
-		return ck_errf(err, CK_E_CRL_FORMAT, "%s: not a DER CRL (or trailing bytes)", what);
-	}
-	return 0;
-}
-
-/* Classifies a root: pinned Intel key, or (if allowed) a simulation root. */
-static int check_anchor(X509 *root, bool allow_sim, bool *simulated, uint8_t point[65],
+static int check_issued(const struct ck_cert *c, const struct ck_cert *issuer,
+			const struct ck_crl *crl, const char *what, const char *revoked_code,
 			struct ck_err *err)
 {
-	char cn[128];
-	ck_x509_cn(X509_get_subject_name(root), cn, sizeof(cn));
-	if (ck_p256_point(X509_get0_pubkey(root), point) < 0)
-		return ck_errf(err, CK_E_ROOT_UNTRUSTED, "root CA '%s': key is not P-256", cn);
-	if (ck_ct_equal(point, CK_INTEL_SGX_ROOT_KEY, sizeof(CK_INTEL_SGX_ROOT_KEY))) {
+	char cn[CK_CN_MAX], icn[CK_CN_MAX];
+	if (!ck_bytes_eq(c->issuer, issuer->subject))
+		return ck_errf(err, CK_E_CERT_SIGNATURE, "%s '%s' is not issued by '%s'", what,
+			       ck_name_cn(c->subject, cn), ck_name_cn(issuer->subject, icn));
+	if (!ck_p256_verify(issuer->pub, c->tbs.p, c->tbs.n, c->sig))
+		return ck_errf(err, CK_E_CERT_SIGNATURE, "%s '%s': signature by '%s' is invalid",
+			       what, ck_name_cn(c->subject, cn), ck_name_cn(issuer->subject, icn));
+	if (crl && ck_crl_revokes(crl, c->serial)) {
+		char hex[2 * 21 + 1] = "?";
+		ck_hex_encode(c->serial.p, c->serial.n, hex);
+		return ck_errf(err, revoked_code, "%s '%s' (serial %s) is revoked", what,
+			       ck_name_cn(c->subject, cn), hex);
+	}
+	return 0;
+}
+
+/* A CRL issued and signed by `ca`. */
+static int check_crl(const struct ck_crl *crl, const struct ck_cert *ca, const char *what,
+		     struct ck_err *err)
+{
+	char a[CK_CN_MAX], b[CK_CN_MAX];
+	if (!ck_bytes_eq(crl->issuer, ca->subject))
+		return ck_errf(err, CK_E_CRL_ISSUER, "%s is issued by '%s', not by '%s'", what,
+			       ck_name_cn(crl->issuer, a), ck_name_cn(ca->subject, b));
+	if (!ck_p256_verify(ca->pub, crl->tbs.p, crl->tbs.n, crl->sig))
+		return ck_errf(err, CK_E_CRL_SIGNATURE, "%s: signature by '%s' is invalid", what,
+			       ck_name_cn(ca->subject, b));
+	return 0;
+}
+
+/* Classifies a root: the pinned Intel key, or (if allowed) a simulation root. */
+static int check_anchor(const struct ck_cert *root, bool allow_sim, bool *simulated,
+			struct ck_err *err)
+{
+	char cn[CK_CN_MAX];
+	ck_name_cn(root->subject, cn);
+	if (ck_ct_equal(root->pub, CK_INTEL_SGX_ROOT_KEY, sizeof(CK_INTEL_SGX_ROOT_KEY))) {
 		*simulated = false;
 		return 0;
 	}
-	bool sim = ck_x509_name_contains(X509_get_subject_name(root), CK_SIM_MARKER) &&
-		   X509_NAME_cmp(X509_get_subject_name(root), X509_get_issuer_name(root)) == 0 &&
-		   ck_x509_verify(root, X509_get0_pubkey(root));
+	bool sim = ck_name_contains(root->subject, CK_SIM_MARKER) &&
+		   ck_bytes_eq(root->subject, root->issuer) && root->is_ca &&
+		   ck_p256_verify(root->pub, root->tbs.p, root->tbs.n, root->sig);
 	if (!sim)
 		return ck_errf(err, CK_E_ROOT_UNTRUSTED,
 			       "root CA '%s' is not the pinned Intel SGX Root CA", cn);
@@ -176,96 +156,79 @@ static int check_anchor(X509 *root, bool allow_sim, bool *simulated, uint8_t poi
 	return 0;
 }
 
-/* Parses a two-certificate issuer chain [signer, root] whose root must be the anchor. */
-static int issuer_chain(const char *pem, const char *what, X509 **signer, X509 **root_out,
-			struct ck_err *err)
+/* A two-certificate issuer chain [signer, root] whose root must be the anchor. */
+static int issuer_chain(const char *pem, const char *what, const uint8_t *anchor,
+			struct ck_chain *ch, struct ck_err *err)
 {
-	X509 *c[CK_CHAIN_MAX_CERTS];
-	size_t n;
-	if (ck_pem_chain_parse(pem, strlen(pem), c, 2, 2, &n, what, CK_E_COLLATERAL, err) < 0)
+	char cn[CK_CN_MAX];
+	if (ck_chain_load(pem, strlen(pem), 2, 2, ch, what, CK_E_COLLATERAL, err) < 0)
 		return -1;
-	*signer = c[0];
-	*root_out = c[1];
-	return 0;
-}
-
-static int same_root(X509 *a, const uint8_t anchor[65], const char *what, struct ck_err *err)
-{
-	uint8_t pt[CK_P256_POINT_LEN];
-	char cn[128];
-	if (ck_p256_point(X509_get0_pubkey(a), pt) < 0 || !ck_ct_equal(pt, anchor, 65))
+	if (anchor && !ck_ct_equal(ch->c[1].pub, anchor, CK_P256_PUB_LEN))
 		return ck_errf(err, CK_E_CHAIN_MISMATCH,
 			       "%s ends in root '%s', not the root of the TCB Info chain", what,
-			       ck_x509_cn(X509_get_subject_name(a), cn, sizeof(cn)));
+			       ck_name_cn(ch->c[1].subject, cn));
 	return 0;
 }
 
 /* A TCB-signing certificate: issued by the root, not revoked, named "SGX TCB Signing". */
-static int check_signer(X509 *signer, struct ck_verified_collateral *vc, const char *what,
-			struct ck_err *err)
+static int check_signer(const struct ck_cert *signer, struct ck_verified_collateral *vc,
+			const char *what, struct ck_err *err)
 {
 	if (check_role(signer, what, "SGX TCB Signing", NULL, false, err) < 0 ||
-	    check_issued(signer, vc->root, vc->root_crl, what, CK_E_CA_REVOKED, err) < 0 ||
-	    cert_window(signer, what, vc->win, &vc->n_win, err) < 0)
+	    check_issued(signer, &vc->tcb_chain.c[1], &vc->root_crl, what, CK_E_CA_REVOKED, err) <
+		    0)
 		return -1;
+	cert_window(signer, what, vc->win, &vc->n_win);
 	return 0;
 }
 
-static int check_pck_crl(struct ck_verified_collateral *vc, X509 *pck_ca, struct ck_err *err)
+static uint8_t *dup_bytes(const uint8_t *p, size_t n)
 {
-	char a[128], b[128];
-	if (X509_NAME_cmp(X509_CRL_get_issuer(vc->pck_crl), X509_get_subject_name(pck_ca)) != 0)
-		return ck_errf(err, CK_E_CRL_ISSUER, "PCK CRL is issued by '%s', not by '%s'",
-			       ck_x509_cn(X509_CRL_get_issuer(vc->pck_crl), a, sizeof(a)),
-			       ck_x509_cn(X509_get_subject_name(pck_ca), b, sizeof(b)));
-	if (!ck_crl_verify(vc->pck_crl, X509_get0_pubkey(pck_ca)))
-		return ck_errf(err, CK_E_CRL_SIGNATURE, "PCK CRL: signature by '%s' is invalid",
-			       ck_x509_cn(X509_get_subject_name(pck_ca), b, sizeof(b)));
-	return 0;
+	uint8_t *d = malloc(n ? n : 1);
+	if (d && n)
+		memcpy(d, p, n);
+	return d;
 }
 
 int ck_collateral_verify(const struct ck_collateral *c, bool allow_simulation,
 			 struct ck_verified_collateral **out, struct ck_err *err)
 {
 	struct ck_verified_collateral *vc = calloc(1, sizeof(*vc));
-	X509 *qe_root = NULL, *pck_root = NULL;
-	ck_time_t a, b;
 	*out = NULL;
 	if (!vc)
 		return ck_errf(err, CK_E_NOMEM, "out of memory");
 
 	/* Trust anchor: the root of the TCB Info chain. */
-	if (issuer_chain(c->tcb_info_issuer_chain, "TCB Info issuer chain", &vc->tcb_signer,
-			 &vc->root, err) < 0)
+	if (issuer_chain(c->tcb_info_issuer_chain, "TCB Info issuer chain", NULL, &vc->tcb_chain,
+			 err) < 0)
 		goto fail;
-	if (check_anchor(vc->root, allow_simulation, &vc->simulated, vc->root_point, err) < 0)
+	const struct ck_cert *root = &vc->tcb_chain.c[1], *tcb_signer = &vc->tcb_chain.c[0];
+	if (check_anchor(root, allow_simulation, &vc->simulated, err) < 0 ||
+	    check_role(root, "root CA", "SGX Root CA", NULL, true, err) < 0)
 		goto fail;
-	if (check_role(vc->root, "root CA", "SGX Root CA", NULL, true, err) < 0 ||
-	    cert_window(vc->root, "root CA certificate", vc->win, &vc->n_win, err) < 0)
-		goto fail;
+	memcpy(vc->root_pub, root->pub, CK_P256_PUB_LEN);
+	cert_window(root, "root CA certificate", vc->win, &vc->n_win);
 
 	/* Root CRL: issued and signed by the root. */
-	if (parse_crl(c->root_ca_crl, c->root_ca_crl_len, "root CA CRL", &vc->root_crl, err) < 0)
-		goto fail;
-	if (X509_NAME_cmp(X509_CRL_get_issuer(vc->root_crl), X509_get_subject_name(vc->root))) {
-		ck_errf(err, CK_E_CRL_ISSUER, "root CA CRL is not issued by the root CA");
-		goto fail;
-	}
-	if (!ck_crl_verify(vc->root_crl, X509_get0_pubkey(vc->root))) {
-		ck_errf(err, CK_E_CRL_SIGNATURE, "root CA CRL: signature is invalid");
+	if (!(vc->root_crl_der = dup_bytes(c->root_ca_crl, c->root_ca_crl_len)) ||
+	    !(vc->pck_crl_der = dup_bytes(c->pck_crl, c->pck_crl_len))) {
+		ck_errf(err, CK_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (ck_crl_times(vc->root_crl, &a, &b) < 0) {
-		ck_errf(err, CK_E_CRL_FORMAT, "root CA CRL: no nextUpdate");
+	if (ck_crl_parse(vc->root_crl_der, c->root_ca_crl_len, &vc->root_crl, err) < 0) {
+		ck_err_wrap(err, "root CA CRL");
 		goto fail;
 	}
-	add_window(vc->win, &vc->n_win, "root CA CRL", a, b, true);
+	if (check_crl(&vc->root_crl, root, "root CA CRL", err) < 0)
+		goto fail;
+	add_window(vc->win, &vc->n_win, "root CA CRL", vc->root_crl.this_update,
+		   vc->root_crl.next_update, true);
 
 	/* TCB Info: signer chain, signature over the exact text (4.1.2.4.9). */
-	if (check_signer(vc->tcb_signer, vc, "TCB Info signing certificate", err) < 0)
+	if (check_signer(tcb_signer, vc, "TCB Info signing certificate", err) < 0)
 		goto fail;
-	if (!ck_ecdsa_verify_raw(X509_get0_pubkey(vc->tcb_signer), (const uint8_t *)c->tcb_info,
-				 c->tcb_info_len, c->tcb_info_sig)) {
+	if (!ck_p256_verify(tcb_signer->pub, (const uint8_t *)c->tcb_info, c->tcb_info_len,
+			    c->tcb_info_sig)) {
 		ck_errf(err, CK_E_TCB_INFO_SIG, "TCB Info: signature is invalid");
 		goto fail;
 	}
@@ -274,16 +237,15 @@ int ck_collateral_verify(const struct ck_collateral *c, bool allow_simulation,
 	add_window(vc->win, &vc->n_win, "TCB Info", vc->tcb.issue_date, vc->tcb.next_update, true);
 
 	/* QE Identity: same checks; its signer is usually the same certificate. */
-	if (issuer_chain(c->qe_identity_issuer_chain, "QE Identity issuer chain", &vc->qe_signer,
-			 &qe_root, err) < 0 ||
-	    same_root(qe_root, vc->root_point, "QE Identity issuer chain", err) < 0)
+	if (issuer_chain(c->qe_identity_issuer_chain, "QE Identity issuer chain", vc->root_pub,
+			 &vc->qe_chain, err) < 0)
 		goto fail;
-	if (!ck_x509_same(vc->qe_signer, vc->tcb_signer) &&
-	    check_signer(vc->qe_signer, vc, "QE Identity signing certificate", err) < 0)
+	const struct ck_cert *qe_signer = &vc->qe_chain.c[0];
+	if (!ck_bytes_eq(qe_signer->der, tcb_signer->der) &&
+	    check_signer(qe_signer, vc, "QE Identity signing certificate", err) < 0)
 		goto fail;
-	if (!ck_ecdsa_verify_raw(X509_get0_pubkey(vc->qe_signer),
-				 (const uint8_t *)c->qe_identity, c->qe_identity_len,
-				 c->qe_identity_sig)) {
+	if (!ck_p256_verify(qe_signer->pub, (const uint8_t *)c->qe_identity, c->qe_identity_len,
+			    c->qe_identity_sig)) {
 		ck_errf(err, CK_E_QE_ID_SIG, "QE Identity: signature is invalid");
 		goto fail;
 	}
@@ -292,34 +254,28 @@ int ck_collateral_verify(const struct ck_collateral *c, bool allow_simulation,
 	add_window(vc->win, &vc->n_win, "QE Identity", vc->qe.issue_date, vc->qe.next_update, true);
 
 	/* PCK CRL and, when the collateral carries it, its issuer. */
-	if (parse_crl(c->pck_crl, c->pck_crl_len, "PCK CRL", &vc->pck_crl, err) < 0)
-		goto fail;
-	if (ck_crl_times(vc->pck_crl, &a, &b) < 0) {
-		ck_errf(err, CK_E_CRL_FORMAT, "PCK CRL: no nextUpdate");
+	if (ck_crl_parse(vc->pck_crl_der, c->pck_crl_len, &vc->pck_crl, err) < 0) {
+		ck_err_wrap(err, "PCK CRL");
 		goto fail;
 	}
-	add_window(vc->win, &vc->n_win, "PCK CRL", a, b, true);
+	add_window(vc->win, &vc->n_win, "PCK CRL", vc->pck_crl.this_update,
+		   vc->pck_crl.next_update, true);
 	if (c->pck_crl_issuer_chain && c->pck_crl_issuer_chain[0]) {
-		X509 *ca;
-		if (issuer_chain(c->pck_crl_issuer_chain, "PCK CRL issuer chain", &ca, &pck_root,
-				 err) < 0)
+		if (issuer_chain(c->pck_crl_issuer_chain, "PCK CRL issuer chain", vc->root_pub,
+				 &vc->pck_ca_chain, err) < 0)
 			goto fail;
-		vc->pck_ca = ca;
-		if (same_root(pck_root, vc->root_point, "PCK CRL issuer chain", err) < 0 ||
-		    check_role(ca, "PCK CA certificate", "SGX PCK Platform CA",
+		const struct ck_cert *ca = &vc->pck_ca_chain.c[0];
+		if (check_role(ca, "PCK CA certificate", "SGX PCK Platform CA",
 			       "SGX PCK Processor CA", true, err) < 0 ||
-		    check_issued(ca, vc->root, vc->root_crl, "PCK CA certificate", CK_E_CA_REVOKED,
+		    check_issued(ca, root, &vc->root_crl, "PCK CA certificate", CK_E_CA_REVOKED,
 				 err) < 0 ||
-		    check_pck_crl(vc, ca, err) < 0)
+		    check_crl(&vc->pck_crl, ca, "PCK CRL", err) < 0)
 			goto fail;
+		vc->have_pck_ca = true;
 	}
-	X509_free(qe_root);
-	X509_free(pck_root);
 	*out = vc;
 	return 0;
 fail:
-	X509_free(qe_root);
-	X509_free(pck_root);
 	ck_verified_collateral_free(vc);
 	return -1;
 }
@@ -394,65 +350,66 @@ static int check_time(const struct window *w, size_t n, const struct ck_appraise
 	return 0;
 }
 
+/* 4.1.2.4.1-6: the quote's PCK chain [leaf, PCK CA, root] and its revocation status. */
 static int appraise_pck_chain(const struct ck_quote *q, struct ck_verified_collateral *vc,
-			      X509 **c, struct window *w, size_t *nw, struct ck_err *err)
+			      struct ck_chain *ch, struct window *w, size_t *nw, struct ck_err *err)
 {
-	char cn[128];
-	size_t n;
+	char cn[CK_CN_MAX], b[CK_CN_MAX];
 	/* Type 5 data is PEM, possibly NUL-terminated. */
-	if (ck_pem_chain_parse((const char *)q->cert_data, q->cert_data_len, c, 3, 3, &n,
-			       "quote PCK certificate chain", CK_E_QUOTE_CERTS, err) < 0)
+	if (ck_chain_load((const char *)q->cert_data, q->cert_data_len, 3, 3, ch,
+			  "quote PCK certificate chain", CK_E_QUOTE_CERTS, err) < 0)
 		return -1;
-	X509 *leaf = c[0], *ca = c[1], *root = c[2];
+	const struct ck_cert *leaf = &ch->c[0], *ca = &ch->c[1], *root = &ch->c[2];
 
-	/* 4.1.2.4.1-3: the chain's root must be the collateral's trust anchor. */
-	uint8_t pt[CK_P256_POINT_LEN];
-	if (ck_p256_point(X509_get0_pubkey(root), pt) < 0 || !ck_ct_equal(pt, vc->root_point, 65)) {
-		bool sim = false;
-		uint8_t tmp[CK_P256_POINT_LEN];
-		if (check_anchor(root, false, &sim, tmp, err) == 0)
+	/* The chain's root must be the collateral's trust anchor. */
+	if (!ck_ct_equal(root->pub, vc->root_pub, CK_P256_PUB_LEN)) {
+		if (ck_ct_equal(root->pub, CK_INTEL_SGX_ROOT_KEY, CK_P256_PUB_LEN))
 			return ck_errf(err, CK_E_CHAIN_MISMATCH,
 				       "the quote's PCK chain ends in the Intel root, the "
 				       "collateral in another");
 		return ck_errf(err, CK_E_ROOT_UNTRUSTED,
 			       "the quote's PCK chain ends in root '%s', which is not the trusted "
 			       "root of the collateral",
-			       ck_x509_cn(X509_get_subject_name(root), cn, sizeof(cn)));
+			       ck_name_cn(root->subject, cn));
 	}
-	if (cert_window(root, "quote root CA certificate", w, nw, err) < 0)
-		return -1;
+	cert_window(root, "quote root CA certificate", w, nw);
 
 	/* Intermediate: issued by the root, not revoked by the root CRL. */
 	if (check_role(ca, "PCK CA certificate", "SGX PCK Platform CA", "SGX PCK Processor CA",
 		       true, err) < 0)
 		return -1;
-	if (!ck_x509_same(ca, vc->pck_ca) &&
-	    check_issued(ca, vc->root, vc->root_crl, "PCK CA certificate", CK_E_CA_REVOKED, err) <
-		    0)
+	const struct ck_cert *known = vc->have_pck_ca ? &vc->pck_ca_chain.c[0] : NULL;
+	if (!(known && ck_bytes_eq(ca->der, known->der)) &&
+	    check_issued(ca, &vc->tcb_chain.c[1], &vc->root_crl, "PCK CA certificate",
+			 CK_E_CA_REVOKED, err) < 0)
 		return -1;
-	if (cert_window(ca, "PCK CA certificate", w, nw, err) < 0)
-		return -1;
+	cert_window(ca, "PCK CA certificate", w, nw);
 
 	/* 4.1.2.4.6: the PCK CRL must come from this CA (same name and key). */
-	if (!vc->pck_ca) {
-		if (check_pck_crl(vc, ca, err) < 0)
+	if (!known) {
+		if (check_crl(&vc->pck_crl, ca, "PCK CRL", err) < 0)
 			return -1;
-		X509_up_ref(ca);
-		vc->pck_ca = ca;
-	} else if (X509_NAME_cmp(X509_get_subject_name(ca), X509_get_subject_name(vc->pck_ca)) ||
-		   EVP_PKEY_eq(X509_get0_pubkey(ca), X509_get0_pubkey(vc->pck_ca)) != 1) {
-		char b[128];
+		/* Remember this CA (a private copy: the quote's buffer is the caller's). */
+		struct ck_chain keep;
+		if (ck_chain_load((const char *)q->cert_data, q->cert_data_len, 3, 3, &keep,
+				  "quote PCK certificate chain", CK_E_QUOTE_CERTS, err) < 0)
+			return -1;
+		keep.c[0] = keep.c[1];
+		keep.n = 1;
+		vc->pck_ca_chain = keep;
+		vc->have_pck_ca = true;
+	} else if (!ck_bytes_eq(ca->subject, known->subject) ||
+		   !ck_ct_equal(ca->pub, known->pub, CK_P256_PUB_LEN)) {
 		return ck_errf(err, CK_E_CRL_ISSUER,
 			       "PCK CRL is issued by '%s', but the PCK certificate by '%s'",
-			       ck_x509_cn(X509_get_subject_name(vc->pck_ca), cn, sizeof(cn)),
-			       ck_x509_cn(X509_get_subject_name(ca), b, sizeof(b)));
+			       ck_name_cn(known->subject, cn), ck_name_cn(ca->subject, b));
 	}
 
 	/* Leaf: "SGX PCK Certificate", issued by the CA, not in the PCK CRL (4.1.2.4.4-5). */
 	if (check_role(leaf, "PCK certificate", "SGX PCK Certificate", NULL, false, err) < 0 ||
-	    check_issued(leaf, ca, vc->pck_crl, "PCK certificate", CK_E_PCK_REVOKED, err) < 0 ||
-	    cert_window(leaf, "PCK certificate", w, nw, err) < 0)
+	    check_issued(leaf, ca, &vc->pck_crl, "PCK certificate", CK_E_PCK_REVOKED, err) < 0)
 		return -1;
+	cert_window(leaf, "PCK certificate", w, nw);
 	return 0;
 }
 
@@ -469,8 +426,7 @@ static void fill_identity(const struct ck_quote *q, struct ck_appraisal *r)
 int ck_appraise(const struct ck_quote *q, struct ck_verified_collateral *vc,
 		const struct ck_appraise_opts *o, struct ck_appraisal *r)
 {
-	X509 *chain[3] = {0};
-	EVP_PKEY *ak = NULL;
+	struct ck_chain chain = {0};
 	struct window w[MAX_WINDOWS];
 	size_t nw = vc->n_win;
 	unsigned long sig0 = ck_sig_verify_count;
@@ -499,18 +455,14 @@ int ck_appraise(const struct ck_quote *q, struct ck_verified_collateral *vc,
 	}
 
 	/* 4.1.2.4.1-6: PCK chain, CRLs. */
-	if (appraise_pck_chain(q, vc, chain, w, &nw, err) < 0)
+	if (appraise_pck_chain(q, vc, &chain, w, &nw, err) < 0)
 		goto out;
-	bool dup;
-	const ASN1_OCTET_STRING *ext = ck_x509_find_ext(chain[0], PCK_EXT_OID, sizeof(PCK_EXT_OID),
-							&dup);
-	if (!ext || dup) {
-		ck_errf(err, CK_E_PCK_EXTENSION, "PCK certificate: SGX extension %s",
-			ext ? "appears twice" : "is missing");
+	const struct ck_cert *leaf = &chain.c[0];
+	if (!leaf->sgx_ext.p) {
+		ck_errf(err, CK_E_PCK_EXTENSION, "PCK certificate: SGX extension is missing");
 		goto out;
 	}
-	if (ck_pck_ext_parse(ASN1_STRING_get0_data(ext), (size_t)ASN1_STRING_length(ext), &r->pck,
-			     err) < 0)
+	if (ck_pck_ext_parse(leaf->sgx_ext.p, leaf->sgx_ext.n, &r->pck, err) < 0)
 		goto out;
 	r->has_pck = true;
 
@@ -537,8 +489,7 @@ int ck_appraise(const struct ck_quote *q, struct ck_verified_collateral *vc,
 	}
 
 	/* 4.1.2.4.12: QE report signed by the PCK key. */
-	if (!ck_ecdsa_verify_raw(X509_get0_pubkey(chain[0]), q->qe_report_raw, CK_SGX_REPORT_LEN,
-				 q->qe_report_sig)) {
+	if (!ck_p256_verify(leaf->pub, q->qe_report_raw, CK_SGX_REPORT_LEN, q->qe_report_sig)) {
 		ck_errf(err, CK_E_QE_REPORT_SIG, "QE report: signature by the PCK key is invalid");
 		goto out;
 	}
@@ -588,11 +539,10 @@ int ck_appraise(const struct ck_quote *q, struct ck_verified_collateral *vc,
 	r->qe_status = ql->status;
 
 	/* 4.1.2.4.16: the quote is signed by the attestation key. */
-	if (!(ak = ck_p256_from_xy(q->attest_key)) ||
-	    !ck_ecdsa_verify_raw(ak, q->signed_data, q->signed_len, q->isv_sig)) {
-		ck_errf(err, CK_E_QUOTE_SIGNATURE,
-			"quote signature by the attestation key is invalid%s",
-			ak ? "" : " (the key is not a P-256 point)");
+	uint8_t ak[CK_P256_PUB_LEN] = {0x04};
+	memcpy(ak + 1, q->attest_key, 64);
+	if (!ck_p256_verify(ak, q->signed_data, q->signed_len, q->isv_sig)) {
+		ck_errf(err, CK_E_QUOTE_SIGNATURE, "quote signature by the attestation key is invalid");
 		goto out;
 	}
 
@@ -624,8 +574,7 @@ int ck_appraise(const struct ck_quote *q, struct ck_verified_collateral *vc,
 		goto out;
 	r->valid = true;
 out:
-	EVP_PKEY_free(ak);
-	ck_certs_free(chain, 3);
+	ck_chain_free(&chain);
 	r->sig_verifications = ck_sig_verify_count - sig0;
 	return r->valid ? 0 : -1;
 }

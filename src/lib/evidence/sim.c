@@ -17,6 +17,7 @@
 #include "cloak/pck.h"
 #include "cloak/quote.h"
 #include "cloak/sim.h"
+#include "evidence/cert.h"
 #include "evidence/x509util.h"
 
 #define SIM_FILE_MAX (64 * 1024)
@@ -186,6 +187,18 @@ static EVP_PKEY *p256_keygen(void)
 
 /* ---- files ------------------------------------------------------------------------------- */
 
+#define SIM_PATH_MAX 4352 /* directory names are limited to 4000 bytes in ck_sim_init */
+
+/* dir + "/" + name into out; names that do not fit are cut (and then fail to open). */
+static void join(char out[SIM_PATH_MAX], const char *dir, const char *name)
+{
+	size_t dl = strnlen(dir, 4000), nl = strnlen(name, 256);
+	memcpy(out, dir, dl);
+	out[dl] = '/';
+	memcpy(out + dl + 1, name, nl);
+	out[dl + 1 + nl] = 0;
+}
+
 static int write_pem(const char *dir, const char *name, X509 *cert, EVP_PKEY *key,
 		     struct ck_err *err)
 {
@@ -256,9 +269,9 @@ static void rm_tree_files(const char *dir)
 					    "pck-ca.key",      "tcb-signing.pem",
 					    "tcb-signing.key", "pck.key",  "ak.key",
 					    "pki.json"};
-	char path[4096];
+	char path[SIM_PATH_MAX];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		join(path, dir, names[i]);
 		unlink(path);
 	}
 	rmdir(dir);
@@ -266,7 +279,7 @@ static void rm_tree_files(const char *dir)
 
 int ck_sim_init(const char *dir, ck_time_t now, struct ck_err *err)
 {
-	char tmp[4096];
+	char tmp[4096 + 32];
 	struct ck_sim_pki p = {0};
 	int ret = -1;
 	if (strlen(dir) > 4000)
@@ -302,8 +315,8 @@ int ck_sim_init(const char *dir, ck_time_t now, struct ck_err *err)
 			 "{\"cloak_sim_pki\": 1, \"fmspc\": \"%s\", \"pceid\": \"0000\", "
 			 "\"warning\": \"" CK_SIM_MARKER "\"}\n",
 			 fm);
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/pki.json", tmp);
+	char path[SIM_PATH_MAX];
+	join(path, tmp, "pki.json");
 	if (write_pem(tmp, "root.pem", p.root, NULL, err) < 0 ||
 	    write_pem(tmp, "root.key", NULL, p.root_key, err) < 0 ||
 	    write_pem(tmp, "pck-ca.pem", p.pck_ca, NULL, err) < 0 ||

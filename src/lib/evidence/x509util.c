@@ -8,8 +8,6 @@
 #include "cloak/codec.h"
 #include "evidence/x509util.h"
 
-_Thread_local unsigned long ck_sig_verify_count;
-
 void ck_certs_free(X509 **certs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -67,36 +65,6 @@ fail:
 	return -1;
 }
 
-static int raw_to_der_sig(const uint8_t sig[64], unsigned char **der)
-{
-	ECDSA_SIG *s = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
-	if (!s || !r || !ss || !ECDSA_SIG_set0(s, r, ss)) {
-		BN_free(r);
-		BN_free(ss);
-		ECDSA_SIG_free(s);
-		return -1;
-	}
-	int n = i2d_ECDSA_SIG(s, der);
-	ECDSA_SIG_free(s);
-	return n;
-}
-
-int ck_ecdsa_verify_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64])
-{
-	unsigned char *der = NULL;
-	int dlen = raw_to_der_sig(sig, &der);
-	if (dlen <= 0)
-		return 0;
-	ck_sig_verify_count++;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-		 EVP_DigestVerify(ctx, der, (size_t)dlen, msg, len) == 1;
-	EVP_MD_CTX_free(ctx);
-	OPENSSL_free(der);
-	return ok;
-}
-
 int ck_ecdsa_sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t sig[64])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -116,37 +84,6 @@ int ck_ecdsa_sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t sig
 	ok = BN_bn2binpad(r, sig, 32) == 32 && BN_bn2binpad(ss, sig + 32, 32) == 32;
 	ECDSA_SIG_free(s);
 	return ok ? 0 : -1;
-}
-
-int ck_x509_verify(X509 *cert, EVP_PKEY *issuer_key)
-{
-	ck_sig_verify_count++;
-	return X509_verify(cert, issuer_key) == 1;
-}
-
-int ck_crl_verify(X509_CRL *crl, EVP_PKEY *issuer_key)
-{
-	ck_sig_verify_count++;
-	return X509_CRL_verify(crl, issuer_key) == 1;
-}
-
-EVP_PKEY *ck_p256_from_xy(const uint8_t xy[64])
-{
-	uint8_t point[CK_P256_POINT_LEN];
-	point[0] = 0x04;
-	memcpy(point + 1, xy, 64);
-	EVP_PKEY *pkey = NULL;
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0),
-		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)),
-		OSSL_PARAM_construct_end(),
-	};
-	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		pkey = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	return pkey;
 }
 
 int ck_p256_point(EVP_PKEY *key, uint8_t out[CK_P256_POINT_LEN])
@@ -247,12 +184,3 @@ const ASN1_OCTET_STRING *ck_x509_find_ext(const X509 *c, const uint8_t *oid, siz
 	return found;
 }
 
-int ck_sha256_2(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-		 EVP_DigestUpdate(ctx, a, alen) == 1 && EVP_DigestUpdate(ctx, b, blen) == 1 &&
-		 EVP_DigestFinal_ex(ctx, out, NULL) == 1;
-	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : -1;
-}

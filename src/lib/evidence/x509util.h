@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * x509util.h - OpenSSL helpers shared by appraisal and the simulation PKI (internal).
+ * x509util.h - OpenSSL X509 helpers for the simulation PKI and `cloak inspect` (internal).
+ * The appraisal itself does not use OpenSSL X509 objects: see cert.h.
  */
 #ifndef CLOAK_X509UTIL_H
 #define CLOAK_X509UTIL_H
@@ -18,29 +19,15 @@
 #define CK_CHAIN_MAX_CERTS 4
 #define CK_P256_POINT_LEN  65 /* 0x04 || x || y */
 
-/* Number of ECDSA verifications this thread has performed (for benchmarks and tests). */
-extern _Thread_local unsigned long ck_sig_verify_count;
-
 /* Parses PEM certificates from `pem` (NULs and whitespace after the last one are allowed,
  * anything else is not). At most `max` certificates; fewer than `min` fails. */
 int ck_pem_chain_parse(const char *pem, size_t len, X509 **certs, size_t min, size_t max,
 		       size_t *n, const char *what, const char *code, struct ck_err *err);
 void ck_certs_free(X509 **certs, size_t n);
 
-/* ECDSA P-256/SHA-256 over msg with a raw 64-byte r||s signature. Returns 1 if valid. */
-int ck_ecdsa_verify_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64]);
 /* Signs msg with SHA-256, writing r||s (for the simulation PKI). */
 int ck_ecdsa_sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t sig[64]);
 
-/* Certificate and CRL signature checks, counted. Return 1 if valid. */
-int ck_x509_verify(X509 *cert, EVP_PKEY *issuer_key);
-int ck_crl_verify(X509_CRL *crl, EVP_PKEY *issuer_key);
-
-/* SHA-256(a || b). */
-int ck_sha256_2(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32]);
-
-/* A P-256 public key from x||y (64 bytes), or NULL if not on the curve. */
-EVP_PKEY *ck_p256_from_xy(const uint8_t xy[64]);
 /* The uncompressed point of a P-256 key; -1 if the key is not P-256. */
 int ck_p256_point(EVP_PKEY *key, uint8_t out[CK_P256_POINT_LEN]);
 
