@@ -13,7 +13,7 @@ V=../shared/attestation-vectors
 mkdir -p fuzz/artifacts
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-for t in quote pck_ext collateral policy bundle time; do
+for t in quote pck_ext cert collateral policy bundle time; do
   extra=()
   case $t in
     quote) extra=($V/sgx-dcap/*/ $V/tdx/*/) ;;

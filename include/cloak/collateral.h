@@ -67,7 +67,6 @@ struct ck_collateral {
  * left empty (nothing to free). */
 int ck_collateral_parse(const char *text, size_t len, struct ck_collateral *out,
 			struct ck_err *err);
-int ck_collateral_from_json(const json_t *obj, struct ck_collateral *out, struct ck_err *err);
 
 /* The QuoteCollateralV3 JSON object of `c` (new reference), or NULL on OOM. */
 json_t *ck_collateral_to_json(const struct ck_collateral *c);

@@ -5,6 +5,7 @@
 #include "cloak/bundle.h"
 #include "cloak/codec.h"
 #include "cloak/quote.h"
+#include "evidence/internal.h"
 
 bool ck_bundle_sniff(const uint8_t *buf, size_t len)
 {
@@ -24,56 +25,56 @@ void ck_bundle_free(struct ck_bundle *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int b64_field(json_t *o, const char *key, bool required, uint8_t **out, size_t *len,
-		     size_t max, struct ck_err *err)
+static int b64_field(const struct jdoc *d, const char *key, bool required, uint8_t **out,
+		     size_t *len, size_t max, struct ck_err *err)
 {
-	json_t *v = json_object_get(o, key);
-	if (!v) {
+	long v = json_get(d, 0, key);
+	if (v < 0) {
 		if (required)
 			return ck_errf(err, CK_E_JSON, "evidence bundle: \"%s\" is missing", key);
 		return 0;
 	}
-	if (!json_is_string(v))
-		return ck_errf(err, CK_E_JSON, "evidence bundle: \"%s\" is not a string", key);
-	if (json_string_length(v) > max / 3 * 4 + 4)
+	const struct jtok *t = &d->t[v];
+	if (t->type != JT_STRING || t->escaped)
+		return ck_errf(err, CK_E_JSON, "evidence bundle: \"%s\" is not a base64 string", key);
+	if (t->end - t->start > max / 3 * 4 + 4)
 		return ck_errf(err, CK_E_TOO_LARGE, "evidence bundle: \"%s\" is too large", key);
-	return ck_b64_decode_alloc(json_string_value(v), json_string_length(v), out, len, key, err);
+	return ck_b64_decode_alloc(d->text + t->start, t->end - t->start, out, len, key, err);
 }
 
 int ck_bundle_parse(const char *text, size_t len, struct ck_bundle *b, struct ck_err *err)
 {
+	struct jdoc d;
+	long long ver;
+	long v;
 	memset(b, 0, sizeof(*b));
 	if (len > CK_BUNDLE_MAX_LEN)
 		return ck_errf(err, CK_E_TOO_LARGE, "evidence bundle is %zu bytes, over the limit",
 			       len);
-	json_error_t je;
-	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je), *v;
-	if (!o)
-		return ck_errf(err, CK_E_JSON, "evidence bundle: invalid JSON at line %d: %s",
-			       je.line, je.text);
-	v = json_object_get(o, "cloak_evidence");
-	if (!json_is_integer(v) || json_integer_value(v) != CK_BUNDLE_VERSION) {
+	if (json_parse(text, len, &d, err) < 0)
+		return ck_err_wrap(err, "evidence bundle");
+	if (d.t[0].type != JT_OBJECT || (v = json_get(&d, 0, "cloak_evidence")) < 0 ||
+	    json_int(&d, (size_t)v, CK_BUNDLE_VERSION, CK_BUNDLE_VERSION, &ver) < 0) {
 		ck_errf(err, CK_E_JSON, "evidence bundle: \"cloak_evidence\" is not version %d",
 			CK_BUNDLE_VERSION);
 		goto fail;
 	}
-	v = json_object_get(o, "tee");
-	if (!json_is_string(v) || strcmp(json_string_value(v), "sgx") != 0) {
+	if ((v = json_get(&d, 0, "tee")) < 0 || !json_str_eq(&d, (size_t)v, "sgx")) {
 		ck_errf(err, CK_E_JSON, "evidence bundle: \"tee\" is not \"sgx\"");
 		goto fail;
 	}
-	if (b64_field(o, "quote", true, &b->quote, &b->quote_len, CK_QUOTE_MAX_LEN, err) < 0 ||
-	    b64_field(o, "claims", false, &b->claims, &b->claims_len, CK_BUNDLE_MAX_LEN, err) < 0)
+	if (b64_field(&d, "quote", true, &b->quote, &b->quote_len, CK_QUOTE_MAX_LEN, err) < 0 ||
+	    b64_field(&d, "claims", false, &b->claims, &b->claims_len, CK_BUNDLE_MAX_LEN, err) < 0)
 		goto fail;
-	if ((v = json_object_get(o, "collateral"))) {
-		if (ck_collateral_from_json(v, &b->collateral, err) < 0)
+	if ((v = json_get(&d, 0, "collateral")) >= 0) {
+		if (ck_collateral_from_doc(&d, (size_t)v, &b->collateral, err) < 0)
 			goto fail;
 		b->has_collateral = true;
 	}
-	json_decref(o);
+	json_free(&d);
 	return 0;
 fail:
-	json_decref(o);
+	json_free(&d);
 	ck_bundle_free(b);
 	return -1;
 }

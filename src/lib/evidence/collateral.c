@@ -8,6 +8,8 @@
 
 #include "cloak/codec.h"
 #include "cloak/collateral.h"
+#include "evidence/internal.h"
+#include "util/json.h"
 
 static const char *const status_names[CK_TCB_STATUS_COUNT] = {
 	[CK_TCB_INVALID] = "Invalid",
@@ -123,92 +125,88 @@ static char *dup_n(const char *s, size_t n)
 	return d;
 }
 
-/* Fetches a required non-empty string member. */
-static int req_str(const json_t *obj, const char *key, const char **s, size_t *n,
-		   struct ck_err *err)
+/* Fetches a required string member, decoded (escapes resolved). */
+static char *req_str(const struct jdoc *d, size_t obj, const char *key, bool allow_empty,
+		     size_t *n, struct ck_err *err)
 {
-	json_t *v = json_object_get(obj, key);
-	if (!v)
-		return ck_errf(err, CK_E_COLLATERAL, "collateral: field \"%s\" is missing", key);
-	if (!json_is_string(v) || json_string_length(v) == 0)
-		return ck_errf(err, CK_E_COLLATERAL,
-			       "collateral: field \"%s\" is not a non-empty string", key);
-	*s = json_string_value(v);
-	*n = json_string_length(v);
-	return 0;
+	long v = json_get(d, obj, key);
+	if (v < 0) {
+		ck_errf(err, CK_E_COLLATERAL, "collateral: field \"%s\" is missing", key);
+		return NULL;
+	}
+	if (d->t[v].type != JT_STRING || (!allow_empty && d->t[v].end == d->t[v].start)) {
+		ck_errf(err, CK_E_COLLATERAL, "collateral: field \"%s\" is not a non-empty string",
+			key);
+		return NULL;
+	}
+	char *s = json_strdup(d, (size_t)v, n);
+	if (!s)
+		ck_errf(err, CK_E_NOMEM, "out of memory");
+	return s;
 }
 
-int ck_collateral_from_json(const json_t *obj, struct ck_collateral *c, struct ck_err *err)
+static int crl_field(const struct jdoc *d, size_t obj, const char *key, uint8_t **der,
+		     size_t *len, struct ck_err *err)
 {
-	const char *s;
+	size_t n;
+	char what[48], *s = req_str(d, obj, key, false, &n, err);
+	if (!s)
+		return -1;
+	snprintf(what, sizeof(what), "collateral %s", key);
+	int r = ck_crl_decode((const uint8_t *)s, n, der, len, what, err);
+	free(s);
+	return r;
+}
+
+static int sig_field(const struct jdoc *d, size_t obj, const char *key, uint8_t sig[64],
+		     struct ck_err *err)
+{
+	size_t n;
+	char what[48], *s = req_str(d, obj, key, false, &n, err);
+	if (!s)
+		return -1;
+	snprintf(what, sizeof(what), "collateral %s", key);
+	int r = ck_hex_decode_exact(s, n, sig, 64, what, err);
+	free(s);
+	return r;
+}
+
+int ck_collateral_from_doc(const struct jdoc *d, size_t obj, struct ck_collateral *c,
+			   struct ck_err *err)
+{
 	size_t n;
 	memset(c, 0, sizeof(*c));
-	if (!json_is_object(obj))
+	if (d->t[obj].type != JT_OBJECT)
 		return ck_errf(err, CK_E_COLLATERAL, "collateral: not a JSON object");
-	static const char *const pem_keys[] = {"pck_crl_issuer_chain", "tcb_info_issuer_chain",
-					       "qe_identity_issuer_chain"};
-	char **pem_dst[] = {&c->pck_crl_issuer_chain, &c->tcb_info_issuer_chain,
-			    &c->qe_identity_issuer_chain};
-	for (int i = 0; i < 3; i++) {
-		/* An empty PCK CRL issuer chain is allowed: the quote's own chain then serves. */
-		json_t *pv = json_object_get(obj, pem_keys[i]);
-		if (i == 0 && json_is_string(pv) && json_string_length(pv) == 0) {
-			s = "";
-			n = 0;
-		} else if (req_str(obj, pem_keys[i], &s, &n, err) < 0) {
-			goto fail;
-		}
-		if (!(*pem_dst[i] = dup_n(s, n)))
-			goto oom;
+	/* An empty PCK CRL issuer chain is allowed: the quote's own chain then serves. */
+	if (!(c->pck_crl_issuer_chain = req_str(d, obj, "pck_crl_issuer_chain", true, &n, err)) ||
+	    !(c->tcb_info_issuer_chain = req_str(d, obj, "tcb_info_issuer_chain", false, &n, err)) ||
+	    !(c->qe_identity_issuer_chain =
+		      req_str(d, obj, "qe_identity_issuer_chain", false, &n, err)) ||
+	    crl_field(d, obj, "root_ca_crl", &c->root_ca_crl, &c->root_ca_crl_len, err) < 0 ||
+	    crl_field(d, obj, "pck_crl", &c->pck_crl, &c->pck_crl_len, err) < 0 ||
+	    !(c->tcb_info = req_str(d, obj, "tcb_info", false, &c->tcb_info_len, err)) ||
+	    !(c->qe_identity = req_str(d, obj, "qe_identity", false, &c->qe_identity_len, err)) ||
+	    sig_field(d, obj, "tcb_info_signature", c->tcb_info_sig, err) < 0 ||
+	    sig_field(d, obj, "qe_identity_signature", c->qe_identity_sig, err) < 0) {
+		ck_collateral_free(c);
+		return -1;
 	}
-	if (req_str(obj, "root_ca_crl", &s, &n, err) < 0 ||
-	    ck_crl_decode((const uint8_t *)s, n, &c->root_ca_crl, &c->root_ca_crl_len,
-			  "collateral root_ca_crl", err) < 0)
-		goto fail;
-	if (req_str(obj, "pck_crl", &s, &n, err) < 0 ||
-	    ck_crl_decode((const uint8_t *)s, n, &c->pck_crl, &c->pck_crl_len,
-			  "collateral pck_crl", err) < 0)
-		goto fail;
-	if (req_str(obj, "tcb_info", &s, &n, err) < 0)
-		goto fail;
-	if (!(c->tcb_info = dup_n(s, n)))
-		goto oom;
-	c->tcb_info_len = n;
-	if (req_str(obj, "qe_identity", &s, &n, err) < 0)
-		goto fail;
-	if (!(c->qe_identity = dup_n(s, n)))
-		goto oom;
-	c->qe_identity_len = n;
-	if (req_str(obj, "tcb_info_signature", &s, &n, err) < 0 ||
-	    ck_hex_decode_exact(s, n, c->tcb_info_sig, 64, "collateral tcb_info_signature", err) <
-		    0)
-		goto fail;
-	if (req_str(obj, "qe_identity_signature", &s, &n, err) < 0 ||
-	    ck_hex_decode_exact(s, n, c->qe_identity_sig, 64, "collateral qe_identity_signature",
-				err) < 0)
-		goto fail;
 	return 0;
-oom:
-	ck_errf(err, CK_E_NOMEM, "out of memory");
-fail:
-	ck_collateral_free(c);
-	return -1;
 }
 
 int ck_collateral_parse(const char *text, size_t len, struct ck_collateral *out,
 			struct ck_err *err)
 {
+	struct jdoc d;
 	memset(out, 0, sizeof(*out));
 	if (len > CK_COLLATERAL_MAX_LEN)
 		return ck_errf(err, CK_E_TOO_LARGE, "collateral is %zu bytes, over the %d limit",
 			       len, CK_COLLATERAL_MAX_LEN);
-	json_error_t je;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
-		return ck_errf(err, CK_E_JSON, "collateral: invalid JSON at line %d column %d: %s",
-			       je.line, je.column, je.text);
-	int r = ck_collateral_from_json(root, out, err);
-	json_decref(root);
+	if (json_parse(text, len, &d, err) < 0)
+		return ck_err_wrap(err, "collateral");
+	int r = ck_collateral_from_doc(&d, 0, out, err);
+	json_free(&d);
 	return r;
 }
 
@@ -252,119 +250,38 @@ json_t *ck_collateral_to_json(const struct ck_collateral *c)
 
 /* ---- exact-byte extraction from a PCS response ------------------------------------------ */
 
-static size_t skip_ws(const char *s, size_t i, size_t n)
-{
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	return i;
-}
-
-/* s[i] == '"'; returns the index after the closing quote, or 0 on error. */
-static size_t skip_string(const char *s, size_t i, size_t n)
-{
-	for (i++; i < n; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '"')
-			return i + 1;
-	}
-	return 0;
-}
-
-/* Returns the index just after the JSON value that starts at i, or 0 on error. The text has
- * already been validated by jansson, so this only has to find the extent. */
-static size_t skip_value(const char *s, size_t i, size_t n)
-{
-	if (i >= n)
-		return 0;
-	if (s[i] == '"')
-		return skip_string(s, i, n);
-	if (s[i] == '{' || s[i] == '[') {
-		int depth = 0;
-		while (i < n) {
-			char ch = s[i];
-			if (ch == '"') {
-				if (!(i = skip_string(s, i, n)))
-					return 0;
-				continue;
-			}
-			if (ch == '{' || ch == '[')
-				depth++;
-			else if (ch == '}' || ch == ']')
-				if (--depth == 0)
-					return i + 1;
-			i++;
-		}
-		return 0;
-	}
-	while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
-	       s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
-		i++;
-	return i;
-}
-
 int ck_pcs_split_signed(const char *body, size_t len, const char *key, char **inner,
 			size_t *inner_len, uint8_t sig[64], struct ck_err *err)
 {
+	struct jdoc d;
 	*inner = NULL;
 	*inner_len = 0;
 	if (len > CK_COLLATERAL_MAX_LEN)
 		return ck_errf(err, CK_E_TOO_LARGE, "PCS %s response is %zu bytes, over the limit",
 			       key, len);
-	json_error_t je;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
-		return ck_errf(err, CK_E_JSON, "PCS %s response: invalid JSON at line %d: %s", key,
-			       je.line, je.text);
-	json_t *obj = json_object_get(root, key), *sv = json_object_get(root, "signature");
-	if (!json_is_object(root) || json_object_size(root) != 2 || !json_is_object(obj) ||
-	    !json_is_string(sv)) {
-		json_decref(root);
-		return ck_errf(err, CK_E_COLLATERAL,
-			       "PCS response: expected exactly {\"%s\":{...},\"signature\":\"...\"}",
-			       key);
+	if (json_parse(body, len, &d, err) < 0)
+		return ck_err_wrap(err, "PCS %s response", key);
+	long obj = json_get(&d, 0, key), sv = json_get(&d, 0, "signature");
+	int r = -1;
+	if (d.t[0].type != JT_OBJECT || d.t[0].size != 2 || obj < 0 ||
+	    d.t[obj].type != JT_OBJECT || sv < 0 || d.t[sv].type != JT_STRING) {
+		ck_errf(err, CK_E_COLLATERAL,
+			"PCS response: expected exactly {\"%s\":{...},\"signature\":\"...\"}", key);
+		goto out;
 	}
-	if (ck_hex_decode_exact(json_string_value(sv), json_string_length(sv), sig, 64,
-				"PCS signature", err) < 0) {
-		json_decref(root);
-		return -1;
+	if (ck_hex_decode_exact(body + d.t[sv].start, d.t[sv].end - d.t[sv].start, sig, 64,
+				"PCS signature", err) < 0)
+		goto out;
+	/* The signed bytes are the object exactly as it stands in the body. */
+	*inner_len = d.t[obj].end - d.t[obj].start;
+	if (!(*inner = dup_n(body + d.t[obj].start, *inner_len))) {
+		ck_errf(err, CK_E_NOMEM, "out of memory");
+		goto out;
 	}
-	json_decref(root);
-
-	/* Walk the top-level members to find the raw extent of the value. */
-	size_t klen = strlen(key);
-	size_t i = skip_ws(body, 0, len);
-	if (i >= len || body[i] != '{')
-		goto bad;
-	i++;
-	for (;;) {
-		i = skip_ws(body, i, len);
-		if (i >= len || body[i] != '"')
-			goto bad;
-		size_t kstart = i + 1, kend = skip_string(body, i, len);
-		if (!kend)
-			goto bad;
-		i = skip_ws(body, kend, len);
-		if (i >= len || body[i] != ':')
-			goto bad;
-		i = skip_ws(body, i + 1, len);
-		size_t vstart = i, vend = skip_value(body, i, len);
-		if (!vend)
-			goto bad;
-		if (kend - 1 - kstart == klen && memcmp(body + kstart, key, klen) == 0) {
-			if (!(*inner = dup_n(body + vstart, vend - vstart)))
-				return ck_errf(err, CK_E_NOMEM, "out of memory");
-			*inner_len = vend - vstart;
-			return 0;
-		}
-		i = skip_ws(body, vend, len);
-		if (i >= len || body[i] != ',')
-			goto bad;
-		i++;
-	}
-bad:
-	return ck_errf(err, CK_E_COLLATERAL,
-		       "PCS response: member \"%s\" not found as a plain key", key);
+	r = 0;
+out:
+	json_free(&d);
+	return r;
 }
 
 int ck_collateral_from_pcs(const struct ck_pcs_inputs *in, struct ck_collateral *c,
