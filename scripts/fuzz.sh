@@ -13,11 +13,11 @@ V=../shared/attestation-vectors
 mkdir -p fuzz/artifacts
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-for t in quote pck_ext cert collateral policy bundle time; do
+for t in quote pck_ext cert json collateral policy bundle time; do
   extra=()
   case $t in
     quote) extra=($V/sgx-dcap/*/ $V/tdx/*/) ;;
-    collateral) extra=($V/sgx-dcap/*/ $V/tdx/*/) ;;
+    collateral|json) extra=($V/sgx-dcap/*/ $V/tdx/*/) ;;
   esac
   mkdir -p "$scratch/$t"
   echo "fuzz_$t: ${secs}s"
