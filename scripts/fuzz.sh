@@ -21,11 +21,15 @@ for t in quote pck_ext cert json collateral policy bundle time; do
   esac
   mkdir -p "$scratch/$t"
   echo "fuzz_$t: ${secs}s"
+  UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
   build/fuzz/fuzz/fuzz_$t -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix=fuzz/artifacts/ -print_final_stats=1 \
-    "$scratch/$t" fuzz/corpus/$t "${extra[@]}" 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY)|ERROR' || true
-  if ls fuzz/artifacts/ 2>/dev/null | grep -q .; then
-    echo "fuzz_$t: crash or leak found, see fuzz/artifacts/" >&2
+    "$scratch/$t" fuzz/corpus/$t "${extra[@]}" >"$scratch/$t.log" 2>&1 || true
+  grep -E '^stat::number_of_executed_units' "$scratch/$t.log" || true
+  if grep -qE 'SUMMARY:|ERROR: libFuzzer|runtime error' "$scratch/$t.log" ||
+     ls fuzz/artifacts/ 2>/dev/null | grep -q .; then
+    grep -E -A12 'runtime error|ERROR|SUMMARY' "$scratch/$t.log" | head -40 >&2
+    echo "fuzz_$t: crash, leak or undefined behaviour found (inputs in fuzz/artifacts/)" >&2
     exit 1
   fi
 done

@@ -502,41 +502,40 @@ void ck_chain_free(struct ck_chain *ch)
 	}
 }
 
-int ck_chain_load(const char *pem, size_t len, size_t min, size_t max, struct ck_chain *ch,
-		  const char *what, const char *code, struct ck_err *err)
+int ck_pem_next(const char *pem, size_t len, size_t *pos, uint8_t *der, size_t *der_len)
 {
 	static const char begin[] = "-----BEGIN CERTIFICATE-----";
 	static const char end[] = "-----END CERTIFICATE-----";
+	size_t i = *pos;
+	while (i < len && (pem[i] == '\n' || pem[i] == '\r' || pem[i] == ' ' || pem[i] == '\t' ||
+			   pem[i] == '\0'))
+		i++;
+	*pos = i;
+	if (i == len)
+		return 0;
+	if (len - i < sizeof(begin) - 1 || memcmp(pem + i, begin, sizeof(begin) - 1))
+		return -1;
+	i += sizeof(begin) - 1;
+	const char *e = memmem(pem + i, len - i, end, sizeof(end) - 1);
+	if (!e || pem_body(pem + i, (size_t)(e - (pem + i)), der, der_len) < 0)
+		return -1;
+	*pos = (size_t)(e - pem) + sizeof(end) - 1;
+	return 1;
+}
+
+int ck_chain_load(const char *pem, size_t len, size_t min, size_t max, struct ck_chain *ch,
+		  const char *what, const char *code, struct ck_err *err)
+{
 	memset(ch, 0, sizeof(*ch));
 	if (max > CK_CHAIN_MAX)
 		max = CK_CHAIN_MAX;
 	if (!(ch->buf = malloc(len / 4 * 3 + 3)))
 		return ck_errf(err, CK_E_NOMEM, "out of memory");
-	size_t i = 0, used = 0;
-	while (i < len) {
-		char c = pem[i];
-		if (c == '\n' || c == '\r' || c == ' ' || c == '\t' || c == '\0') {
-			i++;
-			continue;
-		}
-		if (len - i < sizeof(begin) - 1 || memcmp(pem + i, begin, sizeof(begin) - 1)) {
-			ck_errf(err, code, "%s: unexpected data at offset %zu (want a PEM certificate)",
-				what, i);
-			goto fail;
-		}
-		i += sizeof(begin) - 1;
-		const char *e = memmem(pem + i, len - i, end, sizeof(end) - 1);
-		if (!e) {
-			ck_errf(err, code, "%s: unterminated PEM certificate", what);
-			goto fail;
-		}
+	size_t pos = 0, used = 0, dlen;
+	int r;
+	while ((r = ck_pem_next(pem, len, &pos, ch->buf + used, &dlen)) > 0) {
 		if (ch->n == max) {
 			ck_errf(err, code, "%s: more than %zu certificates", what, max);
-			goto fail;
-		}
-		size_t dlen;
-		if (pem_body(pem + i, (size_t)(e - (pem + i)), ch->buf + used, &dlen) < 0) {
-			ck_errf(err, code, "%s: certificate #%zu is not valid base64", what, ch->n);
 			goto fail;
 		}
 		struct ck_err ce;
@@ -546,7 +545,10 @@ int ck_chain_load(const char *pem, size_t len, size_t min, size_t max, struct ck
 		}
 		ch->n++;
 		used += dlen;
-		i = (size_t)(e - pem) + sizeof(end) - 1;
+	}
+	if (r < 0) {
+		ck_errf(err, code, "%s: bad PEM at offset %zu (want a base64 certificate)", what, pos);
+		goto fail;
 	}
 	if (ch->n < min) {
 		ck_errf(err, code, "%s: %zu certificate(s), expected %zu", what, ch->n, min);

@@ -74,6 +74,11 @@ int ck_chain_load(const char *pem, size_t len, size_t min, size_t max, struct ck
 		  const char *what, const char *code, struct ck_err *err);
 void ck_chain_free(struct ck_chain *ch);
 
+/* Decodes the next "-----BEGIN CERTIFICATE-----" block at *pos into `der` (capacity at least
+ * 3/4 of the remaining text). Returns 1 and advances *pos, 0 at the end (only whitespace and
+ * NULs left), -1 on anything else. */
+int ck_pem_next(const char *pem, size_t len, size_t *pos, uint8_t *der, size_t *der_len);
+
 /* ECDSA P-256: SHA-256(msg) signed with raw r||s, by the uncompressed point `pub`. Returns
  * true if valid; false for a bad signature or a point not on the curve. Counted in
  * ck_sig_verify_count. */

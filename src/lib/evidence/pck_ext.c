@@ -33,24 +33,41 @@ static int sub_arcs(const uint8_t *oid, size_t len, int *a, int *b)
 
 #define FAIL(...) ck_errf(err, CK_E_PCK_EXTENSION, __VA_ARGS__)
 
+/* One entry of the extension: SEQUENCE { OID, value }. */
+struct entry {
+	const uint8_t *oid, *val;
+	size_t olen, vlen;
+	uint8_t vtag;
+};
+
+static int next_entry(struct der_reader *d, struct entry *e)
+{
+	const uint8_t *item;
+	size_t ilen;
+	struct der_reader id;
+	if (der_expect(d, DER_SEQUENCE, &item, &ilen) < 0)
+		return -1;
+	der_init(&id, item, ilen);
+	if (der_expect(&id, DER_OID, &e->oid, &e->olen) < 0 ||
+	    der_next(&id, &e->vtag, &e->val, &e->vlen) < 0 || !der_done(&id))
+		return -1;
+	return 0;
+}
+
 static int parse_tcb(const uint8_t *v, size_t n, struct ck_pck_ext *out, struct ck_err *err)
 {
 	struct der_reader d;
 	uint32_t seen = 0;
 	der_init(&d, v, n);
 	while (!der_done(&d)) {
-		const uint8_t *item, *oid, *val;
-		size_t ilen, olen, vlen;
-		uint8_t vtag;
-		struct der_reader id;
+		struct entry e;
 		int a, b;
-		if (der_expect(&d, DER_SEQUENCE, &item, &ilen) < 0)
+		if (next_entry(&d, &e) < 0)
 			return FAIL("TCB: malformed component entry");
-		der_init(&id, item, ilen);
-		if (der_expect(&id, DER_OID, &oid, &olen) < 0 || der_next(&id, &vtag, &val, &vlen) < 0 ||
-		    !der_done(&id))
-			return FAIL("TCB: malformed component entry");
-		if (sub_arcs(oid, olen, &a, &b) < 0 || a != F_TCB || b < 1)
+		const uint8_t *val = e.val;
+		size_t vlen = e.vlen;
+		uint8_t vtag = e.vtag;
+		if (sub_arcs(e.oid, e.olen, &a, &b) < 0 || a != F_TCB || b < 1)
 			continue; /* unknown entry: tolerated */
 		if (b > TCB_CPUSVN)
 			continue;
@@ -93,18 +110,14 @@ int ck_pck_ext_parse(const uint8_t *der, size_t len, struct ck_pck_ext *out, str
 		return FAIL("not a single DER SEQUENCE");
 	der_init(&d, body, blen);
 	while (!der_done(&d)) {
-		const uint8_t *item, *oid, *val;
-		size_t ilen, olen, vlen;
-		uint8_t vtag;
-		struct der_reader id;
+		struct entry e;
 		int a, b;
-		if (der_expect(&d, DER_SEQUENCE, &item, &ilen) < 0)
+		if (next_entry(&d, &e) < 0)
 			return FAIL("malformed entry");
-		der_init(&id, item, ilen);
-		if (der_expect(&id, DER_OID, &oid, &olen) < 0 || der_next(&id, &vtag, &val, &vlen) < 0 ||
-		    !der_done(&id))
-			return FAIL("malformed entry");
-		if (sub_arcs(oid, olen, &a, &b) < 0 || b != -1 || a < F_PPID || a > F_CONFIG)
+		const uint8_t *val = e.val;
+		size_t vlen = e.vlen;
+		uint8_t vtag = e.vtag;
+		if (sub_arcs(e.oid, e.olen, &a, &b) < 0 || b != -1 || a < F_PPID || a > F_CONFIG)
 			continue; /* unknown field */
 		if (seen & (1u << a))
 			return FAIL("field .%d appears twice", a);

@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include "cloak/codec.h"
+#include "evidence/cert.h"
 #include "evidence/x509util.h"
 
 void ck_certs_free(X509 **certs, size_t n)
@@ -19,47 +20,35 @@ void ck_certs_free(X509 **certs, size_t n)
 int ck_pem_chain_parse(const char *pem, size_t len, X509 **certs, size_t min, size_t max,
 		       size_t *n, const char *what, const char *code, struct ck_err *err)
 {
-	static const char begin[] = "-----BEGIN CERTIFICATE-----";
-	static const char end[] = "-----END CERTIFICATE-----";
+	uint8_t *der = malloc(len / 4 * 3 + 3);
+	size_t pos = 0, dlen;
+	int r;
 	*n = 0;
-	size_t i = 0;
-	while (i < len) {
-		char ch = pem[i];
-		if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t' || ch == '\0') {
-			i++;
-			continue;
-		}
-		if (len - i < sizeof(begin) - 1 || memcmp(pem + i, begin, sizeof(begin) - 1)) {
-			ck_errf(err, code, "%s: unexpected data at offset %zu (want a PEM certificate)",
-				what, i);
-			goto fail;
-		}
-		const char *e = memmem(pem + i, len - i, end, sizeof(end) - 1);
-		if (!e) {
-			ck_errf(err, code, "%s: unterminated PEM certificate at offset %zu", what, i);
-			goto fail;
-		}
-		size_t blk = (size_t)(e - (pem + i)) + sizeof(end) - 1;
+	if (!der)
+		return ck_errf(err, CK_E_NOMEM, "out of memory");
+	while ((r = ck_pem_next(pem, len, &pos, der, &dlen)) > 0) {
+		const unsigned char *p = der;
+		X509 *x;
 		if (*n == max) {
 			ck_errf(err, code, "%s: more than %zu certificates", what, max);
 			goto fail;
 		}
-		BIO *b = BIO_new_mem_buf(pem + i, (int)blk);
-		X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-		BIO_free(b);
-		if (!x) {
-			ck_errf(err, code, "%s: certificate #%zu is not valid PEM/DER", what, *n);
+		if (!(x = d2i_X509(NULL, &p, (long)dlen)) || p != der + dlen) {
+			X509_free(x);
+			ck_errf(err, code, "%s: certificate #%zu is not valid DER", what, *n);
 			goto fail;
 		}
 		certs[(*n)++] = x;
-		i += blk;
 	}
-	if (*n < min) {
-		ck_errf(err, code, "%s: %zu certificate(s), expected %zu", what, *n, min);
+	if (r < 0 || *n < min) {
+		ck_errf(err, code, "%s: %s", what,
+			r < 0 ? "bad PEM (want base64 certificates)" : "too few certificates");
 		goto fail;
 	}
+	free(der);
 	return 0;
 fail:
+	free(der);
 	ck_certs_free(certs, *n);
 	*n = 0;
 	return -1;

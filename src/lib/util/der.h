@@ -27,7 +27,7 @@ struct der_reader {
 static inline void der_init(struct der_reader *d, const uint8_t *p, size_t len)
 {
 	d->p = p;
-	d->end = p + len;
+	d->end = p ? p + len : p; /* an empty value may come with a NULL pointer */
 }
 
 static inline bool der_done(const struct der_reader *d)
