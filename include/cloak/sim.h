@@ -54,6 +54,7 @@ struct ck_sim_quote_opts {
 	uint8_t report_data[64];
 	uint8_t pck_svn; /* comp01 of the PCK leaf: ck_sim_svn_for_status() */
 	uint16_t qe_svn; /* CK_SIM_QE_SVN_DEFAULT */
+	int version;	 /* quote version: 3 (default) or 4 */
 	ck_time_t now;	 /* the PCK leaf is valid from now - 1 day */
 };
 void ck_sim_quote_opts_default(struct ck_sim_quote_opts *o, ck_time_t now);

@@ -117,6 +117,7 @@ static const char quote_usage[] =
 	"                       OutOfDateConfigurationNeeded, Revoked, or NoMatch\n"
 	"  --qe-svn N           ISVSVN of the sim quoting enclave (default 8: UpToDate; 6\n"
 	"                       OutOfDate; 4 Revoked; below 4 no QE level)\n"
+	"  --quote-version N    3 (default) or 4\n"
 	"  --at TIME            issue time (default now)\n"
 	"  --bundle             write an evidence bundle with fresh collateral instead of a raw quote\n"
 	"  -o FILE              output ('-' for stdout)\n";
@@ -131,6 +132,7 @@ static int sim_quote(int argc, char **argv)
 		{"tcb-status", required_argument, NULL, 'T'},
 		{"qe-svn", required_argument, NULL, 'q'},   {"at", required_argument, NULL, 't'},
 		{"bundle", no_argument, NULL, 'b'},	    {"help", no_argument, NULL, 'h'},
+		{"quote-version", required_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *pki_dir = NULL, *out = NULL, *at_s = NULL;
@@ -151,6 +153,13 @@ static int sim_quote(int argc, char **argv)
 		case 'v': if (num_arg("--isv-svn", optarg, 65535, &n)) return EXIT_USAGE; o.isv_svn = (uint16_t)n; break;
 		case 'q': if (num_arg("--qe-svn", optarg, 65535, &n)) return EXIT_USAGE; o.qe_svn = (uint16_t)n; break;
 		case 'd': o.debug = true; break;
+		case 'V':
+			if (num_arg("--quote-version", optarg, 4, &n) || n < 3) {
+				cli_errx("--quote-version: '%s' is not 3 or 4", optarg);
+				return EXIT_USAGE;
+			}
+			o.version = (int)n;
+			break;
 		case 'b': bundle = true; break;
 		case 't': at_s = optarg; break;
 		case 'T':

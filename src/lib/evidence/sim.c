@@ -380,6 +380,7 @@ void ck_sim_quote_opts_default(struct ck_sim_quote_opts *o, ck_time_t now)
 	memset(o, 0, sizeof(*o));
 	o->pck_svn = (uint8_t)ck_sim_svn_for_status(CK_TCB_UP_TO_DATE);
 	o->qe_svn = CK_SIM_QE_SVN_DEFAULT;
+	o->version = 3;
 	o->now = now;
 }
 
@@ -436,17 +437,21 @@ int ck_sim_quote(struct ck_sim_pki *p, const struct ck_sim_quote_opts *o, uint8_
 		goto crypto;
 
 	const size_t auth_len = 32;
-	size_t len = CK_SGX_SIGNED_LEN + 4 + 64 + 64 + CK_SGX_REPORT_LEN + 64 + 2 + auth_len + 6 +
-		     (size_t)pem_len;
+	bool v4 = o->version == 4;
+	/* v4 wraps the QE section in certification data of type 6 */
+	size_t qe_sec = CK_SGX_REPORT_LEN + 64 + 2 + auth_len + 6 + (size_t)pem_len;
+	size_t len = CK_SGX_SIGNED_LEN + 4 + 64 + 64 + (v4 ? 6 : 0) + qe_sec;
 	if (!(q = calloc(1, len))) {
 		ck_errf(err, CK_E_NOMEM, "out of memory");
 		goto out;
 	}
 	/* Header. */
-	ck_put_le16(q, 3);
+	ck_put_le16(q, v4 ? 4 : 3);
 	ck_put_le16(q + 2, 2);
-	ck_put_le16(q + 8, o->qe_svn);
-	ck_put_le16(q + 10, CK_SIM_PCESVN);
+	if (!v4) { /* QE and PCE SVNs: v3 only; reserved in v4 */
+		ck_put_le16(q + 8, o->qe_svn);
+		ck_put_le16(q + 10, CK_SIM_PCESVN);
+	}
 	memcpy(q + 12, CK_INTEL_QE_VENDOR_ID, 16);
 	/* ISV enclave report. */
 	uint8_t attr[16] = {0x05 | (o->debug ? CK_SGX_FLAGS_DEBUG : 0), 0, 0, 0, 0, 0, 0, 0, 0xe7};
@@ -457,6 +462,11 @@ int ck_sim_quote(struct ck_sim_pki *p, const struct ck_sim_quote_opts *o, uint8_
 	off += 4;
 	uint8_t *isv_sig = q + off, *akp = q + off + 64, *qer = q + off + 128;
 	memcpy(akp, ak_point + 1, 64);
+	if (v4) {
+		ck_put_le16(qer, CK_CERT_QE_REPORT);
+		ck_put_le32(qer + 2, (uint32_t)qe_sec);
+		qer += 6;
+	}
 	/* QE report: binds the attestation key and auth data. */
 	uint8_t *auth = qer + CK_SGX_REPORT_LEN + 64 + 2;
 	for (size_t i = 0; i < auth_len; i++)

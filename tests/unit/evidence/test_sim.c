@@ -313,6 +313,30 @@ static void test_debug_and_measurement_policy(void **state)
 	ck_policy_free(&p);
 }
 
+static void test_v4_sgx_quote(void **state)
+{
+	struct fx *f = *state;
+	struct ck_sim_quote_opts qo;
+	struct ck_appraisal a;
+	uint8_t *q;
+	size_t len;
+	struct ck_quote parsed;
+	ck_sim_quote_opts_default(&qo, f->now);
+	qo.version = 4;
+	memset(qo.mrenclave, 0x42, 32);
+	assert_int_equal(ck_sim_quote(f->pki, &qo, &q, &len, NULL), 0);
+	assert_int_equal(ck_quote_parse(q, len, &parsed, NULL), 0);
+	assert_int_equal(parsed.version, 4);
+	assert_int_equal(parsed.body_type, CK_BODY_SGX);
+	assert_int_equal(parsed.signed_len, CK_SGX_SIGNED_LEN);
+	assert_int_equal(parsed.cert_type, CK_CERT_PCK_CHAIN);
+	free(q);
+	assert_int_equal(appraise(f, f->pki, &qo, NULL, true, &a), 0);
+	assert_int_equal(a.quote_version, 4);
+	assert_int_equal(a.enclave.mrenclave[0], 0x42);
+	assert_int_equal(a.tcb_status, CK_TCB_UP_TO_DATE);
+}
+
 static void test_init_refuses_existing(void **state)
 {
 	struct fx *f = *state;
@@ -339,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_other_fmspc),
 		cmocka_unit_test(test_collateral_dates),
 		cmocka_unit_test(test_debug_and_measurement_policy),
+		cmocka_unit_test(test_v4_sgx_quote),
 		cmocka_unit_test(test_init_refuses_existing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
