@@ -81,6 +81,18 @@ int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(pr
 #define CK_E_QUOTE_SIGNATURE "quote.signature"
 #define CK_E_TCB_NO_MATCH    "tcb.not_supported" /* no TCB level matches the platform / QE */
 
+/* --- packages ----------------------------------------------------------------------------- */
+#define CK_E_PKG_FORMAT   "package.format"	  /* not a cloak package, or a bad header */
+#define CK_E_PKG_VERSION  "package.version"	  /* made by a newer cloak */
+#define CK_E_PKG_AUTH	  "package.auth"	  /* a chunk failed authentication: tampered, wrong key */
+#define CK_E_PKG_SIZE	  "package.size"	  /* the file is longer or shorter than its header says */
+#define CK_E_PKG_TREE	  "package.tree"	  /* a file, path or link that cannot be packaged */
+#define CK_E_PKG_TAR	  "package.tar"	  /* the decrypted archive breaks cloak's tar profile */
+#define CK_E_PKG_LIMIT	  "package.limit"	  /* too many entries, too large, too deep */
+#define CK_E_PKG_FINGERPRINT "package.fingerprint" /* the tree is not the one expected */
+#define CK_E_MANIFEST	  "manifest.format"
+#define CK_E_KEY	  "key"			  /* a key file is missing, malformed or unsafe */
+
 /* --- policy rules (the verdict) ------------------------------------------------------------ */
 #define CK_E_POL_STATUS	     "policy.tcb_status"
 #define CK_E_POL_ADVISORY    "policy.advisory"

@@ -70,5 +70,9 @@ int cmd_quote(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_collateral(int argc, char **argv);
+int cmd_package(int argc, char **argv);
+int cmd_unpack(int argc, char **argv);
+int cmd_fingerprint(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

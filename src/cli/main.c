@@ -9,6 +9,10 @@ static const struct subcommand commands[] = {
 	{"quote", cmd_quote, "Verify an SGX quote or evidence bundle against its collateral"},
 	{"inspect", cmd_inspect, "Show what a quote, collateral, bundle or certificate contains"},
 	{"collateral", cmd_collateral, "Convert raw Intel PCS responses to a collateral file"},
+	{"package", cmd_package, "Pack and encrypt an app directory; write its manifest"},
+	{"unpack", cmd_unpack, "Check a package completely, then extract it"},
+	{"fingerprint", cmd_fingerprint, "Print the fingerprint of an app directory"},
+	{"keygen", cmd_keygen, "Create (if needed) and print the owner's Ed25519 key"},
 	{"sim", cmd_sim, "Simulation PKI: issue sim quotes and collateral (NOT A REAL TEE)"},
 	{NULL, NULL, NULL},
 };

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cloak fingerprint: the fingerprint of a tree, without encrypting anything. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "cloak/codec.h"
+#include "cloak/package.h"
+
+static const char usage[] = "Usage: cloak fingerprint DIR [--json]\n"
+			    "\n"
+			    "Prints the SHA-256 of DIR's deterministic tar: the same on any machine\n"
+			    "for the same files, whoever owns them and whenever they were written.\n";
+
+int cmd_fingerprint(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return fputs(usage, stdout), EXIT_OK;
+		else
+			return fputs(usage, stderr), EXIT_USAGE;
+	}
+	if (optind != argc - 1)
+		return fputs(usage, stderr), EXIT_USAGE;
+	struct ck_pack_result res;
+	struct ck_err e;
+	if (ck_fingerprint_dir(argv[optind], &res, &e) < 0) {
+		cli_err(&e);
+		return ck_err_is(&e, CK_E_IO) ? EXIT_USAGE : EXIT_REJECTED;
+	}
+	char fp[65];
+	ck_hex_encode(res.fingerprint, 32, fp);
+	if (json)
+		cli_print_json(json_pack("{s:s, s:I, s:I}", "fingerprint", fp, "entries",
+					 (json_int_t)res.entries, "tar_bytes",
+					 (json_int_t)res.tar_len));
+	else
+		printf("%s\n", fp);
+	return EXIT_OK;
+}

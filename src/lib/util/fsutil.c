@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/fsutil.h"
+
+int fs_open_beneath(int rootfd, const char *rel, int flags, unsigned mode)
+{
+	char comp[256];
+	int dfd = dup(rootfd);
+	if (dfd < 0)
+		return -1;
+	const char *p = rel;
+	while (*p) {
+		const char *sl = strchr(p, '/');
+		size_t n = sl ? (size_t)(sl - p) : strlen(p);
+		if (n == 0 || n >= sizeof(comp)) {
+			close(dfd);
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		bool last = !sl || !sl[1];
+		int fd = last ? openat(dfd, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode)
+			      : openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(dfd);
+		if (fd < 0) {
+			errno = e;
+			return -1;
+		}
+		dfd = fd;
+		if (last)
+			return dfd;
+		p = sl + 1;
+	}
+	return dfd;
+}
+
+int fs_open_parent(int rootfd, const char *rel, char *buf, size_t cap, const char **name)
+{
+	size_t n = strlen(rel);
+	while (n && rel[n - 1] == '/') /* a directory's own trailing '/' */
+		n--;
+	size_t k = n;
+	while (k && rel[k - 1] != '/')
+		k--;
+	if (k >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, rel, k);
+	buf[k] = 0;
+	*name = rel + k;
+	return fs_open_beneath(rootfd, buf, O_RDONLY | O_DIRECTORY, 0);
+}
+
+int fs_read_full(int fd, void *buf, size_t n)
+{
+	uint8_t *p = buf;
+	while (n) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int fs_pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (n) {
+		ssize_t r = pread(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int fs_write_full(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
