@@ -67,8 +67,8 @@ static int walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 			continue;
 		size_t rl = strlen(rel), nl = strlen(name);
 		if (rl + nl + 1 > CK_PKG_MAX_PATH) {
-			ck_errf(w->err, CK_E_PKG_LIMIT, "path '%s%s' is longer than %d bytes", rel,
-				name, CK_PKG_MAX_PATH);
+			ck_errf(w->err, CK_E_PKG_LIMIT, "path longer than %d bytes: '%.120s...'",
+				CK_PKG_MAX_PATH, rel);
 			goto out;
 		}
 		memcpy(e.path, rel, rl);

@@ -12,8 +12,8 @@ int tar_path_check(const char *path, bool dir, struct ck_err *err)
 {
 	size_t n = strlen(path), depth = 0;
 	if (n == 0 || n > CK_PKG_MAX_PATH)
-		return ck_errf(err, CK_E_PKG_LIMIT, "path '%.80s%s' is longer than %d bytes", path,
-			       n > 80 ? "..." : "", CK_PKG_MAX_PATH);
+		return ck_errf(err, CK_E_PKG_LIMIT, "path longer than %d bytes: '%.120s%s'",
+			       CK_PKG_MAX_PATH, path, n > 120 ? "..." : "");
 	if (path[0] == '/')
 		return ck_errf(err, CK_E_PKG_TREE, "absolute path '%.200s'", path);
 	if ((path[n - 1] == '/') != dir)

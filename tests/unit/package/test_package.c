@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Packages: the fingerprint depends on content only; every change to the ciphertext fails
+ * before anything is written; hostile trees are refused at packaging and hostile packages at
+ * unpacking, with nothing left behind.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cloak/fileio.h"
+#include "cloak/package.h"
+#include "package/tar.h"
+#include "testutil.h"
+
+static char *base; /* a private scratch directory */
+
+static char *P(const char *rel)
+{
+	static char buf[8][4096];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", base, rel);
+	return buf[k];
+}
+
+static void put(const char *rel, const char *content, mode_t mode)
+{
+	char *p = P(rel);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+	chmod(p, mode);
+}
+
+static void rmrf(const char *path)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int setup(void **s)
+{
+	(void)s;
+	base = tu_tmpname("pkg");
+	assert_int_equal(mkdir(base, 0700), 0);
+	return 0;
+}
+
+static int teardown(void **s)
+{
+	(void)s;
+	rmrf(base);
+	free(base);
+	return 0;
+}
+
+/* Entries of a directory, to prove nothing was left behind. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static void fingerprint(const char *rel, uint8_t fp[32])
+{
+	struct ck_pack_result r;
+	struct ck_err e;
+	if (ck_fingerprint_dir(P(rel), &r, &e) < 0)
+		fail_msg("fingerprint %s: %s", rel, e.msg);
+	memcpy(fp, r.fingerprint, 32);
+}
+
+static void make_tree(const char *root, bool reverse)
+{
+	const char *files[] = {"b.txt", "a.txt", "sub/z.bin", "sub/deeper/c.txt"};
+	char rel[256];
+	mkdir(P(root), 0755);
+	snprintf(rel, sizeof(rel), "%s/sub", root);
+	mkdir(P(rel), reverse ? 0700 : 0755);
+	snprintf(rel, sizeof(rel), "%s/sub/deeper", root);
+	mkdir(P(rel), 0755);
+	snprintf(rel, sizeof(rel), "%s/empty", root);
+	mkdir(P(rel), 0755);
+	for (int k = 0; k < 4; k++) {
+		int i = reverse ? 3 - k : k;
+		snprintf(rel, sizeof(rel), "%s/%s", root, files[i]);
+		/* same content; different permission bits except the executable one */
+		put(rel, files[i], reverse ? 0600 : 0664);
+	}
+	snprintf(rel, sizeof(rel), "%s/run", root);
+	put(rel, "#!/bin/sh\n", reverse ? 0700 : 0755);
+	snprintf(rel, sizeof(rel), "%s/link", root);
+	symlink("sub/deeper/c.txt", P(rel));
+}
+
+static void test_fingerprint_is_deterministic(void **s)
+{
+	(void)s;
+	uint8_t a[32], b[32], c[32];
+	make_tree("t1", false);
+	make_tree("t2", true);
+	/* different times and owners on t2 */
+	struct timespec ts[2] = {{1000, 0}, {1000, 0}};
+	utimensat(AT_FDCWD, P("t2/a.txt"), ts, 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(P("t2/b.txt"), 1234, 5678), 0);
+		assert_int_equal(lchown(P("t2/link"), 42, 42), 0);
+	}
+	fingerprint("t1", a);
+	fingerprint("t2", b);
+	assert_memory_equal(a, b, 32);
+	/* one byte changes it */
+	put("t2/sub/z.bin", "sub/z.biN", 0644);
+	fingerprint("t2", c);
+	assert_memory_not_equal(a, c, 32);
+	put("t2/sub/z.bin", "sub/z.bin", 0644);
+	fingerprint("t2", c);
+	assert_memory_equal(a, c, 32);
+	/* so do the executable bit, a name, an empty directory */
+	chmod(P("t2/a.txt"), 0755);
+	fingerprint("t2", c);
+	assert_memory_not_equal(a, c, 32);
+	chmod(P("t2/a.txt"), 0644);
+	rmdir(P("t2/empty"));
+	fingerprint("t2", c);
+	assert_memory_not_equal(a, c, 32);
+	mkdir(P("t2/empty"), 0755);
+	fingerprint("t2", c);
+	assert_memory_equal(a, c, 32);
+}
+
+static void test_round_trip(void **s)
+{
+	(void)s;
+	uint8_t key[32], fp[32];
+	struct ck_pack_result pr;
+	struct ck_unpack_result ur;
+	struct ck_err e;
+	if (access(P("t1"), F_OK))
+		make_tree("t1", false);
+	if (ck_package_dir(P("t1"), P("t1.pkg"), key, &pr, &e) < 0)
+		fail_msg("%s", e.msg);
+	if (ck_unpack(P("t1.pkg"), key, pr.fingerprint, P("u1"), &ur, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_memory_equal(ur.fingerprint, pr.fingerprint, 32);
+	fingerprint("u1", fp);
+	assert_memory_equal(fp, pr.fingerprint, 32);
+	struct stat st;
+	assert_int_equal(lstat(P("u1/link"), &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(stat(P("u1/run"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0755);
+	/* the target must not exist */
+	assert_int_equal(ck_unpack(P("t1.pkg"), key, NULL, P("u1"), &ur, &e), -1);
+	assert_string_equal(e.code, CK_E_USAGE);
+	/* the wrong fingerprint is refused, nothing written */
+	uint8_t bad[32];
+	memcpy(bad, pr.fingerprint, 32);
+	bad[0] ^= 1;
+	int before = count_entries(base);
+	assert_int_equal(ck_unpack(P("t1.pkg"), key, bad, P("u2"), &ur, &e), -1);
+	assert_string_equal(e.code, CK_E_PKG_FINGERPRINT);
+	assert_int_equal(count_entries(base), before);
+}
+
+/* A multi-chunk package, and every way of changing its bytes. */
+static void test_tampering(void **s)
+{
+	(void)s;
+	uint8_t key[32];
+	struct ck_pack_result pr;
+	struct ck_unpack_result ur;
+	struct ck_err e;
+	mkdir(P("big"), 0755);
+	char *blob = malloc(200000);
+	for (int i = 0; i < 200000; i++)
+		blob[i] = (char)('a' + i % 26);
+	blob[199999] = 0;
+	put("big/blob", blob, 0644);
+	free(blob);
+	assert_int_equal(ck_package_dir(P("big"), P("big.pkg"), key, &pr, &e), 0);
+	size_t n;
+	uint8_t *orig = tu_read(P("big.pkg"), &n);
+	const size_t C = CK_PKG_CHUNK_SIZE + CK_PKG_TAG_LEN, H = CK_PKG_HEADER_LEN;
+	assert_true(n > H + 3 * C); /* four chunks */
+	int before = count_entries(base);
+	struct {
+		const char *what, *code;
+		int kind; /* 0 flip byte at off, 1 truncate to off, 2 append, 3 swap chunks 0,1,
+			     4 drop chunk 1, 5 duplicate chunk 0 over 1, 6 byte at off := 2 */
+		size_t off;
+	} cases[] = {
+		{"magic", CK_E_PKG_FORMAT, 0, 0},
+		{"version (to 0)", CK_E_PKG_FORMAT, 0, 9},
+		{"version (to a newer one)", CK_E_PKG_VERSION, 6, 9},
+		{"chunk size (to 0)", CK_E_PKG_FORMAT, 0, 13},
+		{"chunk size (to 65792: same chunk count)", CK_E_PKG_AUTH, 0, 14},
+		{"nonce prefix", CK_E_PKG_AUTH, 0, 18},
+		{"plaintext length", CK_E_PKG_SIZE, 0, 31},
+		{"first ciphertext byte", CK_E_PKG_AUTH, 0, H},
+		{"a byte in chunk 2", CK_E_PKG_AUTH, 0, H + 2 * C + 777},
+		{"a tag byte", CK_E_PKG_AUTH, 0, H + C - 1},
+		{"last byte", CK_E_PKG_AUTH, 0, n - 1},
+		{"truncated by one byte", CK_E_PKG_SIZE, 1, n - 1},
+		{"truncated to the header", CK_E_PKG_SIZE, 1, H},
+		{"truncated inside the header", CK_E_PKG_FORMAT, 1, 20},
+		{"one byte appended", CK_E_PKG_SIZE, 2, 0},
+		{"chunks 0 and 1 swapped", CK_E_PKG_AUTH, 3, 0},
+		{"chunk 1 dropped", CK_E_PKG_SIZE, 4, 0},
+		{"chunk 0 duplicated over 1", CK_E_PKG_AUTH, 5, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *b = malloc(n + 1);
+		size_t len = n;
+		memcpy(b, orig, n);
+		switch (cases[i].kind) {
+		case 0: b[cases[i].off] ^= 0x01; break;
+		case 1: len = cases[i].off; break;
+		case 2: b[n] = 0; len = n + 1; break;
+		case 3:
+			memcpy(b + H, orig + H + C, C);
+			memcpy(b + H + C, orig + H, C);
+			break;
+		case 4:
+			memmove(b + H + C, b + H + 2 * C, n - H - 2 * C);
+			len = n - C;
+			break;
+		case 5: memcpy(b + H + C, orig + H, C); break;
+		case 6: b[cases[i].off] = 2; break;
+		}
+		struct ck_err e2;
+		assert_int_equal(ck_write_file(P("bad.pkg"), b, len, 0644, &e2), 0);
+		free(b);
+		int r = ck_unpack(P("bad.pkg"), key, NULL, P("badout"), &ur, &e);
+		if (r == 0 || strcmp(e.code, cases[i].code))
+			fail_msg("%s: got %s (%s), want %s", cases[i].what, r ? e.code : "success",
+				 r ? e.msg : "", cases[i].code);
+		assert_int_equal(access(P("badout"), F_OK), -1);
+		assert_int_equal(count_entries(base), before + 1); /* only bad.pkg */
+		unlink(P("bad.pkg"));
+	}
+	/* the wrong key */
+	uint8_t k2[32];
+	memcpy(k2, key, 32);
+	k2[31] ^= 0x80;
+	assert_int_equal(ck_unpack(P("big.pkg"), k2, NULL, P("badout"), &ur, &e), -1);
+	assert_string_equal(e.code, CK_E_PKG_AUTH);
+	assert_int_equal(count_entries(base), before);
+	/* and the real one still works */
+	assert_int_equal(ck_unpack(P("big.pkg"), key, NULL, NULL, &ur, &e), 0);
+	free(orig);
+}
+
+static void expect_tree_refused(const char *rel, const char *needle)
+{
+	uint8_t key[32];
+	struct ck_pack_result r;
+	struct ck_err e;
+	int before = count_entries(base);
+	assert_int_equal(ck_package_dir(P(rel), P("hostile.pkg"), key, &r, &e), -1);
+	if (!strstr(e.msg, needle))
+		fail_msg("%s: message '%s' does not name '%s'", rel, e.msg, needle);
+	assert_int_equal(count_entries(base), before); /* no package, no temp file */
+}
+
+static void test_hostile_trees(void **s)
+{
+	(void)s;
+	mkdir(P("h"), 0755);
+	put("h/ok", "fine", 0644);
+	/* a fifo */
+	assert_int_equal(mkfifo(P("h/pipe"), 0644), 0);
+	expect_tree_refused("h", "pipe");
+	unlink(P("h/pipe"));
+	/* a socket */
+	int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", P("h/sock"));
+	if (strlen(P("h/sock")) < sizeof(sa.sun_path) &&
+	    bind(sfd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		expect_tree_refused("h", "sock");
+		unlink(P("h/sock"));
+	}
+	close(sfd);
+	/* a device node (root only) */
+	if (mknod(P("h/null"), S_IFCHR | 0644, makedev(1, 3)) == 0) {
+		expect_tree_refused("h", "null");
+		unlink(P("h/null"));
+	}
+	/* an absolute symlink */
+	symlink("/etc/passwd", P("h/abs"));
+	expect_tree_refused("h", "abs");
+	unlink(P("h/abs"));
+	/* a symlink out of the tree */
+	symlink("../../etc/passwd", P("h/up"));
+	expect_tree_refused("h", "up");
+	unlink(P("h/up"));
+	/* an escape only real resolution sees: d/s -> .. is the root, so d/s/../x is above it */
+	mkdir(P("h/d"), 0755);
+	symlink("..", P("h/d/s"));
+	symlink("d/s/../x", P("h/sneaky"));
+	expect_tree_refused("h", "sneaky");
+	unlink(P("h/sneaky"));
+	/* a loop */
+	symlink("loop2", P("h/loop1"));
+	symlink("loop1", P("h/loop2"));
+	expect_tree_refused("h", "loop");
+	unlink(P("h/loop1"));
+	unlink(P("h/loop2"));
+	/* a control character in a name */
+	put("h/bad\nname", "x", 0644);
+	expect_tree_refused("h", "control");
+	unlink(P("h/bad\nname"));
+	/* a path too long for ustar: five directories of 60 bytes */
+	char rel[512] = "h";
+	for (int i = 0; i < 5; i++) {
+		strcat(rel, "/");
+		size_t n = strlen(rel);
+		memset(rel + n, 'a' + i, 60);
+		rel[n + 60] = 0;
+		assert_int_equal(mkdir(P(rel), 0755), 0);
+	}
+	strcat(rel, "/f");
+	put(rel, "x", 0644);
+	expect_tree_refused("h", "longer than 255 bytes: 'aaaa");
+	rmrf(P("h"));
+	/* the package may not be written inside the tree */
+	mkdir(P("h2"), 0755);
+	uint8_t key[32];
+	struct ck_pack_result r;
+	struct ck_err e;
+	assert_int_equal(ck_package_dir(P("h2"), P("h2/self.pkg"), key, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "inside"));
+	rmrf(P("h2"));
+}
+
+/* ---- hostile packages, written byte by byte ---------------------------------------------- */
+
+struct rawtar {
+	uint8_t *b;
+	size_t n;
+};
+
+static void raw_block(struct rawtar *t, const uint8_t *blk)
+{
+	t->b = realloc(t->b, t->n + TAR_BLOCK);
+	memcpy(t->b + t->n, blk, TAR_BLOCK);
+	t->n += TAR_BLOCK;
+}
+
+/* A header as the writer would make it, then patched: path bytes, type, size, uid. */
+static void raw_entry(struct rawtar *t, const char *path, char type, uint64_t size,
+		      const char *link, int patch_uid)
+{
+	uint8_t b[TAR_BLOCK] = {0};
+	struct tar_entry e = {0};
+	/* start from a valid header for a harmless name, then overwrite fields */
+	snprintf(e.path, sizeof(e.path), "%s", type == TAR_DIR ? "x/" : "x");
+	e.type = type == TAR_DIR || type == TAR_LINK ? type : TAR_FILE;
+	e.mode = 0644;
+	if (e.type == TAR_LINK)
+		snprintf(e.link, sizeof(e.link), "%s", "y");
+	assert_int_equal(tar_header_encode(&e, b, NULL), 0);
+	memset(b, 0, 100);
+	memcpy(b, path, strlen(path) > 100 ? 100 : strlen(path));
+	b[156] = (uint8_t)type;
+	if (link) {
+		memset(b + 157, 0, 100);
+		memcpy(b + 157, link, strlen(link));
+	}
+	snprintf((char *)b + 124, 12, "%011llo", (unsigned long long)size);
+	if (patch_uid)
+		memcpy(b + 108, "0001750", 7);
+	/* recompute the checksum */
+	unsigned sum = 0;
+	memset(b + 148, ' ', 8);
+	for (int i = 0; i < TAR_BLOCK; i++)
+		sum += b[i];
+	snprintf((char *)b + 148, 7, "%06o", sum);
+	b[155] = ' ';
+	raw_block(t, b);
+}
+
+static void raw_data(struct rawtar *t, const char *s)
+{
+	uint8_t b[TAR_BLOCK] = {0};
+	memcpy(b, s, strlen(s));
+	raw_block(t, b);
+}
+
+static void raw_end(struct rawtar *t)
+{
+	uint8_t z[TAR_BLOCK] = {0};
+	raw_block(t, z);
+	raw_block(t, z);
+}
+
+/* Seals a raw tar as a package file with a known key. */
+static void seal_raw(const struct rawtar *t, const char *path, uint8_t key[32])
+{
+	uint8_t header[CK_PKG_HEADER_LEN];
+	struct ck_stream *st;
+	memset(key, 7, 32);
+	assert_int_equal(ck_stream_seal_init(&st, key, t->n, header, NULL), 0);
+	const struct ck_pkg_header *h = ck_stream_header(st);
+	FILE *f = fopen(path, "wb");
+	fwrite(header, 1, sizeof(header), f);
+	uint8_t *out = malloc(CK_PKG_CHUNK_SIZE + CK_PKG_TAG_LEN);
+	size_t off = 0;
+	for (uint64_t i = 0; i < ck_pkg_chunks(h); i++) {
+		size_t k = ck_pkg_chunk_plain(h, i);
+		assert_int_equal(ck_stream_seal_next(st, t->b + off, k, out, NULL), 0);
+		fwrite(out, 1, k + CK_PKG_TAG_LEN, f);
+		off += k;
+	}
+	fclose(f);
+	free(out);
+	ck_stream_free(st);
+}
+
+static void expect_pkg_refused(struct rawtar *t, const char *code, const char *needle)
+{
+	uint8_t key[32];
+	struct ck_unpack_result r;
+	struct ck_err e;
+	seal_raw(t, P("evil.pkg"), key);
+	free(t->b);
+	t->b = NULL;
+	t->n = 0;
+	int before = count_entries(base);
+	if (ck_unpack(P("evil.pkg"), key, NULL, P("evil-out"), &r, &e) == 0)
+		fail_msg("a hostile package was unpacked (expected %s)", code);
+	if (strcmp(e.code, code) || (needle && !strstr(e.msg, needle)))
+		fail_msg("got %s '%s', want %s naming '%s'", e.code, e.msg, code, needle);
+	assert_int_equal(access(P("evil-out"), F_OK), -1);
+	assert_int_equal(count_entries(base), before);
+	unlink(P("evil.pkg"));
+}
+
+static void test_hostile_packages(void **s)
+{
+	(void)s;
+	struct rawtar t = {0};
+	/* a valid raw package first, to prove the helper makes real ones */
+	raw_entry(&t, "a", TAR_FILE, 2, NULL, 0);
+	raw_data(&t, "hi");
+	raw_end(&t);
+	{
+		uint8_t key[32];
+		struct ck_unpack_result r;
+		struct ck_err e;
+		seal_raw(&t, P("good.pkg"), key);
+		if (ck_unpack(P("good.pkg"), key, NULL, P("good-out"), &r, &e) < 0)
+			fail_msg("%s", e.msg);
+		rmrf(P("good-out"));
+		unlink(P("good.pkg"));
+		free(t.b);
+		t = (struct rawtar){0};
+	}
+	raw_entry(&t, "../evil", TAR_FILE, 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TREE, "../evil");
+
+	raw_entry(&t, "/etc/evil", TAR_FILE, 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TREE, "/etc/evil");
+
+	raw_entry(&t, "a/../../evil", TAR_FILE, 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TREE, "a/../../evil");
+
+	/* a symlink out of the tree, alone and as a directory to write through */
+	raw_entry(&t, "l", TAR_LINK, 0, "../../etc", 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TREE, "escapes");
+	raw_entry(&t, "l", TAR_LINK, 0, "/etc", 0);
+	raw_entry(&t, "l/passwd", TAR_FILE, 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TREE, "absolute");
+	raw_entry(&t, "l", TAR_LINK, 0, "sub", 0);
+	raw_entry(&t, "l/passwd", TAR_FILE, 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TAR, "parent");
+
+	/* device nodes, fifos, hard links */
+	raw_entry(&t, "null", '3', 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TREE, "null");
+	raw_entry(&t, "fifo", '6', 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TREE, "fifo");
+	raw_entry(&t, "hard", '1', 0, "a", 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TREE, "hard");
+
+	/* a huge size */
+	raw_entry(&t, "huge", TAR_FILE, 077777777777ULL, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_LIMIT, "huge");
+	/* a size larger than what follows */
+	raw_entry(&t, "short", TAR_FILE, 5000, NULL, 0);
+	raw_data(&t, "only one block");
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TAR, "truncated");
+
+	/* not canonical: a uid, then out of order, then a duplicate */
+	raw_entry(&t, "owned", TAR_FILE, 0, NULL, 1);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TAR, "canonical");
+	raw_entry(&t, "b", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TAR, "order");
+	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TAR, "duplicate");
+	/* no end marker; data after it */
+	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
+	expect_pkg_refused(&t, CK_E_PKG_TAR, "truncated");
+	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
+	raw_end(&t);
+	raw_data(&t, "trailing");
+	expect_pkg_refused(&t, CK_E_PKG_TAR, "after");
+
+	/* too many entries: refused while checking, before anything is written */
+	for (int i = 0; i <= CK_PKG_MAX_ENTRIES; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "f%07d", i);
+		raw_entry(&t, name, TAR_FILE, 0, NULL, 0);
+	}
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_LIMIT, "entries");
+}
+
+static void test_key_files(void **s)
+{
+	(void)s;
+	uint8_t k[32], k2[32];
+	struct ck_err e;
+	memset(k, 0xa5, 32);
+	assert_int_equal(ck_pkg_key_write(P("k.key"), k, &e), 0);
+	struct stat st;
+	assert_int_equal(stat(P("k.key"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(ck_pkg_key_read(P("k.key"), k2, &e), 0);
+	assert_memory_equal(k, k2, 32);
+	chmod(P("k.key"), 0644);
+	assert_int_equal(ck_pkg_key_read(P("k.key"), k2, &e), -1);
+	assert_non_null(strstr(e.msg, "chmod 600"));
+	put("k2.key", "not a key\n", 0600);
+	assert_int_equal(ck_pkg_key_read(P("k2.key"), k2, &e), -1);
+	assert_string_equal(e.code, CK_E_KEY);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fingerprint_is_deterministic),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_tampering),
+		cmocka_unit_test(test_hostile_trees),
+		cmocka_unit_test(test_hostile_packages),
+		cmocka_unit_test(test_key_files),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
