@@ -11,18 +11,21 @@
 #include "cli.h"
 #include "cloak/bundle.h"
 #include "cloak/codec.h"
+#include "cloak/manifest.h"
 #include "cloak/pck.h"
+#include "cloak/stream.h"
 #include "cloak/quote.h"
 #include "evidence/x509util.h"
 
-#define INSPECT_MAX (4 * 1024 * 1024)
+#define INSPECT_MAX (4 * 1024 * 1024) /* packages are not read whole: see peek_package() */
 
 static const char usage[] =
 	"Usage: cloak inspect FILE [--json]\n"
 	"\n"
 	"Shows what FILE contains, without verifying anything: an SGX/TDX quote, an evidence\n"
-	"bundle, collateral (QuoteCollateralV3), a raw PCS TCB Info / QE Identity response, or an\n"
-	"X.509 certificate (PEM or DER; the SGX PCK extension is decoded).\n";
+	"bundle, collateral (QuoteCollateralV3), a raw PCS TCB Info / QE Identity response, an\n"
+	"X.509 certificate (PEM or DER; the SGX PCK extension is decoded), a package (its header,\n"
+	"without the key) or a deploy manifest.\n";
 
 static json_t *report_json(const struct ck_sgx_report *r)
 {
@@ -172,8 +175,47 @@ static json_t *collateral_json(const struct ck_collateral *c, struct ck_err *e)
 	return json_pack("{s:s, s:o, s:o}", "kind", "collateral", "tcb_info", t, "qe_identity", q);
 }
 
+static json_t *package_json(const uint8_t *buf, size_t hdr_len, uint64_t len, struct ck_err *e)
+{
+	struct ck_pkg_header h;
+	if (ck_pkg_header_parse(buf, hdr_len, &h, e) < 0)
+		return NULL;
+	return json_pack("{s:s, s:i, s:s, s:i, s:I, s:I, s:I, s:I, s:b}", "kind", "package",
+			 "format_version", h.version, "algorithm", "AES-256-GCM STREAM", "chunk_size",
+			 (int)h.chunk_size, "plaintext_bytes", (json_int_t)h.plain_len, "chunks",
+			 (json_int_t)ck_pkg_chunks(&h), "expected_bytes",
+			 (json_int_t)ck_pkg_sealed_len(&h), "actual_bytes", (json_int_t)len,
+			 "size_matches", ck_pkg_sealed_len(&h) == len);
+}
+
+static json_t *manifest_json(const uint8_t *buf, size_t len, struct ck_err *e)
+{
+	struct ck_manifest m;
+	uint8_t h[32];
+	char okey[CK_OWNER_PUB_STR_LEN + 1];
+	if (ck_manifest_parse((const char *)buf, len, &m, h, e) < 0)
+		return NULL;
+	ck_owner_pub_format(m.owner_key, okey);
+	json_t *o = json_pack("{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:o, s:s, s:s}", "kind",
+			      "manifest", "sha256", cli_hex(h, 32), "name", m.name, "fingerprint",
+			      cli_hex(m.fingerprint, 32), "package_sha256",
+			      cli_hex(m.package_sha256, 32), "mode", ck_mode_name(m.mode),
+			      "owner_key", okey, "expires", cli_time_json(m.expires), "run", m.run,
+			      "health", m.health);
+	if (m.domain[0])
+		json_object_set_new(o, "domain", json_string(m.domain));
+	if (m.has_owner_cert)
+		json_object_set_new(o, "owner_cert_sha256", cli_hex(m.owner_cert_sha256, 32));
+	if (m.policy_json)
+		json_object_set_new(o, "policy", json_loads(m.policy_json, 0, NULL));
+	ck_manifest_free(&m);
+	return o;
+}
+
 static json_t *inspect_buf(const uint8_t *buf, size_t len, struct ck_err *e)
 {
+	if (len && buf[0] == '{' && memmem(buf, len, "\"cloak_manifest\"", 16))
+		return manifest_json(buf, len, e);
 	if (ck_bundle_sniff(buf, len)) {
 		struct ck_bundle b;
 		struct ck_quote q;
@@ -301,15 +343,29 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return fputs(usage, stderr), EXIT_USAGE;
-	uint8_t *buf;
+	uint8_t *buf, head[CK_PKG_HEADER_LEN];
 	size_t len;
 	struct ck_err e;
+	json_t *o;
+	/* A package can be gigabytes: look at its header and size only. */
+	FILE *f = fopen(argv[optind], "rb");
+	size_t hn = f ? fread(head, 1, sizeof(head), f) : 0;
+	if (f && hn >= 8 && !memcmp(head, CK_PKG_MAGIC, 8)) {
+		fseeko(f, 0, SEEK_END);
+		uint64_t size = (uint64_t)ftello(f);
+		fclose(f);
+		o = package_json(head, hn, size, &e);
+		goto print;
+	}
+	if (f)
+		fclose(f);
 	if (cli_read(argv[optind], INSPECT_MAX, &buf, &len, &e) < 0) {
 		cli_err(&e);
 		return EXIT_USAGE;
 	}
-	json_t *o = inspect_buf(buf, len, &e);
+	o = inspect_buf(buf, len, &e);
 	free(buf);
+print:
 	if (!o) {
 		ck_err_wrap(&e, "%s", argv[optind]);
 		cli_err(&e);
