@@ -37,3 +37,14 @@ echo "   (report_data should start with the nonce $nonce)"
 echo
 echo "== 4. Without --allow-simulation the same evidence is refused"
 $CLOAK quote verify "$work/evidence.json" || echo "   -> exit $? as expected"
+
+echo
+echo "== 5. The owner packages the example app: deterministic fingerprint, encrypted, manifest"
+export CLOAK_CONFIG_DIR="$work/owner"
+$CLOAK package examples/hello -o "$work/hello.pkg" --manifest-out "$work/hello.manifest" \
+  --name hello --run ./server --health /healthz
+echo "   fingerprint recomputed from the source: $($CLOAK fingerprint examples/hello)"
+$CLOAK unpack "$work/hello.pkg" --key "$work/hello.pkg.key" --manifest "$work/hello.manifest" \
+  -o "$work/unpacked"
+echo
+echo "(The node, the runtime and 'cloak deploy' come in the next issues; see README.md.)"
