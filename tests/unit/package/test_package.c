@@ -354,12 +354,16 @@ static void test_hostile_trees(void **s)
 
 struct rawtar {
 	uint8_t *b;
-	size_t n;
+	size_t n, cap;
 };
 
 static void raw_block(struct rawtar *t, const uint8_t *blk)
 {
-	t->b = realloc(t->b, t->n + TAR_BLOCK);
+	if (t->n + TAR_BLOCK > t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64 * TAR_BLOCK;
+		t->b = realloc(t->b, t->cap);
+		assert_non_null(t->b);
+	}
 	memcpy(t->b + t->n, blk, TAR_BLOCK);
 	t->n += TAR_BLOCK;
 }
@@ -442,7 +446,7 @@ static void expect_pkg_refused(struct rawtar *t, const char *code, const char *n
 	seal_raw(t, P("evil.pkg"), key);
 	free(t->b);
 	t->b = NULL;
-	t->n = 0;
+	t->n = t->cap = 0;
 	int before = count_entries(base);
 	if (ck_unpack(P("evil.pkg"), key, NULL, P("evil-out"), &r, &e) == 0)
 		fail_msg("a hostile package was unpacked (expected %s)", code);
