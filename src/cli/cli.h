@@ -45,6 +45,10 @@ int cli_time(const char *s, ck_time_t *t);
 /* Loads a policy file (or the default when path is NULL) and merges the CLI flags. */
 int cli_policy(const char *path, bool allow_simulation, struct ck_policy *p);
 
+/* Parses the options of a command that takes exactly one operand and only --json/--help.
+ * Returns the operand's index, or -1 with *exit set (0 after --help, 2 on a usage error). */
+int cli_one_operand(int argc, char **argv, const char *usage, bool *json, int *exit);
+
 /* Prints a JSON value followed by a newline to stdout, and frees it. */
 void cli_print_json(json_t *j);
 json_t *cli_hex(const uint8_t *p, size_t n);

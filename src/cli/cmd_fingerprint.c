@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cloak fingerprint: the fingerprint of a tree, without encrypting anything. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -14,22 +13,10 @@ static const char usage[] = "Usage: cloak fingerprint DIR [--json]\n"
 
 int cmd_fingerprint(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return fputs(usage, stdout), EXIT_OK;
-		else
-			return fputs(usage, stderr), EXIT_USAGE;
-	}
-	if (optind != argc - 1)
-		return fputs(usage, stderr), EXIT_USAGE;
+	bool json;
+	int ex, optind = cli_one_operand(argc, argv, usage, &json, &ex);
+	if (optind < 0)
+		return ex;
 	struct ck_pack_result res;
 	struct ck_err e;
 	if (ck_fingerprint_dir(argv[optind], &res, &e) < 0) {

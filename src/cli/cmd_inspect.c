@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cloak inspect: what a quote, collateral, evidence bundle or certificate contains. No checks. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,22 +326,10 @@ static void flat(const char *prefix, json_t *v)
 
 int cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return fputs(usage, stdout), EXIT_OK;
-		else
-			return fputs(usage, stderr), EXIT_USAGE;
-	}
-	if (optind != argc - 1)
-		return fputs(usage, stderr), EXIT_USAGE;
+	bool json;
+	int ex, optind = cli_one_operand(argc, argv, usage, &json, &ex);
+	if (optind < 0)
+		return ex;
 	uint8_t *buf, head[CK_PKG_HEADER_LEN];
 	size_t len;
 	struct ck_err e;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,4 +117,33 @@ json_t *cli_time_json(ck_time_t t)
 {
 	char b[CK_TIME_STR_MAX];
 	return json_string(ck_time_format(t, b));
+}
+
+int cli_one_operand(int argc, char **argv, const char *usage, bool *json, int *exit)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	int c;
+	*json = false;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'j') {
+			*json = true;
+		} else if (c == 'h') {
+			fputs(usage, stdout);
+			*exit = EXIT_OK;
+			return -1;
+		} else {
+			fputs(usage, stderr);
+			*exit = EXIT_USAGE;
+			return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(usage, stderr);
+		*exit = EXIT_USAGE;
+		return -1;
+	}
+	return optind;
 }

@@ -7,23 +7,7 @@ CLOAK=$1
 V=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect CODE DESCRIPTION -- command...
-expect() {
-	local want=$1 desc=$2
-	shift 3
-	"$@" >"$T/out" 2>"$T/err"
-	local got=$?
-	if [ "$got" = "$want" ]; then ok; else bad "$desc: exit $got, want $want; stderr: $(head -c 300 "$T/err")"; fi
-}
-
-# jfield FILE EXPR -> prints python-evaluated value of the JSON in FILE
-jget() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+. "$(dirname "$0")/lib.sh"
 
 Q=$V/sgx-dcap/dcap-qvl/sgx_quote.bin
 C=$V/sgx-dcap/dcap-qvl/sgx_quote_collateral.json
@@ -126,5 +110,4 @@ grep -q xyz "$T/err" && ok || bad "bad hex is quoted"
 [ ! -e "$T/x.bin" ] && ok || bad "no output written on error"
 expect 2 "sim quote bad status" -- "$CLOAK" sim quote --pki "$T/pki" -o "$T/x.bin" --tcb-status Great
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -7,18 +7,7 @@ CLOAK=$1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export CLOAK_CONFIG_DIR=$T/config
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect() {
-	local want=$1 desc=$2
-	shift 3
-	"$@" >"$T/out" 2>"$T/err"
-	local got=$?
-	if [ "$got" = "$want" ]; then ok; else bad "$desc: exit $got, want $want; stderr: $(head -c 300 "$T/err")"; fi
-}
-jget() { python3 -c "import json; d=json.load(open('$1')); print($2)"; }
+. "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/app/src/lib" "$T/app/.git" "$T/app/empty"
 printf 'print("hello")\n' >"$T/app/src/main.py"
@@ -97,5 +86,4 @@ expect 0 "inspect package" -- "$CLOAK" inspect "$T/app.pkg" --json
 expect 0 "inspect manifest" -- "$CLOAK" inspect "$T/app.manifest" --json
 [ "$(jget "$T/out" "d['name']")" = shop ] && ok || bad "inspect manifest name"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

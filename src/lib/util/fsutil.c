@@ -59,11 +59,12 @@ int fs_open_parent(int rootfd, const char *rel, char *buf, size_t cap, const cha
 	return fs_open_beneath(rootfd, buf, O_RDONLY | O_DIRECTORY, 0);
 }
 
-int fs_read_full(int fd, void *buf, size_t n)
+/* Reads exactly n bytes, at `off` when off >= 0, else at the file position. */
+static int read_full(int fd, void *buf, size_t n, int64_t off)
 {
 	uint8_t *p = buf;
 	while (n) {
-		ssize_t r = read(fd, p, n);
+		ssize_t r = off >= 0 ? pread(fd, p, n, (off_t)off) : read(fd, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -73,27 +74,20 @@ int fs_read_full(int fd, void *buf, size_t n)
 		}
 		p += r;
 		n -= (size_t)r;
+		if (off >= 0)
+			off += r;
 	}
 	return 0;
 }
 
+int fs_read_full(int fd, void *buf, size_t n)
+{
+	return read_full(fd, buf, n, -1);
+}
+
 int fs_pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
-	uint8_t *p = buf;
-	while (n) {
-		ssize_t r = pread(fd, p, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
+	return read_full(fd, buf, n, (int64_t)off);
 }
 
 int fs_write_full(int fd, const void *buf, size_t n)
