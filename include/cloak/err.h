@@ -93,6 +93,17 @@ int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(pr
 #define CK_E_MANIFEST	  "manifest.format"
 #define CK_E_KEY	  "key"			  /* a key file is missing, malformed or unsafe */
 
+/* --- RA-TLS ------------------------------------------------------------------------------- */
+#define CK_E_CLAIMS	  "claims.format"	  /* the CBOR claims are malformed */
+#define CK_E_RATLS_FORMAT "ratls.format"	  /* an evidence extension is malformed */
+#define CK_E_RATLS_NONE	  "ratls.no_evidence"	  /* the certificate carries no evidence */
+#define CK_E_KEY_BINDING  "ratls.key_binding"	  /* the evidence does not bind this TLS key */
+#define CK_E_CLAIMS_BINDING "ratls.claims_binding" /* report data is not SHA-256(claims) */
+#define CK_E_EXPECT	  "ratls.expectation"	  /* a claim is not what the verifier expects */
+#define CK_E_NONCE	  "ratls.nonce"		  /* the fresh quote does not carry our nonce */
+#define CK_E_TLS	  "tls"			  /* the connection or handshake failed */
+#define CK_E_HTTP	  "http"		  /* the evidence endpoint answered badly */
+
 /* --- policy rules (the verdict) ------------------------------------------------------------ */
 #define CK_E_POL_STATUS	     "policy.tcb_status"
 #define CK_E_POL_ADVISORY    "policy.advisory"

@@ -78,5 +78,7 @@ int cmd_package(int argc, char **argv);
 int cmd_unpack(int argc, char **argv);
 int cmd_fingerprint(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_sim_serve(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

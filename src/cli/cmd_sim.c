@@ -302,6 +302,7 @@ static const struct subcommand sim_cmds[] = {
 	{"init", sim_init, "Create a simulation PKI in a new directory"},
 	{"quote", sim_quote, "Issue a simulated SGX v3 quote (or evidence bundle)"},
 	{"collateral", sim_collateral, "Issue sim collateral (CRLs, TCB Info, QE Identity)"},
+	{"serve", cmd_sim_serve, "Serve HTTPS with a sim RA-TLS certificate and evidence endpoint"},
 	{NULL, NULL, NULL},
 };
 

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cloak sim serve: a small HTTPS server with a simulated RA-TLS certificate and the evidence
+ * endpoint, for tests and demos of `cloak verify` before the runtime exists. One connection at
+ * a time, blocking OpenSSL, Connection: close. NOT A REAL TEE.
+ *
+ *   GET /.well-known/cloak/evidence[?nonce=HEX]  evidence bundle binding the serving key
+ *   GET /                                        "hello from a simulated enclave"
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include "cli.h"
+#include "cloak/attest.h"
+#include "cloak/bundle.h"
+#include "cloak/codec.h"
+#include "cloak/ratls.h"
+
+#define REQ_MAX	    8192
+#define READ_TIMEOUT 5
+
+static const char usage[] =
+	"Usage: cloak sim serve --pki DIR [--listen ADDR:PORT] [--mode MODE] [--app HEX]\n"
+	"                       [--manifest HEX] [--phase provisioning|serving] [--mrenclave HEX]\n"
+	"                       [--debug] [--fault NAME]\n"
+	"\n"
+	"Serves HTTPS with a simulated RA-TLS certificate (NOT A REAL TEE) and\n"
+	"GET /.well-known/cloak/evidence[?nonce=HEX]. Prints 'listening on ADDR:PORT' once ready\n"
+	"(port 0 picks a free one). --mode operator-tls serves plain HTTP, as behind the operator.\n"
+	"Faults, for tests: key-mismatch (the evidence binds another key), claims-tamper (claims\n"
+	"changed after quoting), expired (the certificate's validity is over), no-legacy.\n";
+
+struct server {
+	struct ck_attester *att;
+	struct ck_claims claims;
+	EVP_PKEY *key;
+	X509 *cert;
+	uint8_t *spki;
+	size_t spki_len;
+	char *collateral_json;
+	const char *fault;
+	SSL_CTX *ctx;
+};
+
+static volatile sig_atomic_t stop;
+static void on_signal(int s)
+{
+	(void)s;
+	stop = 1;
+}
+
+static int io_write(SSL *ssl, int fd, const void *p, size_t n)
+{
+	return ssl ? (SSL_write(ssl, p, (int)n) == (int)n ? 0 : -1)
+		   : (write(fd, p, n) == (ssize_t)n ? 0 : -1);
+}
+
+static void respond(SSL *ssl, int fd, int code, const char *ctype, const char *body, size_t n)
+{
+	char head[256];
+	int hn = snprintf(head, sizeof(head),
+			  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			  "Connection: close\r\n\r\n",
+			  code, code == 200 ? "OK" : code == 404 ? "Not Found" : "Bad Request", ctype,
+			  n);
+	if (io_write(ssl, fd, head, (size_t)hn) == 0)
+		io_write(ssl, fd, body, n);
+}
+
+static char *evidence(struct server *s, const uint8_t *nonce, size_t nonce_len, struct ck_err *e)
+{
+	struct ck_bundle b = {0};
+	uint8_t *spki = s->spki;
+	size_t spki_len = s->spki_len;
+	EVP_PKEY *other = NULL;
+	uint8_t *other_spki = NULL;
+	if (s->fault && !strcmp(s->fault, "key-mismatch")) {
+		other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		if (!other || ck_spki_der(other, &other_spki, &spki_len) < 0)
+			return NULL;
+		spki = other_spki;
+	}
+	if (s->claims.mode == CK_MODE_OPERATOR_TLS)
+		spki = NULL; /* the operator's TLS key is not the enclave's */
+	if (ck_ratls_evidence(s->att, spki, spki_len, &s->claims, nonce, nonce_len, &b.quote,
+			      &b.quote_len, &b.claims, &b.claims_len, e) < 0) {
+		free(other_spki);
+		EVP_PKEY_free(other);
+		return NULL;
+	}
+	if (s->fault && !strcmp(s->fault, "claims-tamper"))
+		b.claims[b.claims_len - 1] ^= 1; /* after quoting: report data no longer matches */
+	char *out = NULL;
+	if (ck_collateral_parse(s->collateral_json, strlen(s->collateral_json), &b.collateral, e) == 0) {
+		b.has_collateral = true;
+		out = ck_bundle_dump(&b);
+	}
+	ck_bundle_free(&b);
+	free(other_spki);
+	EVP_PKEY_free(other);
+	return out;
+}
+
+static void handle(struct server *s, int fd)
+{
+	SSL *ssl = NULL;
+	char req[REQ_MAX + 1];
+	size_t n = 0;
+	struct timeval tv = {READ_TIMEOUT, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (s->ctx) {
+		ssl = SSL_new(s->ctx);
+		if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1)
+			goto out;
+	}
+	while (n < REQ_MAX) {
+		int r = ssl ? SSL_read(ssl, req + n, (int)(REQ_MAX - n))
+			    : (int)read(fd, req + n, REQ_MAX - n);
+		if (r <= 0)
+			goto out;
+		n += (size_t)r;
+		req[n] = 0;
+		if (strstr(req, "\r\n\r\n"))
+			break;
+	}
+	if (!strstr(req, "\r\n\r\n")) {
+		respond(ssl, fd, 400, "text/plain", "bad request\n", 12);
+		goto out;
+	}
+	const char *ev = "GET /.well-known/cloak/evidence";
+	if (!strncmp(req, ev, strlen(ev))) {
+		const char *p = req + strlen(ev);
+		uint8_t nonce[CK_NONCE_MAX];
+		size_t nl = 0;
+		if (!strncmp(p, "?nonce=", 7)) {
+			p += 7;
+			size_t hl = strcspn(p, " &");
+			struct ck_err e;
+			if (hl == 0 || hl % 2 || hl / 2 > CK_NONCE_MAX ||
+			    ck_hex_decode_exact(p, hl, nonce, hl / 2, "nonce", &e) < 0) {
+				respond(ssl, fd, 400, "text/plain", "bad nonce\n", 10);
+				goto out;
+			}
+			nl = hl / 2;
+			p += hl;
+		}
+		if (*p != ' ') {
+			respond(ssl, fd, 404, "text/plain", "not found\n", 10);
+			goto out;
+		}
+		struct ck_err e;
+		char *body = evidence(s, nonce, nl, &e);
+		if (!body) {
+			respond(ssl, fd, 400, "text/plain", "evidence failed\n", 16);
+			goto out;
+		}
+		respond(ssl, fd, 200, "application/json", body, strlen(body));
+		free(body);
+	} else if (!strncmp(req, "GET / ", 6)) {
+		const char *hello = "hello from a simulated enclave (NOT A REAL TEE)\n";
+		respond(ssl, fd, 200, "text/plain", hello, strlen(hello));
+	} else {
+		respond(ssl, fd, 404, "text/plain", "not found\n", 10);
+	}
+out:
+	if (ssl) {
+		SSL_shutdown(ssl);
+		SSL_free(ssl);
+	}
+	close(fd);
+}
+
+static int hexarg(const char *opt, const char *v, uint8_t out[32])
+{
+	struct ck_err e;
+	if (ck_hex_decode_exact(v, strlen(v), out, 32, opt, &e) < 0) {
+		cli_err(&e);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_sim_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"pki", required_argument, NULL, 'P'},	 {"listen", required_argument, NULL, 'l'},
+		{"mode", required_argument, NULL, 'm'},	 {"app", required_argument, NULL, 'a'},
+		{"manifest", required_argument, NULL, 'M'}, {"phase", required_argument, NULL, 'p'},
+		{"mrenclave", required_argument, NULL, 'e'}, {"debug", no_argument, NULL, 'd'},
+		{"fault", required_argument, NULL, 'f'},  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *pki = NULL, *listen_s = "127.0.0.1:0";
+	struct server s = {0};
+	struct ck_sim_quote_opts id;
+	int c, ret = EXIT_USAGE;
+	ck_sim_quote_opts_default(&id, 0);
+	s.claims.phase = CK_PHASE_SERVING;
+	s.claims.mode = CK_MODE_ZERO_TRUST;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'P': pki = optarg; break;
+		case 'l': listen_s = optarg; break;
+		case 'm':
+			if (ck_mode_parse(optarg, &s.claims.mode) < 0) {
+				cli_errx("--mode: '%s' is not zero-trust, owner-cert or operator-tls", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'a': if (hexarg("--app", optarg, s.claims.app)) return EXIT_USAGE; s.claims.has_app = true; break;
+		case 'M': if (hexarg("--manifest", optarg, s.claims.manifest)) return EXIT_USAGE; s.claims.has_manifest = true; break;
+		case 'e': if (hexarg("--mrenclave", optarg, id.mrenclave)) return EXIT_USAGE; break;
+		case 'p':
+			s.claims.phase = !strcmp(optarg, "provisioning") ? CK_PHASE_PROVISIONING
+					 : !strcmp(optarg, "serving")	  ? CK_PHASE_SERVING
+									  : 0;
+			if (!s.claims.phase) {
+				cli_errx("--phase: '%s' is not provisioning or serving", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd': id.debug = true; break;
+		case 'f': s.fault = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: fputs(usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !pki) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	char host[64];
+	int port;
+	if (sscanf(listen_s, "%63[0-9.]:%d", host, &port) != 2 || port < 0 || port > 65535) {
+		cli_errx("--listen: '%s' is not IPv4-ADDRESS:PORT", listen_s);
+		return EXIT_USAGE;
+	}
+	struct ck_err e;
+	struct ck_collateral coll;
+	if (ck_attester_sim(pki, &id, &s.att, &e) < 0 || s.att->collateral(s.att, &coll, &e) < 0) {
+		cli_err(&e);
+		goto out;
+	}
+	json_t *cj = ck_collateral_to_json(&coll);
+	s.collateral_json = json_dumps(cj, JSON_COMPACT);
+	json_decref(cj);
+	ck_collateral_free(&coll);
+	if (s.claims.mode != CK_MODE_OPERATOR_TLS) {
+		static const char *const dns[] = {"localhost", NULL}, *const ips[] = {"127.0.0.1", NULL};
+		struct ck_ratls_cert_opts co = {.common_name = "localhost", .dns = dns, .ips = ips,
+						.valid_days = 30,
+						.legacy_extension = !(s.fault && !strcmp(s.fault, "no-legacy")),
+						.claims = s.claims};
+		if (ck_ratls_issue(s.att, &co, &s.key, &s.cert, &e) < 0) {
+			cli_err(&e);
+			goto out;
+		}
+		if (s.fault && !strcmp(s.fault, "expired")) { /* re-sign with a past validity */
+			ASN1_TIME_set(X509_getm_notBefore(s.cert), (time_t)ck_time_now() - 10 * 86400);
+			ASN1_TIME_set(X509_getm_notAfter(s.cert), (time_t)ck_time_now() - 86400);
+			X509_sign(s.cert, s.key, EVP_sha256());
+		}
+		if (ck_spki_der(s.key, &s.spki, &s.spki_len) < 0 || !(s.ctx = SSL_CTX_new(TLS_server_method())) ||
+		    SSL_CTX_use_certificate(s.ctx, s.cert) != 1 || SSL_CTX_use_PrivateKey(s.ctx, s.key) != 1) {
+			cli_errx("TLS setup failed");
+			goto out;
+		}
+		SSL_CTX_set_min_proto_version(s.ctx, TLS1_2_VERSION);
+	}
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	socklen_t sl = sizeof(sa);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 64) < 0 || getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0) {
+		cli_errx("cannot listen on %s: %s", listen_s, strerror(errno));
+		close(lfd);
+		goto out;
+	}
+	struct sigaction act = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &act, NULL);
+	sigaction(SIGINT, &act, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	printf("listening on %s:%d (%s, SIMULATED: NOT A REAL TEE)\n", host, ntohs(sa.sin_port),
+	       s.ctx ? "https" : "http");
+	fflush(stdout);
+	while (!stop) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		handle(&s, fd);
+	}
+	close(lfd);
+	ret = EXIT_OK;
+out:
+	SSL_CTX_free(s.ctx);
+	X509_free(s.cert);
+	EVP_PKEY_free(s.key);
+	free(s.spki);
+	free(s.collateral_json);
+	ck_attester_free(s.att);
+	return ret;
+}
