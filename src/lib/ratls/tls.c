@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloak/ratls_tls.h"
+
+int ck_ratls_check_cert(X509 *cert, struct ck_ratls_verifier *v)
+{
+	struct ck_ratls_info info;
+	uint8_t *spki = NULL;
+	size_t spki_len;
+	struct ck_appraise_opts o = v->opts;
+	v->checks++;
+	memset(&v->last, 0, sizeof(v->last));
+	memset(&v->last_error, 0, sizeof(v->last_error));
+	if (!o.at)
+		o.at = ck_time_now();
+	if (ck_ratls_inspect(cert, &info, &v->last_error) < 0)
+		return -1;
+	const struct ck_ratls_ext *pe = ck_ratls_primary(&info);
+	if (!pe || !info.has_claims)
+		return ck_errf(&v->last_error, CK_E_RATLS_NONE,
+			       "the peer's certificate carries no RA-TLS evidence with claims");
+	if (ck_spki_der(X509_get0_pubkey(cert), &spki, &spki_len) < 0)
+		return ck_errf(&v->last_error, CK_E_CERT_FORMAT, "unreadable peer key");
+	int r = ck_evidence_verify(pe->quote, pe->quote_len, info.claims_cbor, info.claims_len,
+				   spki, spki_len, v->vc, &o, v->policy, &v->expect, &v->last);
+	free(spki);
+	if (r < 0) {
+		v->last_error = v->last.errs[0];
+		return -1;
+	}
+	/* every extension that defines a binding must hold (Gramine-style certificates carry two) */
+	if (!info.key_bound)
+		return ck_errf(&v->last_error, CK_E_KEY_BINDING,
+			       "an evidence extension of the peer's certificate does not bind its key");
+	if (X509_cmp_time(X509_get0_notAfter(cert), &(time_t){(time_t)o.at}) < 0 ||
+	    X509_cmp_time(X509_get0_notBefore(cert), &(time_t){(time_t)o.at}) > 0)
+		return ck_errf(&v->last_error, CK_E_EXPIRED, "the peer's certificate is not valid now");
+	return 0;
+}
+
+static int verify_cb(X509_STORE_CTX *x, void *arg)
+{
+	struct ck_ratls_verifier *v = arg;
+	X509 *leaf = X509_STORE_CTX_get0_cert(x);
+	if (!leaf) {
+		ck_errf(&v->last_error, CK_E_TLS, "the peer sent no certificate");
+		return 0;
+	}
+	if (ck_ratls_check_cert(leaf, v) < 0) {
+		X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	return 1;
+}
+
+/* The verifier of an SSL_CTX, for the info callback. */
+static int ctx_index = -1;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+static void index_init(void)
+{
+	ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/* A resumed session skips the verify callback: check its peer certificate here instead, and
+ * if it fails, shut the connection before any application data can be written or read. */
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+	(void)ret;
+	if (!(where & SSL_CB_HANDSHAKE_DONE) || !SSL_session_reused((SSL *)ssl))
+		return;
+	struct ck_ratls_verifier *v = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index);
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	if (!v)
+		return;
+	if (!peer) {
+		ck_errf(&v->last_error, CK_E_TLS, "a resumed session has no peer certificate");
+	} else if (ck_ratls_check_cert(peer, v) == 0) {
+		return;
+	}
+	SSL_set_shutdown((SSL *)ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+}
+
+static int setup(SSL_CTX *ctx, struct ck_ratls_verifier *v, int mode, struct ck_err *err)
+{
+	pthread_once(&index_once, index_init);
+	if (!ctx || !v || !v->vc || !v->policy)
+		return ck_errf(err, CK_E_USAGE, "RA-TLS: a context, collateral and a policy are needed");
+	if (ctx_index < 0 || SSL_CTX_set_ex_data(ctx, ctx_index, v) != 1)
+		return ck_errf(err, CK_E_NOMEM, "RA-TLS: cannot attach the verifier");
+	SSL_CTX_set_verify(ctx, mode, NULL);
+	SSL_CTX_set_cert_verify_callback(ctx, verify_cb, v);
+	SSL_CTX_set_info_callback(ctx, info_cb);
+	/* no resumption: a resumed session would skip the callback */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	return 0;
+}
+
+int ck_ratls_ssl_ctx_client(SSL_CTX *ctx, struct ck_ratls_verifier *v, struct ck_err *err)
+{
+	return setup(ctx, v, SSL_VERIFY_PEER, err);
+}
+
+int ck_ratls_ssl_ctx_server(SSL_CTX *ctx, struct ck_ratls_verifier *v, struct ck_err *err)
+{
+	static const unsigned char sid[] = "cloak-ratls";
+	SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
+	return setup(ctx, v, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, err);
+}
