@@ -69,6 +69,10 @@ void verdict_decide(struct verdict *v, const struct ck_appraisal *a, int apprais
 json_t *verdict_json(const struct verdict *v);
 void verdict_print(const struct verdict *v);
 
+struct ck_claims;
+/* The claims that are present, as a JSON object. */
+json_t *claims_json(const struct ck_claims *c);
+
 /* Subcommands. */
 int cmd_quote(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

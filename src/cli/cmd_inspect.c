@@ -12,6 +12,7 @@
 #include "cloak/codec.h"
 #include "cloak/manifest.h"
 #include "cloak/pck.h"
+#include "cloak/ratls.h"
 #include "cloak/stream.h"
 #include "cloak/quote.h"
 #include "evidence/x509util.h"
@@ -62,6 +63,39 @@ static json_t *pck_json(const struct ck_pck_ext *e)
 			 "sgx_type", (int)e->sgx_type);
 }
 
+static json_t *quote_json(const struct ck_quote *q);
+
+/* The RA-TLS evidence a certificate carries, if any. */
+static json_t *ratls_json(X509 *x)
+{
+	struct ck_ratls_info info;
+	struct ck_err e;
+	if (ck_ratls_inspect(x, &info, &e) < 0)
+		return json_pack("{s:s}", "error", e.msg);
+	if (!info.n_ext)
+		return NULL;
+	json_t *exts = json_array();
+	for (size_t i = 0; i < info.n_ext; i++) {
+		const struct ck_ratls_ext *x2 = &info.ext[i];
+		json_t *o = json_pack("{s:s, s:b, s:b}", "extension", ck_ratls_kind_name(x2->kind),
+				      "binding_defined", x2->binding_defined, "bound", x2->bound);
+		if (x2->bound)
+			json_object_set_new(o, "binding", json_string(x2->binding));
+		json_array_append_new(exts, o);
+	}
+	json_t *o = json_pack("{s:o, s:b, s:o}", "extensions", exts, "key_bound", info.key_bound,
+			      "spki_sha256", cli_hex(info.spki_sha256, 32));
+	if (info.has_claims) {
+		json_object_set_new(o, "claims", claims_json(&info.claims));
+		json_object_set_new(o, "claims_bound", json_boolean(info.claims_bound));
+	}
+	const struct ck_ratls_ext *pe = ck_ratls_primary(&info);
+	struct ck_quote q;
+	if (pe && ck_quote_parse(pe->quote, pe->quote_len, &q, NULL) == 0)
+		json_object_set_new(o, "quote", quote_json(&q));
+	return o;
+}
+
 static json_t *cert_json(X509 *x)
 {
 	static const uint8_t oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
@@ -76,8 +110,13 @@ static json_t *cert_json(X509 *x)
 			      "key_type", k ? EVP_PKEY_get0_type_name(k) : "?", "key_bits",
 			      k ? EVP_PKEY_get_bits(k) : 0, "simulated",
 			      ck_x509_name_contains(X509_get_subject_name(x), CK_SIM_MARKER));
+	json_t *rt = ratls_json(x);
+	if (rt)
+		json_object_set_new(o, "ratls", rt);
 	bool dup;
 	const ASN1_OCTET_STRING *ext = ck_x509_find_ext(x, oid, sizeof(oid), &dup);
+	if (ext && !(ASN1_STRING_length(ext) > 0 && ASN1_STRING_get0_data(ext)[0] != 0x30))
+		ext = NULL; /* the Intel SGX SDK puts a raw quote under the same OID */
 	if (ext) {
 		struct ck_pck_ext pe;
 		struct ck_err e;

@@ -40,7 +40,8 @@ static const char usage[] =
 	"GET /.well-known/cloak/evidence[?nonce=HEX]. Prints 'listening on ADDR:PORT' once ready\n"
 	"(port 0 picks a free one). --mode operator-tls serves plain HTTP, as behind the operator.\n"
 	"Faults, for tests: key-mismatch (the evidence binds another key), claims-tamper (claims\n"
-	"changed after quoting), expired (the certificate's validity is over), no-legacy.\n";
+	"changed after quoting), expired (the certificate's validity is over), ignore-nonce\n"
+	"(answers with a quote that lacks the verifier's nonce), no-legacy.\n";
 
 struct server {
 	struct ck_attester *att;
@@ -94,6 +95,8 @@ static char *evidence(struct server *s, const uint8_t *nonce, size_t nonce_len, 
 	}
 	if (s->claims.mode == CK_MODE_OPERATOR_TLS)
 		spki = NULL; /* the operator's TLS key is not the enclave's */
+	if (s->fault && !strcmp(s->fault, "ignore-nonce"))
+		nonce_len = 0; /* a replayed, stale quote */
 	if (ck_ratls_evidence(s->att, spki, spki_len, &s->claims, nonce, nonce_len, &b.quote,
 			      &b.quote_len, &b.claims, &b.claims_len, e) < 0) {
 		free(other_spki);

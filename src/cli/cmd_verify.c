@@ -182,25 +182,7 @@ static json_t *report_json(const struct report *r, const struct ck_policy *p, ck
 	json_object_set_new(o, "verdict", json_string(r->accepted ? "accepted" : "rejected"));
 	json_object_set_new(o, "key_bound", r->have_cert ? json_boolean(r->ev.key_bound) : json_null());
 	const struct ck_claims *c = &r->ev.claims;
-	json_t *cl = json_object();
-	if (r->ev.have_claims) {
-		if (c->phase)
-			json_object_set_new(cl, "cloak.phase", json_string(ck_phase_name(c->phase)));
-		if (c->mode)
-			json_object_set_new(cl, "cloak.mode", json_string(ck_mode_name(c->mode)));
-		if (c->has_app)
-			json_object_set_new(cl, "cloak.app", cli_hex(c->app, 32));
-		if (c->has_manifest)
-			json_object_set_new(cl, "cloak.manifest", cli_hex(c->manifest, 32));
-		if (c->has_package)
-			json_object_set_new(cl, "cloak.package", cli_hex(c->package, 32));
-		if (c->has_seal_key)
-			json_object_set_new(cl, "cloak.seal-key", cli_hex(c->seal_key, 32));
-		if (c->has_nonce)
-			json_object_set_new(cl, "nonce", cli_hex(c->nonce, c->nonce_len));
-		if (c->has_pubkey_hash)
-			json_object_set_new(cl, "pubkey-hash", cli_hex(c->pubkey_hash, c->pubkey_hash_len));
-	}
+	json_t *cl = r->ev.have_claims ? claims_json(c) : json_object();
 	json_object_set_new(o, "claims", cl);
 	json_object_set_new(o, "mode", c->mode ? json_string(ck_mode_name(c->mode)) : json_null());
 	json_object_set_new(o, "fingerprint", c->has_app ? cli_hex(c->app, 32) : json_null());

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cloak/claims.h"
 #include "cloak/codec.h"
 
 void verdict_decide(struct verdict *v, const struct ck_appraisal *a, int appraise_ret,
@@ -106,4 +107,30 @@ void verdict_print(const struct verdict *v)
 		printf("  WARNING        no measurement policy: any enclave code is accepted\n");
 	for (size_t i = 0; i < v->n_errs; i++)
 		printf("  error          %s: %s\n", v->errs[i].code, v->errs[i].msg);
+}
+
+json_t *claims_json(const struct ck_claims *c)
+{
+	json_t *cl = json_object();
+	if (c->phase)
+		json_object_set_new(cl, "cloak.phase", json_string(ck_phase_name(c->phase)));
+	if (c->mode)
+		json_object_set_new(cl, "cloak.mode", json_string(ck_mode_name(c->mode)));
+	if (c->has_app)
+		json_object_set_new(cl, "cloak.app", cli_hex(c->app, 32));
+	if (c->has_manifest)
+		json_object_set_new(cl, "cloak.manifest", cli_hex(c->manifest, 32));
+	if (c->has_package)
+		json_object_set_new(cl, "cloak.package", cli_hex(c->package, 32));
+	if (c->has_seal_key)
+		json_object_set_new(cl, "cloak.seal-key", cli_hex(c->seal_key, 32));
+	if (c->has_nonce)
+		json_object_set_new(cl, "nonce", cli_hex(c->nonce, c->nonce_len));
+	if (c->has_pubkey_hash)
+		json_object_set_new(cl, "pubkey-hash",
+				    json_pack("{s:i, s:o}", "alg", (int)c->hash_alg, "hash",
+					      cli_hex(c->pubkey_hash, c->pubkey_hash_len)));
+	if (c->n_unknown)
+		json_object_set_new(cl, "other_claims", json_integer((json_int_t)c->n_unknown));
+	return cl;
 }
