@@ -65,6 +65,10 @@ struct ck_ratls_info {
 /* Reads the evidence extensions of `cert` (which must outlive `out`). Fails only on a
  * malformed extension; a certificate without evidence gives n_ext == 0. */
 int ck_ratls_inspect(X509 *cert, struct ck_ratls_info *out, struct ck_err *err);
+/* The payload of 2.23.133.5.4.9: CBOR tag 60000 [bstr quote, bstr claims], nothing after. */
+int ck_ratls_parse_payload(const uint8_t *v, size_t n, const uint8_t **quote, size_t *quote_len,
+			   const uint8_t **claims, size_t *claims_len);
+
 /* The quote to appraise: the standard extension's, else the first legacy one; NULL if none. */
 const struct ck_ratls_ext *ck_ratls_primary(const struct ck_ratls_info *info);
 

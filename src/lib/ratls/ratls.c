@@ -63,7 +63,7 @@ static const uint8_t *report_data(const uint8_t *q, size_t n, struct ck_quote *o
 }
 
 /* The CCC payload: tag 60000 [bstr quote, bstr claims]. */
-static int parse_standard(const uint8_t *v, size_t n, const uint8_t **q, size_t *qn,
+int ck_ratls_parse_payload(const uint8_t *v, size_t n, const uint8_t **q, size_t *qn,
 			  const uint8_t **c, size_t *cn)
 {
 	struct cbor_reader r;
@@ -130,7 +130,7 @@ int ck_ratls_inspect(X509 *cert, struct ck_ratls_info *out, struct ck_err *err)
 		x.quote = v;
 		x.quote_len = vn;
 		if (x.kind == CK_RATLS_STANDARD) {
-			if (parse_standard(v, vn, &x.quote, &x.quote_len, &out->claims_cbor,
+			if (ck_ratls_parse_payload(v, vn, &x.quote, &x.quote_len, &out->claims_cbor,
 					   &out->claims_len) < 0) {
 				ck_errf(err, CK_E_RATLS_FORMAT,
 					"certificate: extension 2.23.133.5.4.9 is not CBOR tag 60000 "
