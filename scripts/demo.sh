@@ -47,4 +47,19 @@ echo "   fingerprint recomputed from the source: $($CLOAK fingerprint examples/h
 $CLOAK unpack "$work/hello.pkg" --key "$work/hello.pkg.key" --manifest "$work/hello.manifest" \
   -o "$work/unpacked"
 echo
+echo "== 6. A simulated enclave serving over RA-TLS: verified, then called"
+: >"$work/serve.log"
+$CLOAK sim serve --pki "$work/pki" --app "$($CLOAK fingerprint examples/hello)" >"$work/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+  port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log")
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+$CLOAK verify "127.0.0.1:$port" --allow-simulation --nonce \
+  --fingerprint "$($CLOAK fingerprint examples/hello)" --out "$work/cert.pem"
+echo "   curl --cacert (the verified certificate, pinned):"
+curl -sS --cacert "$work/cert.pem" "https://localhost:$port/"
+echo
 echo "(The node, the runtime and 'cloak deploy' come in the next issues; see README.md.)"
