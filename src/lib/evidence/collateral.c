@@ -9,6 +9,7 @@
 #include "cloak/codec.h"
 #include "cloak/collateral.h"
 #include "evidence/internal.h"
+#include "evidence/x509util.h"
 #include "util/json.h"
 
 static const char *const status_names[CK_TCB_STATUS_COUNT] = {
@@ -94,15 +95,9 @@ int ck_crl_decode(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len,
 		unsigned char *out = NULL;
 		int n = i2d_X509_CRL(crl, &out);
 		X509_CRL_free(crl);
-		if (n <= 0)
+		if (ck_from_openssl(out, n, der, der_len) < 0)
 			return ck_errf(err, CK_E_CRL_FORMAT, "%s: cannot re-encode the CRL", what);
-		*der = malloc((size_t)n);
-		if (*der) {
-			memcpy(*der, out, (size_t)n);
-			*der_len = (size_t)n;
-		}
-		OPENSSL_free(out);
-		return *der ? 0 : ck_errf(err, CK_E_NOMEM, "out of memory");
+		return 0;
 	}
 	if (is_hex_text(in, len))
 		return ck_hex_decode_alloc((const char *)in, len, der, der_len, what, err);

@@ -562,15 +562,8 @@ static X509_CRL *make_crl(X509 *issuer, EVP_PKEY *key, ck_time_t t0, ck_time_t t
 static int crl_der(X509_CRL *crl, uint8_t **out, size_t *len)
 {
 	unsigned char *d = NULL;
-	int n = crl ? i2d_X509_CRL(crl, &d) : -1;
-	if (n <= 0)
-		return -1;
-	*out = malloc((size_t)n);
-	if (*out)
-		memcpy(*out, d, (size_t)n);
-	*len = (size_t)n;
-	OPENSSL_free(d);
-	return *out ? 0 : -1;
+	int n = crl ? i2d_X509_CRL(crl, &d) : -1; /* before d is read */
+	return ck_from_openssl(d, n, out, len);
 }
 
 static char *chain_pem(X509 *a, X509 *b)

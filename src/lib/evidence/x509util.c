@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -173,3 +174,14 @@ const ASN1_OCTET_STRING *ck_x509_find_ext(const X509 *c, const uint8_t *oid, siz
 	return found;
 }
 
+
+int ck_from_openssl(unsigned char *d, int n, uint8_t **out, size_t *len)
+{
+	*out = NULL;
+	if (n > 0 && (*out = malloc((size_t)n))) {
+		memcpy(*out, d, (size_t)n);
+		*len = (size_t)n;
+	}
+	OPENSSL_free(d);
+	return *out ? 0 : -1;
+}

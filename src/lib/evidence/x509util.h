@@ -25,6 +25,10 @@ int ck_pem_chain_parse(const char *pem, size_t len, X509 **certs, size_t min, si
 		       size_t *n, const char *what, const char *code, struct ck_err *err);
 void ck_certs_free(X509 **certs, size_t n);
 
+/* Moves an OpenSSL-allocated buffer of n bytes (from an i2d_* call) into a malloc'ed copy in
+ * *out, freeing d in all cases. Returns 0, or -1 if n <= 0 or on OOM. */
+int ck_from_openssl(unsigned char *d, int n, uint8_t **out, size_t *len);
+
 /* Signs msg with SHA-256, writing r||s (for the simulation PKI). */
 int ck_ecdsa_sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t sig[64]);
 

@@ -11,6 +11,7 @@
 #include "cloak/codec.h"
 #include "cloak/quote.h"
 #include "cloak/ratls.h"
+#include "evidence/x509util.h"
 #include "util/cbor.h"
 
 #define CCC_TAG 60000
@@ -40,14 +41,7 @@ int ck_spki_der(EVP_PKEY *key, uint8_t **der, size_t *len)
 {
 	unsigned char *d = NULL;
 	int n = i2d_PUBKEY(key, &d);
-	if (n <= 0)
-		return -1;
-	*der = malloc((size_t)n);
-	if (*der)
-		memcpy(*der, d, (size_t)n);
-	*len = (size_t)n;
-	OPENSSL_free(d);
-	return *der ? 0 : -1;
+	return ck_from_openssl(d, n, der, len);
 }
 
 static bool sha256_eq(const uint8_t *data, size_t n, const uint8_t want[32])
