@@ -34,11 +34,13 @@
 static const char usage[] =
 	"Usage: cloak sim serve --pki DIR [--listen ADDR:PORT] [--mode MODE] [--app HEX]\n"
 	"                       [--manifest HEX] [--phase provisioning|serving] [--mrenclave HEX]\n"
-	"                       [--debug] [--fault NAME]\n"
+	"                       [--debug] [--fault NAME] [--owner-cert PEM --owner-key PEM]\n"
 	"\n"
 	"Serves HTTPS with a simulated RA-TLS certificate (NOT A REAL TEE) and\n"
 	"GET /.well-known/cloak/evidence[?nonce=HEX]. Prints 'listening on ADDR:PORT' once ready\n"
-	"(port 0 picks a free one). --mode operator-tls serves plain HTTP, as behind the operator.\n"
+	"(port 0 picks a free one). --mode operator-tls serves plain HTTP, as behind the operator;\n"
+	"with --owner-cert and --owner-key it serves the owner's certificate (mode owner-cert) and\n"
+	"its evidence binds the owner's key.\n"
 	"Faults, for tests: key-mismatch (the evidence binds another key), claims-tamper (claims\n"
 	"changed after quoting), expired (the certificate's validity is over), ignore-nonce\n"
 	"(answers with a quote that lacks the verifier's nonce), no-legacy.\n";
@@ -203,9 +205,10 @@ int cmd_sim_serve(int argc, char **argv)
 		{"manifest", required_argument, NULL, 'M'}, {"phase", required_argument, NULL, 'p'},
 		{"mrenclave", required_argument, NULL, 'e'}, {"debug", no_argument, NULL, 'd'},
 		{"fault", required_argument, NULL, 'f'},  {"help", no_argument, NULL, 'h'},
+		{"owner-cert", required_argument, NULL, 'C'}, {"owner-key", required_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *pki = NULL, *listen_s = "127.0.0.1:0";
+	const char *pki = NULL, *listen_s = "127.0.0.1:0", *owner_cert = NULL, *owner_key = NULL;
 	struct server s = {0};
 	struct ck_sim_quote_opts id;
 	int c, ret = EXIT_USAGE;
@@ -237,10 +240,18 @@ int cmd_sim_serve(int argc, char **argv)
 			break;
 		case 'd': id.debug = true; break;
 		case 'f': s.fault = optarg; break;
+		case 'C': owner_cert = optarg; break;
+		case 'K': owner_key = optarg; break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
 		default: fputs(usage, stderr); return EXIT_USAGE;
 		}
 	}
+	if (!owner_cert != !owner_key) {
+		cli_errx("--owner-cert and --owner-key go together");
+		return EXIT_USAGE;
+	}
+	if (owner_cert)
+		s.claims.mode = CK_MODE_OWNER_CERT;
 	if (optind != argc || !pki) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
@@ -267,7 +278,20 @@ int cmd_sim_serve(int argc, char **argv)
 						.valid_days = 30,
 						.legacy_extension = !(s.fault && !strcmp(s.fault, "no-legacy")),
 						.claims = s.claims};
-		if (ck_ratls_issue(s.att, &co, &s.key, &s.cert, &e) < 0) {
+		if (owner_cert) { /* the owner's certificate; the evidence endpoint binds its key */
+			FILE *cf = fopen(owner_cert, "r"), *kf = fopen(owner_key, "r");
+			s.cert = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
+			s.key = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
+			if (cf)
+				fclose(cf);
+			if (kf)
+				fclose(kf);
+			if (!s.cert || !s.key) {
+				cli_errx("cannot read the owner's certificate '%s' or key '%s'", owner_cert,
+					 owner_key);
+				goto out;
+			}
+		} else if (ck_ratls_issue(s.att, &co, &s.key, &s.cert, &e) < 0) {
 			cli_err(&e);
 			goto out;
 		}

@@ -95,6 +95,22 @@ code_is "['policy.debug']" && ok || bad "policy.debug"
 expect 2 "nobody listening" -- "$CLOAK" verify "127.0.0.1:1" --allow-simulation
 grep -q "\[tls\]" "$T/err" && ok || bad "connection error named"
 
+# --- the owner's certificate (fully encrypted SaaS) --------------------------------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+	-addext subjectAltName=DNS:localhost -days 2 -keyout "$T/owner.key" -out "$T/owner.pem" 2>/dev/null
+start_server owner --app "$APP" --owner-cert "$T/owner.pem" --owner-key "$T/owner.key"
+expect 0 "owner-cert: the evidence endpoint binds the owner's key" -- "$CLOAK" verify \
+	"127.0.0.1:$PORT" --allow-simulation --json
+[ "$(jget "$T/out" "d['mode']")" = owner-cert ] && ok || bad "owner-cert mode"
+[ "$(jget "$T/out" "d['key_bound']")" = True ] && ok || bad "owner key bound"
+[ "$(jget "$T/out" "d['who_can_read']")" = "the enclave and the app owner (who holds the TLS key)" ] && ok || bad "owner can read"
+[ "$(jget "$T/out" "len(d['certificate_evidence'])")" = 0 ] && ok || bad "the owner's certificate carries no evidence"
+expect 0 "a browser-style client trusts the owner's certificate" -- curl -sS --cacert "$T/owner.pem" "https://localhost:$PORT/"
+# the owner's certificate served with evidence for another key is refused
+start_server ownerbad --app "$APP" --owner-cert "$T/owner.pem" --owner-key "$T/owner.key" --fault key-mismatch
+expect 1 "owner-cert with evidence for another key" -- "$CLOAK" verify "127.0.0.1:$PORT" --allow-simulation --json
+code_is "['ratls.key_binding']" && ok || bad "owner-cert key binding refused"
+
 # --- behind the operator's TLS -----------------------------------------------------------------
 start_server operator --app "$APP" --mode operator-tls
 expect 0 "operator-tls over plain HTTP" -- "$CLOAK" verify "http://127.0.0.1:$PORT" --allow-simulation --json
