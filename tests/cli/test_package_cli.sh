@@ -36,6 +36,27 @@ fp=$(jget "$T/out" "d['fingerprint']")
 )
 [ "$(sha256sum <"$T/gnu.tar" | cut -c1-64)" = "$fp" ] && ok || bad "GNU tar reproduces the fingerprint"
 
+# the same tree written again under another umask, in reverse order, with other times (and, as
+# root, another owner) has the same fingerprint
+(
+	umask 077
+	mkdir -p "$T/copy"
+	cd "$T/app" && find . -mindepth 1 | LC_ALL=C sort -r | while read -r p; do
+		if [ -L "$p" ]; then mkdir -p "$T/copy/$(dirname "$p")"; ln -s "$(readlink "$p")" "$T/copy/$p"
+		elif [ -d "$p" ]; then mkdir -p "$T/copy/$p"
+		else mkdir -p "$T/copy/$(dirname "$p")"; cat "$p" >"$T/copy/$p"; [ -x "$p" ] && chmod u+x "$T/copy/$p"
+		fi
+	done
+	find "$T/copy" -exec touch -h -d 2001-02-03 {} +
+	[ "$(id -u)" = 0 ] && chown -R -h 4242:4242 "$T/copy"
+	true
+)
+expect 0 "fingerprint of the copy" -- "$CLOAK" fingerprint "$T/copy"
+[ "$(cat "$T/out")" = "$fp" ] && ok || bad "umask, order, times and owner do not change the fingerprint"
+echo x >>"$T/copy/src/main.py"
+expect 0 "fingerprint after a one-byte change" -- "$CLOAK" fingerprint "$T/copy"
+[ "$(cat "$T/out")" != "$fp" ] && ok || bad "a changed byte changes the fingerprint"
+
 # --- package ---------------------------------------------------------------------------------
 expect 0 "keygen" -- "$CLOAK" keygen --json
 owner=$(jget "$T/out" "d['owner_key']")
