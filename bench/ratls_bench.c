@@ -19,16 +19,10 @@
 
 #include <openssl/ssl.h>
 
+#include "bench.h"
 #include "cloak/attest.h"
 #include "cloak/ratls.h"
 #include "cloak/ratls_tls.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static SSL_CTX *sctx;
 static int lfd;
@@ -67,16 +61,15 @@ static int handshake(SSL_CTX *c, uint16_t port)
 	return ok ? 0 : -1;
 }
 
-static double rate(SSL_CTX *c, uint16_t port, double secs, unsigned long *n)
+struct hs {
+	SSL_CTX *ctx;
+	uint16_t port;
+};
+
+static int one(void *arg)
 {
-	*n = 0;
-	double t0 = now(), t;
-	do {
-		if (handshake(c, port) < 0)
-			return -1;
-		(*n)++;
-	} while ((t = now() - t0) < secs);
-	return *n / t;
+	struct hs *h = arg;
+	return handshake(h->ctx, h->port);
 }
 
 int main(int argc, char **argv)
@@ -139,14 +132,19 @@ int main(int argc, char **argv)
 	if (ck_ratls_ssl_ctx_client(ratls, &v, &e) < 0)
 		return fprintf(stderr, "%s\n", e.msg), 1;
 
-	unsigned long np, nr;
-	rate(plain, port, secs / 4, &np); /* warm up */
-	double rp = rate(plain, port, secs, &np);
-	double rr = rate(ratls, port, secs, &nr);
-	if (rp < 0 || rr < 0 || v.checks < nr)
-		return fprintf(stderr, "a handshake failed: %s\n", v.last_error.msg), 1;
+	struct hs hp = {plain, port}, hr = {ratls, port};
+	double tp[BENCH_ROUNDS], tr[BENCH_ROUNDS], ra[BENCH_ROUNDS];
+	bench_time(one, &hp, 0.2); /* warm-up */
+	for (int i = 0; i < BENCH_ROUNDS; i++) {
+		tp[i] = bench_time(one, &hp, secs / BENCH_ROUNDS / 2);
+		tr[i] = bench_time(one, &hr, secs / BENCH_ROUNDS / 2);
+		if (tp[i] < 0 || tr[i] < 0)
+			return fprintf(stderr, "a handshake failed: %s\n", v.last_error.msg), 1;
+		ra[i] = tr[i] / tp[i] - 1;
+	}
+	double mp = bench_median(tp, BENCH_ROUNDS), mr = bench_median(tr, BENCH_ROUNDS);
 	printf("{\"plain_per_s\": %.0f, \"plain_us\": %.0f, \"ratls_per_s\": %.0f, \"ratls_us\": %.0f, "
 	       "\"added\": %.2f}\n",
-	       rp, 1e6 / rp, rr, 1e6 / rr, rp / rr - 1);
+	       1 / mp, mp * 1e6, 1 / mr, mr * 1e6, bench_median(ra, BENCH_ROUNDS));
 	return 0;
 }
