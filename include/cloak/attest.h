@@ -29,6 +29,21 @@ struct ck_attester {
  * report_data is replaced on every call). */
 int ck_attester_sim(const char *dir, const struct ck_sim_quote_opts *id, struct ck_attester **out,
 		    struct ck_err *err);
+
+#define CK_GRAMINE_ATTESTATION_DIR "/dev/attestation"
+#define CK_TSM_REPORT_DIR	   "/sys/kernel/config/tsm/report"
+#define CK_ATTEST_MAX_QUOTE	   (64 * 1024)
+
+/* SGX under Gramine: checks `attestation_type` says "dcap", writes the 64 bytes to
+ * `user_report_data`, reads `quote` (Gramine's RA-TLS does the same). `dir` is normally
+ * CK_GRAMINE_ATTESTATION_DIR; tests point it at a fake tree. */
+int ck_attester_sgx(const char *dir, struct ck_attester **out, struct ck_err *err);
+
+/* TDX or SEV-SNP through Linux configfs-tsm: creates an entry under `dir` (or uses `entry`, an
+ * existing one, when not NULL), writes `inblob`, reads `outblob`, and requires `generation` to
+ * show exactly our one write (else another writer raced us). `provider` says which TEE. */
+int ck_attester_tsm(const char *dir, const char *entry, struct ck_attester **out,
+		    struct ck_err *err);
 void ck_attester_free(struct ck_attester *a);
 
 #endif
