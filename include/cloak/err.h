@@ -104,6 +104,10 @@ int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(pr
 #define CK_E_TLS	  "tls"			  /* the connection or handshake failed */
 #define CK_E_HTTP	  "http"		  /* the evidence endpoint answered badly */
 
+/* --- HTTP --------------------------------------------------------------------------------- */
+#define CK_E_HTTP_SYNTAX  "http.syntax"	  /* a malformed or ambiguous message */
+#define CK_E_HTTP_LIMIT	  "http.limit"	  /* a head, header count or line over its limit */
+
 /* --- policy rules (the verdict) ------------------------------------------------------------ */
 #define CK_E_POL_STATUS	     "policy.tcb_status"
 #define CK_E_POL_ADVISORY    "policy.advisory"
