@@ -104,6 +104,12 @@ int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(pr
 #define CK_E_TLS	  "tls"			  /* the connection or handshake failed */
 #define CK_E_HTTP	  "http"		  /* the evidence endpoint answered badly */
 
+/* --- provisioning ------------------------------------------------------------------------- */
+#define CK_E_PROV_FORMAT    "provision.format"	  /* malformed, unknown field, bad value */
+#define CK_E_PROV_SIGNATURE "provision.signature"  /* not signed by the manifest's owner key */
+#define CK_E_PROV_BINDING   "provision.binding"	  /* for another enclave or manifest */
+#define CK_E_SEAL	    "seal"		  /* a sealed message that does not open */
+
 /* --- HTTP --------------------------------------------------------------------------------- */
 #define CK_E_HTTP_SYNTAX  "http.syntax"	  /* a malformed or ambiguous message */
 #define CK_E_HTTP_LIMIT	  "http.limit"	  /* a head, header count or line over its limit */
