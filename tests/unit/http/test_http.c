@@ -156,7 +156,8 @@ static int dechunk(const char *in, size_t step, char *out, size_t *out_len, bool
 		size_t dl;
 		if (http_chunked_feed(&c, (const uint8_t *)in + off, k, &used, &d, &dl, NULL) < 0)
 			return -1;
-		memcpy(out + w, d, dl);
+		if (dl)
+			memcpy(out + w, d, dl);
 		w += dl;
 		off += used;
 	}
