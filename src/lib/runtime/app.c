@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The app process (see app.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "cloak/app.h"
+#include "cloak/http.h"
+
+uint64_t ck_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int ck_app_split(const char *run, char ***argv_out, struct ck_err *err)
+{
+	size_t n = strlen(run);
+	/* one block: pointer array, then the words */
+	char **argv = malloc(sizeof(char *) * (CK_APP_MAX_ARGS + 1) + n + 1);
+	if (!argv)
+		return ck_errf(err, CK_E_NOMEM, "out of memory");
+	char *w = (char *)(argv + CK_APP_MAX_ARGS + 1);
+	size_t argc = 0, i = 0;
+	while (i < n) {
+		while (i < n && (run[i] == ' ' || run[i] == '\t'))
+			i++;
+		if (i == n)
+			break;
+		if (argc == CK_APP_MAX_ARGS) {
+			free(argv);
+			return ck_errf(err, CK_E_USAGE, "run: more than %d arguments", CK_APP_MAX_ARGS);
+		}
+		argv[argc++] = w;
+		while (i < n && run[i] != ' ' && run[i] != '\t') {
+			char c = run[i++];
+			if (c == '\'') {
+				while (i < n && run[i] != '\'')
+					*w++ = run[i++];
+				if (i++ == n)
+					goto unterminated;
+			} else if (c == '"') {
+				while (i < n && run[i] != '"') {
+					if (run[i] == '\\' && i + 1 < n &&
+					    (run[i + 1] == '"' || run[i + 1] == '\\'))
+						i++;
+					*w++ = run[i++];
+				}
+				if (i++ == n)
+					goto unterminated;
+			} else if (c == '\\' && i < n) {
+				*w++ = run[i++];
+			} else {
+				*w++ = c;
+			}
+		}
+		*w++ = 0;
+	}
+	if (argc == 0) {
+		free(argv);
+		return ck_errf(err, CK_E_USAGE, "run: empty command line");
+	}
+	argv[argc] = NULL;
+	*argv_out = argv;
+	return 0;
+unterminated:
+	free(argv);
+	return ck_errf(err, CK_E_USAGE, "run: unterminated quote in '%.80s'", run);
+}
+
+#define ENV_MAX (CK_PROVISION_MAX_SECRETS + 8)
+
+int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms,
+		 struct ck_err *err)
+{
+	char **argv, *envp[ENV_MAX + 1], port[32], home[4200], sock[4200], data[4200];
+	char *sec[CK_PROVISION_MAX_SECRETS];
+	size_t ne = 0, ns = 0;
+	int ret = -1, pfd[2] = {-1, -1};
+	if (ck_app_split(s->run, &argv, err) < 0)
+		return -1;
+	/* the environment, built before fork so the child only execs */
+	envp[ne++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	snprintf(home, sizeof(home), "HOME=%s", s->dir);
+	envp[ne++] = home;
+	if (s->socket_path) {
+		snprintf(sock, sizeof(sock), "CLOAK_APP_SOCKET=%s", s->socket_path);
+		envp[ne++] = sock;
+	} else {
+		snprintf(port, sizeof(port), "PORT=%u", s->port);
+		envp[ne++] = port;
+	}
+	if (s->data_dir) {
+		snprintf(data, sizeof(data), "CLOAK_DATA_DIR=%s", s->data_dir);
+		envp[ne++] = data;
+	}
+	for (size_t i = 0; i < s->n_secrets && ne < ENV_MAX; i++) {
+		size_t l = strlen(s->secrets[i].name) + 1 + s->secrets[i].value_len + 1;
+		if (!(sec[ns] = malloc(l))) {
+			ck_errf(err, CK_E_NOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(sec[ns], l, "%s=%s", s->secrets[i].name, s->secrets[i].value);
+		envp[ne++] = sec[ns++];
+	}
+	envp[ne] = NULL;
+	/* a close-on-exec pipe tells us whether exec worked */
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		ck_errf(err, CK_E_IO, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		ck_errf(err, CK_E_IO, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		/* the child: its own process group (stopping it stops its children), then exec:
+		 * a name with a '/' runs as given (relative to the app's directory), a bare name is
+		 * looked up in PATH */
+		static const char *const dirs[] = {"/usr/local/bin", "/usr/bin", "/bin"};
+		char full[4200];
+		int e = 0;
+		setpgid(0, 0);
+		if (chdir(s->dir) < 0) {
+			e = errno;
+		} else if (strchr(argv[0], '/')) {
+			execve(argv[0], argv, envp);
+			e = errno;
+		} else {
+			for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+				snprintf(full, sizeof(full), "%s/%s", dirs[i], argv[0]);
+				execve(full, argv, envp);
+				if (errno != ENOENT || !e)
+					e = errno;
+			}
+		}
+		ssize_t wr = write(pfd[1], &e, sizeof(e));
+		(void)wr;
+		_exit(127);
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	int child_err = 0;
+	ssize_t r;
+	do
+		r = read(pfd[0], &child_err, sizeof(child_err));
+	while (r < 0 && errno == EINTR);
+	if (r == sizeof(child_err)) { /* exec failed */
+		waitpid(pid, NULL, 0);
+		ck_errf(err, CK_E_IO, "cannot start the app '%s' in '%s': %s", argv[0], s->dir,
+			strerror(child_err));
+		goto out;
+	}
+	a->pid = pid;
+	a->started_ms = now_ms;
+	if (!a->backoff_ms)
+		a->backoff_ms = CK_APP_BACKOFF_MIN_MS;
+	ret = 0;
+out:
+	for (size_t i = 0; i < ns; i++) {
+		memset(sec[i], 0, strlen(sec[i]));
+		free(sec[i]);
+	}
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	free(argv);
+	return ret;
+}
+
+bool ck_app_poll(struct ck_app *a, uint64_t now_ms)
+{
+	int st;
+	if (!a->pid)
+		return false;
+	pid_t r = waitpid(a->pid, &st, WNOHANG);
+	if (r == 0 || (r < 0 && errno == EINTR))
+		return true;
+	a->pid = 0;
+	a->last_status = r > 0 ? st : -1;
+	a->restarts++;
+	if (now_ms - a->started_ms >= CK_APP_STABLE_MS)
+		a->backoff_ms = CK_APP_BACKOFF_MIN_MS; /* it had been fine: start again soon */
+	a->next_start_ms = now_ms + a->backoff_ms;
+	a->backoff_ms = a->backoff_ms * 2 > CK_APP_BACKOFF_MAX_MS ? CK_APP_BACKOFF_MAX_MS
+								  : a->backoff_ms * 2;
+	return false;
+}
+
+bool ck_app_due(const struct ck_app *a, uint64_t now_ms)
+{
+	return !a->pid && now_ms >= a->next_start_ms;
+}
+
+void ck_app_stop(struct ck_app *a, int grace_ms)
+{
+	if (!a->pid)
+		return;
+	kill(-a->pid, SIGTERM);
+	uint64_t until = ck_now_ms() + (uint64_t)grace_ms;
+	while (ck_now_ms() < until) {
+		if (waitpid(a->pid, &a->last_status, WNOHANG) == a->pid) {
+			a->pid = 0;
+			return;
+		}
+		usleep(10000);
+	}
+	kill(-a->pid, SIGKILL);
+	waitpid(a->pid, &a->last_status, 0);
+	a->pid = 0;
+}
+
+static int connect_app(const struct ck_app_spec *s)
+{
+	int fd;
+	if (s->socket_path) {
+		struct sockaddr_un su = {.sun_family = AF_UNIX};
+		if (strlen(s->socket_path) >= sizeof(su.sun_path))
+			return -1;
+		strcpy(su.sun_path, s->socket_path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&su, sizeof(su)) < 0) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(s->port)};
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int ck_app_health(const struct ck_app_spec *s, int timeout_ms, struct ck_err *err)
+{
+	char req[512], resp[CK_APP_HEALTH_MAX_RESP];
+	size_t have = 0;
+	struct http_head h;
+	int fd = connect_app(s);
+	if (fd < 0)
+		return ck_errf(err, CK_E_IO, "the app does not accept connections yet");
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+			 s->health);
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (n < 0 || (size_t)n >= sizeof(req) || write(fd, req, (size_t)n) != n) {
+		close(fd);
+		return ck_errf(err, CK_E_IO, "cannot send the health request");
+	}
+	long hl = 0;
+	while (have < sizeof(resp)) {
+		ssize_t r = read(fd, resp + have, sizeof(resp) - have);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		if ((hl = http_parse_response(resp, have, false, &h, NULL)) != 0)
+			break;
+	}
+	close(fd);
+	if (hl <= 0)
+		return ck_errf(err, CK_E_HTTP, "the app's health endpoint %s gave no valid response",
+			       s->health);
+	if (h.status < 200 || h.status > 299)
+		return ck_errf(err, CK_E_HTTP, "the app's health endpoint %s answered %d", s->health,
+			       h.status);
+	return 0;
+}
