@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * proxy.h - the runtime's front door (DESIGN §5): an event-driven (libevent) HTTP/1.1 reverse
+ * proxy between the clients and the app, with the runtime's own endpoints answered in place.
+ *
+ * Every request head is read through the strict parser of http.h; a refused one is answered
+ * with its status and the connection closed, and nothing reaches the app. What the app receives
+ * is re-framed by the proxy, never the client's bytes verbatim: the request line and end-to-end
+ * headers as parsed, hop-by-hop headers (Connection and those it names, Keep-Alive, TE,
+ * Trailer, Upgrade, Proxy-Connection, Expect) dropped, and a body framed by exactly one
+ * Content-Length or a re-encoded chunked body (trailers dropped). So the app can never see a
+ * request the proxy did not see the same way: no smuggling.
+ *
+ * Responses come back the same way: the app's head through http_parse_response, its body
+ * streamed (Content-Length, chunked re-encoded, or read-until-close re-chunked for HTTP/1.1
+ * clients), with backpressure both ways. Keep-alive on both sides; one request at a time per
+ * connection (pipelined bytes wait in the kernel). The app failing gives 502 (it closed or sent
+ * something malformed), 503 (not accepting yet), 504 (too slow), with a short body.
+ *
+ * Slow clients cannot hold connections: a head must arrive whole within head_timeout_ms, and a
+ * body or a write may stall for at most io_timeout_ms; at most CK_PROXY_MAX_CONNS connections.
+ * No hidden globals: everything lives in the struct ck_proxy the caller owns via new/free.
+ */
+#ifndef CLOAK_PROXY_H
+#define CLOAK_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "cloak/err.h"
+#include "cloak/gate.h"
+
+#define CK_PROXY_MAX_CONNS	 1024
+#define CK_PROXY_HEAD_TIMEOUT_MS 10000	      /* a whole request head, from its first wait */
+#define CK_PROXY_IO_TIMEOUT_MS	 30000	      /* a stalled body read or write */
+#define CK_PROXY_APP_TIMEOUT_MS	 60000	      /* the app's response head */
+#define CK_PROXY_BUF_HIGH	 (256 * 1024) /* buffered bytes before reading pauses */
+
+struct evbuffer;
+
+/* Answers a runtime route (ck_route_classify): fills `out` with the body and *ctype with its
+ * media type, returns the status. `body` is the request body (POST provision only). */
+typedef int (*ck_proxy_local_fn)(void *arg, const struct ck_route *r, const uint8_t *body,
+				 size_t body_len, struct evbuffer *out, const char **ctype);
+
+struct ck_proxy_cfg {
+	struct sockaddr_storage app; /* the app: TCP on loopback or a UNIX socket */
+	socklen_t app_len;	     /* 0: no app yet (app routes answer 503) */
+	SSL_CTX *tls;		     /* NULL: plain HTTP (the operator-TLS scenario) */
+	ck_proxy_local_fn local;     /* the runtime's endpoints; NULL: 404 */
+	void *local_arg;
+	unsigned head_timeout_ms, io_timeout_ms, app_timeout_ms; /* 0: the defaults above */
+};
+
+struct ck_proxy;
+
+/* Starts accepting on `listen_fd` (bound, listening; the proxy takes it). */
+int ck_proxy_new(struct event_base *base, int listen_fd, const struct ck_proxy_cfg *cfg,
+		 struct ck_proxy **out, struct ck_err *err);
+/* Points app routes at a (new) app address, e.g. once the app is healthy; len 0 = none. */
+void ck_proxy_set_app(struct ck_proxy *p, const struct sockaddr *app, socklen_t len);
+/* Replaces the TLS context for new connections (the switch to the serving identity). */
+void ck_proxy_set_tls(struct ck_proxy *p, SSL_CTX *tls);
+/* Open client connections, for status and tests. */
+size_t ck_proxy_conns(const struct ck_proxy *p);
+/* Closes every connection and the listener. */
+void ck_proxy_free(struct ck_proxy *p);
+
+#endif

@@ -1,0 +1,727 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* proxy.c - the libevent reverse proxy; its contract is in include/cloak/proxy.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+
+#include "cloak/http.h"
+#include "cloak/proxy.h"
+
+struct conn;
+
+struct ck_proxy {
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct ck_proxy_cfg cfg;
+	struct conn *conns; /* doubly linked, for free */
+	size_t n_conns;
+};
+
+enum req_state { REQ_HEAD, REQ_BODY, REQ_DONE };
+enum resp_state { RESP_NONE, RESP_HEAD, RESP_BODY, RESP_DONE };
+
+/* A body being moved from one side to the other. */
+struct body {
+	enum http_body kind;
+	uint64_t left;		/* HTTP_BODY_LENGTH */
+	struct http_chunked ch; /* HTTP_BODY_CHUNKED (decoding) */
+	bool rechunk;		/* encode what is forwarded as chunks */
+};
+
+struct conn {
+	struct ck_proxy *px;
+	struct conn *prev, *next;
+	struct bufferevent *cli, *app;
+	struct event *head_timer;
+	enum req_state req;
+	enum resp_state resp;
+	bool local; /* the request is the runtime's own */
+	struct ck_route route;
+	struct evbuffer *local_body;
+	bool head_request, keep_alive, http10, closing, app_keep_alive;
+	struct body req_body, resp_body;
+};
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static void timeval_ms(struct timeval *tv, unsigned ms)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (long)(ms % 1000) * 1000;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 417:
+		return "Expectation Failed";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return status < 300 ? "OK" : status < 500 ? "Bad Request" : "Error";
+	}
+}
+
+static void conn_free(struct conn *c)
+{
+	struct ck_proxy *px = c->px;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		px->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	px->n_conns--;
+	if (c->cli)
+		bufferevent_free(c->cli);
+	if (c->app)
+		bufferevent_free(c->app);
+	if (c->head_timer)
+		event_free(c->head_timer);
+	if (c->local_body)
+		evbuffer_free(c->local_body);
+	free(c);
+	if (px->listener && px->n_conns < CK_PROXY_MAX_CONNS)
+		evconnlistener_enable(px->listener);
+}
+
+static void drop_app(struct conn *c)
+{
+	if (c->app) {
+		bufferevent_free(c->app);
+		c->app = NULL;
+	}
+}
+
+/* Closes once everything written has left (or at once when nothing is pending). */
+static void close_after_write(struct conn *c)
+{
+	c->closing = true;
+	drop_app(c);
+	bufferevent_disable(c->cli, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->cli)) == 0)
+		conn_free(c);
+}
+
+/* A short error answer from the proxy itself; the connection closes after it. */
+static void answer_error(struct conn *c, int status)
+{
+	const char *r = reason(status);
+	evbuffer_add_printf(bufferevent_get_output(c->cli),
+			    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+			    "Connection: close\r\n\r\n%s\n",
+			    status, r, strlen(r) + 1, r);
+	close_after_write(c);
+}
+
+static bool name_is(const struct http_header *h, const char *n)
+{
+	return h->name_len == strlen(n) && strncasecmp(h->name, n, h->name_len) == 0;
+}
+
+/* true when `h` is listed in a Connection header of `head`. */
+static bool named_by_connection(const struct http_head *head, const struct http_header *h)
+{
+	for (size_t i = 0; i < head->n_headers; i++) {
+		const struct http_header *ch = &head->headers[i];
+		if (!name_is(ch, "connection"))
+			continue;
+		const char *p = ch->value, *end = ch->value + ch->value_len;
+		while (p < end) {
+			while (p < end && (*p == ',' || *p == ' ' || *p == '\t'))
+				p++;
+			const char *s = p;
+			while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+				p++;
+			if ((size_t)(p - s) == h->name_len &&
+			    strncasecmp(s, h->name, h->name_len) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool hop_by_hop(const struct http_head *head, const struct http_header *h)
+{
+	static const char *const hop[] = {
+	    "connection", "keep-alive",	       "proxy-connection", "te",    "trailer",
+	    "upgrade",	  "transfer-encoding", "content-length",   "expect"};
+	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (name_is(h, hop[i]))
+			return true;
+	return named_by_connection(head, h);
+}
+
+static void add_headers(struct evbuffer *out, const struct http_head *h, bool keep_length)
+{
+	for (size_t i = 0; i < h->n_headers; i++) {
+		const struct http_header *x = &h->headers[i];
+		if (hop_by_hop(h, x) && !(keep_length && name_is(x, "content-length")))
+			continue;
+		evbuffer_add(out, x->name, x->name_len);
+		evbuffer_add(out, ": ", 2);
+		evbuffer_add(out, x->value, x->value_len);
+		evbuffer_add(out, "\r\n", 2);
+	}
+}
+
+/*
+ * Moves body bytes from `in` to `out` as `b` frames them. Returns 1 when the body is complete,
+ * 0 when more is needed, -1 on malformed chunked framing.
+ */
+static int move_body(struct body *b, struct evbuffer *in, struct evbuffer *out)
+{
+	if (b->kind == HTTP_BODY_NONE)
+		return 1;
+	if (b->kind == HTTP_BODY_LENGTH) {
+		size_t have = evbuffer_get_length(in);
+		size_t n = have < b->left ? have : (size_t)b->left;
+		if (n && evbuffer_remove_buffer(in, out, n) != (int)n)
+			return -1;
+		b->left -= n;
+		return b->left == 0;
+	}
+	if (b->kind == HTTP_BODY_UNTIL_CLOSE) {
+		size_t n = evbuffer_get_length(in);
+		if (n && b->rechunk) {
+			evbuffer_add_printf(out, "%zx\r\n", n);
+			evbuffer_remove_buffer(in, out, n);
+			evbuffer_add(out, "\r\n", 2);
+		} else if (n) {
+			evbuffer_remove_buffer(in, out, n);
+		}
+		return 0; /* ends with the connection */
+	}
+	/* chunked: decode, and re-encode what was decoded */
+	while (!b->ch.done && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			return -1;
+		size_t used = 0, dl = 0;
+		const uint8_t *d = NULL;
+		if (http_chunked_feed(&b->ch, v.iov_base, v.iov_len, &used, &d, &dl, NULL) < 0)
+			return -1;
+		if (dl) {
+			evbuffer_add_printf(out, "%zx\r\n", dl);
+			evbuffer_add(out, d, dl);
+			evbuffer_add(out, "\r\n", 2);
+		}
+		evbuffer_drain(in, used);
+	}
+	if (b->ch.done) {
+		evbuffer_add(out, "0\r\n\r\n", 5);
+		return 1;
+	}
+	return 0;
+}
+
+/* Pauses reading from `src` while `dst` holds too much (resumed by the write callback). */
+static void backpressure(struct bufferevent *src, struct bufferevent *dst)
+{
+	if (src && dst && evbuffer_get_length(bufferevent_get_output(dst)) > CK_PROXY_BUF_HIGH)
+		bufferevent_disable(src, EV_READ);
+}
+
+static void start_head(struct conn *c);
+static void cli_read(struct bufferevent *bev, void *arg);
+static void app_read(struct bufferevent *bev, void *arg);
+
+/* Both halves done: next request, or close. */
+static void exchange_done(struct conn *c)
+{
+	if (!c->app_keep_alive)
+		drop_app(c);
+	if (!c->keep_alive) {
+		close_after_write(c);
+		return;
+	}
+	start_head(c);
+	if (evbuffer_get_length(bufferevent_get_input(c->cli)) > 0)
+		cli_read(c->cli, c); /* a pipelined request already here */
+}
+
+/* ---- the app side --------------------------------------------------------------------------- */
+
+static void app_fail(struct conn *c, int status)
+{
+	if (c->resp == RESP_NONE || c->resp == RESP_HEAD) {
+		answer_error(c, status);
+		return;
+	}
+	/* the response had begun: the client can only learn of it from a cut connection */
+	c->keep_alive = false;
+	drop_app(c);
+	conn_free(c);
+}
+
+static void app_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev), *out = bufferevent_get_output(c->cli);
+	while (c->resp == RESP_HEAD) {
+		size_t len = evbuffer_get_length(in);
+		if (len == 0)
+			return;
+		size_t look = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
+		const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)look);
+		struct http_head h;
+		long n = http_parse_response(buf, look, c->head_request, &h, NULL);
+		if (n < 0 || (n == 0 && look == HTTP_MAX_HEAD)) {
+			app_fail(c, 502);
+			return;
+		}
+		if (n == 0)
+			return;
+		if (h.status == 101) { /* we never forward Upgrade: a switch is not ours to relay */
+			app_fail(c, 502);
+			return;
+		}
+		if (h.status >= 100 && h.status < 200) { /* interim: relay, then the real one */
+			if (!c->http10) {
+				evbuffer_add_printf(out, "HTTP/1.1 %d %.*s\r\n", h.status,
+						    (int)h.reason_len, h.reason);
+				add_headers(out, &h, false);
+				evbuffer_add(out, "\r\n", 2);
+			}
+			evbuffer_drain(in, (size_t)n);
+			continue;
+		}
+		bufferevent_set_timeouts(bev, NULL, NULL);
+		c->resp_body = (struct body){.kind = h.body, .left = h.content_length};
+		c->app_keep_alive = h.keep_alive && h.body != HTTP_BODY_UNTIL_CLOSE;
+		bool framed = h.body == HTTP_BODY_LENGTH || h.body == HTTP_BODY_NONE;
+		if (!framed && c->http10)
+			c->keep_alive = false; /* raw bytes until close */
+		else if (!framed)
+			c->resp_body.rechunk = true;
+		evbuffer_add_printf(out, "HTTP/1.1 %d %.*s\r\n", h.status, (int)h.reason_len,
+				    h.reason);
+		add_headers(out, &h, h.body == HTTP_BODY_NONE);
+		if (h.body == HTTP_BODY_LENGTH)
+			evbuffer_add_printf(out, "Content-Length: %" PRIu64 "\r\n",
+					    h.content_length);
+		else if (!framed && !c->http10)
+			evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+		if (!c->keep_alive)
+			evbuffer_add(out, "Connection: close\r\n", 19);
+		else if (c->http10)
+			evbuffer_add(out, "Connection: keep-alive\r\n", 24);
+		evbuffer_add(out, "\r\n", 2);
+		evbuffer_drain(in, (size_t)n);
+		c->resp = RESP_BODY;
+	}
+	if (c->resp != RESP_BODY)
+		return;
+	int r = move_body(&c->resp_body, in, bufferevent_get_output(c->cli));
+	if (r < 0) {
+		app_fail(c, 502);
+		return;
+	}
+	backpressure(c->app, c->cli);
+	if (r == 1) {
+		c->resp = RESP_DONE;
+		if (evbuffer_get_length(in) > 0) /* bytes after the response: not a clean app */
+			c->app_keep_alive = false;
+		if (c->req == REQ_DONE)
+			exchange_done(c);
+	}
+}
+
+static void app_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if ((what & BEV_EVENT_EOF) && c->resp == RESP_BODY &&
+	    c->resp_body.kind == HTTP_BODY_UNTIL_CLOSE) {
+		app_read(c->app, c);
+		if (c->resp_body.rechunk)
+			evbuffer_add(bufferevent_get_output(c->cli), "0\r\n\r\n", 5);
+		c->resp = RESP_DONE;
+		c->app_keep_alive = false;
+		if (c->req == REQ_DONE) {
+			exchange_done(c);
+		} else {
+			c->keep_alive = false;
+			close_after_write(c);
+		}
+		return;
+	}
+	if (c->resp == RESP_NONE || c->resp == RESP_DONE) {
+		drop_app(c); /* an idle kept-alive app connection went away */
+		return;
+	}
+	app_fail(c, (what & BEV_EVENT_TIMEOUT) ? 504 : 502);
+}
+
+static void app_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if (c->req == REQ_BODY && !c->closing)
+		bufferevent_enable(c->cli, EV_READ);
+}
+
+static int app_connect(struct conn *c)
+{
+	struct ck_proxy *px = c->px;
+	if (c->app && evbuffer_get_length(bufferevent_get_input(c->app)) == 0)
+		return 0; /* a kept-alive connection, clean */
+	drop_app(c);
+	if (px->cfg.app_len == 0)
+		return -1;
+	c->app = bufferevent_socket_new(px->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->app)
+		return -1;
+	bufferevent_setcb(c->app, app_read, app_write, app_event, c);
+	bufferevent_setwatermark(c->app, EV_WRITE, CK_PROXY_BUF_HIGH / 2, 0);
+	if (bufferevent_socket_connect(c->app, (struct sockaddr *)&px->cfg.app,
+				       (int)px->cfg.app_len) < 0) {
+		drop_app(c);
+		return -1;
+	}
+	bufferevent_enable(c->app, EV_READ | EV_WRITE);
+	return 0;
+}
+
+/* ---- the client side ------------------------------------------------------------------------ */
+
+static void answer_local(struct conn *c)
+{
+	struct ck_proxy *px = c->px;
+	struct evbuffer *body = evbuffer_new(), *out = bufferevent_get_output(c->cli);
+	const char *ctype = "application/json";
+	int status = 404;
+	if (!body) {
+		answer_error(c, 503);
+		return;
+	}
+	size_t bl = c->local_body ? evbuffer_get_length(c->local_body) : 0;
+	const uint8_t *b = bl ? evbuffer_pullup(c->local_body, -1) : NULL;
+	if (px->cfg.local)
+		status = px->cfg.local(px->cfg.local_arg, &c->route, b, bl, body, &ctype);
+	if (c->local_body) {
+		/* it may have held secrets: wipe before libevent frees it */
+		if (bl)
+			memset((void *)b, 0, bl);
+		evbuffer_free(c->local_body);
+		c->local_body = NULL;
+	}
+	if (evbuffer_get_length(body) == 0)
+		evbuffer_add_printf(body, "%s\n", reason(status));
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
+			    status, reason(status), ctype, evbuffer_get_length(body),
+			    c->keep_alive ? (c->http10 ? "Connection: keep-alive\r\n" : "")
+					  : "Connection: close\r\n");
+	evbuffer_add_buffer(out, body);
+	evbuffer_free(body);
+	c->resp = RESP_DONE;
+	exchange_done(c);
+}
+
+static void head_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (evbuffer_get_length(bufferevent_get_input(c->cli)) == 0)
+		conn_free(c); /* an idle keep-alive connection: just close */
+	else
+		answer_error(c, 408);
+}
+
+/* A write may always stall for at most io_timeout_ms (a client that stopped reading); a read
+ * only while a body is coming (the head has its own timer). */
+static void io_timeouts(struct conn *c, bool reading)
+{
+	struct timeval io;
+	timeval_ms(&io,
+		   c->px->cfg.io_timeout_ms ? c->px->cfg.io_timeout_ms : CK_PROXY_IO_TIMEOUT_MS);
+	bufferevent_set_timeouts(c->cli, reading ? &io : NULL, &io);
+}
+
+static void start_head(struct conn *c)
+{
+	struct timeval tv;
+	unsigned ms =
+	    c->px->cfg.head_timeout_ms ? c->px->cfg.head_timeout_ms : CK_PROXY_HEAD_TIMEOUT_MS;
+	c->req = REQ_HEAD;
+	c->resp = RESP_NONE;
+	c->local = false;
+	io_timeouts(c, false);
+	timeval_ms(&tv, ms);
+	evtimer_add(c->head_timer, &tv);
+	bufferevent_enable(c->cli, EV_READ);
+}
+
+/* A parsed head: route it, and start the request on its way. */
+static void on_head(struct conn *c, const struct http_head *h, size_t head_len)
+{
+	struct ck_proxy *px = c->px;
+	struct evbuffer *in = bufferevent_get_input(c->cli);
+	int status;
+	evtimer_del(c->head_timer);
+	io_timeouts(c, true);
+	c->head_request = h->method_len == 4 && memcmp(h->method, "HEAD", 4) == 0;
+	c->keep_alive = h->keep_alive;
+	c->http10 = h->minor == 0;
+	c->req_body = (struct body){.kind = h->body, .left = h->content_length};
+	if (ck_route_classify(h->method, h->method_len, h->target, h->target_len, &c->route,
+			      &status, NULL) < 0) {
+		answer_error(c, status);
+		return;
+	}
+	if (c->route.kind != CK_ROUTE_APP) {
+		c->local = true;
+		if (h->body == HTTP_BODY_CHUNKED) {
+			answer_error(c, 411);
+			return;
+		}
+		if (h->body == HTTP_BODY_LENGTH && h->content_length > CK_GATE_MAX_BODY) {
+			answer_error(c, 413);
+			return;
+		}
+		if (h->expect_continue && h->body == HTTP_BODY_LENGTH)
+			evbuffer_add(bufferevent_get_output(c->cli),
+				     "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		c->local_body = evbuffer_new();
+		evbuffer_drain(in, head_len);
+		c->req = REQ_BODY;
+		return;
+	}
+	if (app_connect(c) < 0) {
+		answer_error(c, px->cfg.app_len ? 502 : 503);
+		return;
+	}
+	struct evbuffer *out = bufferevent_get_output(c->app);
+	evbuffer_add_printf(out, "%.*s %.*s HTTP/1.1\r\n", (int)h->method_len, h->method,
+			    (int)h->target_len, h->target);
+	add_headers(out, h, false);
+	if (!h->host) /* HTTP/1.0 may omit it; what the app gets is 1.1, which needs one */
+		evbuffer_add(out, "Host: localhost\r\n", 17);
+	if (h->body == HTTP_BODY_LENGTH)
+		evbuffer_add_printf(out, "Content-Length: %" PRIu64 "\r\n", h->content_length);
+	else if (h->body == HTTP_BODY_CHUNKED)
+		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+	evbuffer_add(out, "\r\n", 2);
+	if (h->expect_continue && h->body != HTTP_BODY_NONE)
+		evbuffer_add(bufferevent_get_output(c->cli), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	evbuffer_drain(in, head_len);
+	struct timeval at;
+	timeval_ms(&at, px->cfg.app_timeout_ms ? px->cfg.app_timeout_ms : CK_PROXY_APP_TIMEOUT_MS);
+	bufferevent_set_timeouts(c->app, &at, NULL);
+	c->resp = RESP_HEAD;
+	c->req = REQ_BODY;
+}
+
+static void cli_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	if (c->closing)
+		return;
+	if (c->req == REQ_HEAD) {
+		size_t len = evbuffer_get_length(in);
+		size_t look = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
+		const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)look);
+		struct http_head h;
+		int status = 400;
+		long n = http_parse_request(buf, look, &h, &status, NULL);
+		if (n < 0) {
+			answer_error(c, status);
+			return;
+		}
+		if (n == 0) {
+			if (look == HTTP_MAX_HEAD)
+				answer_error(c, 431);
+			return;
+		}
+		on_head(c, &h, (size_t)n);
+		if (c->closing || c->req != REQ_BODY)
+			return;
+	}
+	if (c->req != REQ_BODY)
+		return;
+	struct evbuffer *dst = c->local ? c->local_body : bufferevent_get_output(c->app);
+	int r = move_body(&c->req_body, in, dst);
+	if (r < 0) {
+		answer_error(c, 400);
+		return;
+	}
+	if (!c->local)
+		backpressure(c->cli, c->app);
+	if (r == 0)
+		return;
+	c->req = REQ_DONE;
+	bufferevent_disable(c->cli, EV_READ); /* pipelined requests wait their turn */
+	io_timeouts(c, false);
+	if (c->local)
+		answer_local(c);
+	else if (c->resp == RESP_DONE)
+		exchange_done(c);
+}
+
+static void cli_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c);
+		return;
+	}
+	if (c->app && c->resp == RESP_BODY)
+		bufferevent_enable(c->app, EV_READ);
+}
+
+static void cli_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->req == REQ_DONE &&
+	    !c->closing) {
+		c->keep_alive = false; /* a half-close after the request: still answer it */
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && c->req == REQ_BODY && c->resp != RESP_BODY &&
+	    !c->closing) {
+		answer_error(c, 408); /* a body that stopped coming */
+		return;
+	}
+	conn_free(c); /* EOF, error, or a client that stopped reading */
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	struct ck_proxy *px = arg;
+	(void)sa;
+	(void)salen;
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c->px = px;
+	if (px->cfg.tls) {
+		SSL *ssl = SSL_new(px->cfg.tls);
+		if (ssl)
+			c->cli = bufferevent_openssl_socket_new(
+			    px->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (!c->cli && ssl)
+			SSL_free(ssl);
+	} else {
+		c->cli = bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	c->head_timer = evtimer_new(px->base, head_timeout, c);
+	if (!c->cli || !c->head_timer) {
+		if (c->cli)
+			bufferevent_free(c->cli);
+		else
+			evutil_closesocket(fd);
+		if (c->head_timer)
+			event_free(c->head_timer);
+		free(c);
+		return;
+	}
+	c->next = px->conns;
+	if (px->conns)
+		px->conns->prev = c;
+	px->conns = c;
+	if (++px->n_conns >= CK_PROXY_MAX_CONNS)
+		evconnlistener_disable(l);
+	bufferevent_setcb(c->cli, cli_read, cli_write, cli_event, c);
+	bufferevent_setwatermark(c->cli, EV_WRITE, CK_PROXY_BUF_HIGH / 2, 0);
+	start_head(c);
+}
+
+/* ---- the proxy ------------------------------------------------------------------------------ */
+
+int ck_proxy_new(struct event_base *base, int listen_fd, const struct ck_proxy_cfg *cfg,
+		 struct ck_proxy **out, struct ck_err *err)
+{
+	struct ck_proxy *px = calloc(1, sizeof(*px));
+	if (!px)
+		return ck_errf(err, CK_E_NOMEM, "out of memory");
+	px->base = base;
+	px->cfg = *cfg;
+	evutil_make_socket_nonblocking(listen_fd);
+	px->listener =
+	    evconnlistener_new(base, on_accept, px, LEV_OPT_CLOSE_ON_FREE, -1, listen_fd);
+	if (!px->listener) {
+		free(px);
+		return ck_errf(err, CK_E_IO, "cannot listen on descriptor %d: %s", listen_fd,
+			       strerror(errno));
+	}
+	*out = px;
+	return 0;
+}
+
+void ck_proxy_set_app(struct ck_proxy *p, const struct sockaddr *app, socklen_t len)
+{
+	if (len > sizeof(p->cfg.app))
+		len = 0;
+	memset(&p->cfg.app, 0, sizeof(p->cfg.app));
+	if (len)
+		memcpy(&p->cfg.app, app, len);
+	p->cfg.app_len = len;
+}
+
+void ck_proxy_set_tls(struct ck_proxy *p, SSL_CTX *tls)
+{
+	p->cfg.tls = tls;
+}
+
+size_t ck_proxy_conns(const struct ck_proxy *p)
+{
+	return p->n_conns;
+}
+
+void ck_proxy_free(struct ck_proxy *p)
+{
+	if (!p)
+		return;
+	evconnlistener_free(p->listener);
+	p->listener = NULL;
+	while (p->conns)
+		conn_free(p->conns);
+	free(p);
+}

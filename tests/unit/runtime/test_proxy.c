@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The reverse proxy, as real processes on loopback: a fake app (a forked server that answers by
+ * path and logs every request it receives), the proxy in a forked event loop with short
+ * timeouts, and raw-socket clients. Each refusal test also checks that the app saw nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "cloak/http.h"
+#include "cloak/proxy.h"
+#include "testutil.h"
+
+#define HEAD_MS 600
+#define IO_MS	600
+#define APP_MS	800
+
+static char *g_dir, g_log[4200];
+static pid_t g_app, g_proxy;
+static uint16_t g_app_port, g_proxy_port;
+
+static int listen_any(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
+		abort();
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	while (n) {
+		ssize_t k = write(fd, s, n);
+		if (k <= 0)
+			return;
+		s += k;
+		n -= (size_t)k;
+	}
+}
+
+/* ---- the fake app -----------------------------------------------------------------------------
+ */
+
+static void app_log(const char *line, size_t n)
+{
+	int fd = open(g_log, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	write_all(fd, line, n);
+	write_all(fd, "\n", 1);
+	close(fd);
+}
+
+/* One connection: requests until the proxy closes it. */
+static void app_conn(int fd)
+{
+	static char buf[1 << 20];
+	size_t len = 0;
+	for (;;) {
+		struct http_head h;
+		int st;
+		long n;
+		while ((n = http_parse_request(buf, len, &h, &st, NULL)) == 0) {
+			ssize_t k = read(fd, buf + len, sizeof(buf) - len);
+			if (k <= 0)
+				return;
+			len += (size_t)k;
+		}
+		if (n < 0) {
+			app_log("APP-REFUSED", 11);
+			return;
+		}
+		/* the body, as framed: read it whole */
+		size_t end = (size_t)n;
+		if (h.body == HTTP_BODY_LENGTH) {
+			end += h.content_length;
+		} else if (h.body == HTTP_BODY_CHUNKED) {
+			for (;;) {
+				char *z = memmem(buf + n, len - (size_t)n, "\r\n0\r\n\r\n", 7);
+				if (z || (len - (size_t)n >= 5 &&
+					  memcmp(buf + n, "0\r\n\r\n", 5) == 0)) {
+					end = z ? (size_t)(z - buf) + 7 : (size_t)n + 5;
+					break;
+				}
+				ssize_t k = read(fd, buf + len, sizeof(buf) - len);
+				if (k <= 0)
+					return;
+				len += (size_t)k;
+			}
+		}
+		while (len < end) {
+			ssize_t k = read(fd, buf + len, sizeof(buf) - len);
+			if (k <= 0)
+				return;
+			len += (size_t)k;
+		}
+		app_log(h.target, h.target_len);
+		char t[256];
+		snprintf(t, sizeof(t), "%.*s", (int)(h.target_len < 200 ? h.target_len : 200),
+			 h.target);
+		char hd[256];
+		if (strcmp(t, "/die") == 0)
+			return;
+		if (strcmp(t, "/hang") == 0) {
+			sleep(5);
+			return;
+		}
+		if (strcmp(t, "/garbage") == 0) {
+			const char *g =
+			    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx";
+			write_all(fd, g, strlen(g));
+			return;
+		}
+		if (strcmp(t, "/chunked") == 0) {
+			const char *g =
+			    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+			    "5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n";
+			write_all(fd, g, strlen(g));
+		} else if (strcmp(t, "/until-close") == 0) {
+			const char *g =
+			    "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nstreamed to the end";
+			write_all(fd, g, strlen(g));
+			return;
+		} else if (strcmp(t, "/big") == 0) {
+			size_t big = 4u << 20;
+			char *b = malloc(big);
+			memset(b, 'b', big);
+			int hl = snprintf(hd, sizeof(hd),
+					  "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", big);
+			write_all(fd, hd, (size_t)hl);
+			write_all(fd, b, big);
+			free(b);
+		} else { /* echo: what the app received, head and body */
+			int hl = snprintf(
+			    hd, sizeof(hd),
+			    "HTTP/1.1 200 OK\r\nX-App: yes\r\nContent-Length: %zu\r\n\r\n", end);
+			write_all(fd, hd, (size_t)hl);
+			write_all(fd, buf, end);
+		}
+		memmove(buf, buf + end, len - end);
+		len -= end;
+	}
+}
+
+static void run_app(int lfd)
+{
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		if (fork() == 0) {
+			app_conn(fd);
+			_exit(0);
+		}
+		close(fd);
+	}
+}
+
+/* ---- the proxy --------------------------------------------------------------------------------
+ */
+
+static int local(void *arg, const struct ck_route *r, const uint8_t *body, size_t len,
+		 struct evbuffer *out, const char **ctype)
+{
+	(void)arg;
+	(void)body;
+	if (r->kind == CK_ROUTE_STATUS) {
+		evbuffer_add_printf(out, "{\"phase\":\"serving\"}");
+		return 200;
+	}
+	if (r->kind == CK_ROUTE_EVIDENCE) {
+		evbuffer_add_printf(out, "nonce %zu bytes", r->nonce_len);
+		*ctype = "text/plain";
+		return 200;
+	}
+	evbuffer_add_printf(out, "provision body %zu bytes", len);
+	*ctype = "text/plain";
+	return 403;
+}
+
+static void run_proxy(int lfd, uint16_t app_port)
+{
+	struct event_base *base = event_base_new();
+	struct ck_proxy_cfg cfg = {.local = local,
+				   .head_timeout_ms = HEAD_MS,
+				   .io_timeout_ms = IO_MS,
+				   .app_timeout_ms = APP_MS};
+	struct sockaddr_in *sa = (struct sockaddr_in *)&cfg.app;
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa->sin_port = htons(app_port);
+	cfg.app_len = sizeof(*sa);
+	struct ck_proxy *px;
+	signal(SIGPIPE, SIG_IGN);
+	if (ck_proxy_new(base, lfd, &cfg, &px, NULL) < 0)
+		_exit(3);
+	event_base_dispatch(base);
+	ck_proxy_free(px);
+	event_base_free(base);
+	_exit(0);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	g_dir = tu_tmpname("proxy");
+	if (mkdir(g_dir, 0700) < 0)
+		return -1;
+	snprintf(g_log, sizeof(g_log), "%s/app.log", g_dir);
+	int afd = listen_any(&g_app_port), pfd = listen_any(&g_proxy_port);
+	if ((g_app = fork()) == 0) {
+		close(pfd);
+		run_app(afd);
+	}
+	close(afd);
+	if ((g_proxy = fork()) == 0)
+		run_proxy(pfd, g_app_port);
+	close(pfd);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	char cmd[4300];
+	kill(g_proxy, SIGKILL);
+	kill(g_app, SIGKILL);
+	waitpid(g_proxy, NULL, 0);
+	waitpid(g_app, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- clients ----------------------------------------------------------------------------------
+ */
+
+static int dial(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(g_proxy_port)};
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Everything until the proxy closes (or 5 s pass: then *timed_out). NUL-terminated. */
+static char *read_to_close(int fd, size_t *len, bool *timed_out)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *b = malloc(cap + 1);
+	*timed_out = false;
+	for (;;) {
+		if (n == cap)
+			b = realloc(b, (cap *= 2) + 1);
+		ssize_t k = read(fd, b + n, cap - n);
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			*timed_out = true;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	b[n] = 0;
+	if (len)
+		*len = n;
+	return b;
+}
+
+/* Sends `req` whole and returns all the proxy answered before closing. */
+static char *exchange(const char *req, size_t *len)
+{
+	int fd = dial();
+	bool to;
+	write_all(fd, req, strlen(req));
+	char *r = read_to_close(fd, len, &to);
+	close(fd);
+	if (to)
+		fail_msg("the proxy did not close after: %.60s", req);
+	return r;
+}
+
+static size_t log_lines(void)
+{
+	FILE *f = fopen(g_log, "r");
+	size_t n = 0;
+	int ch;
+	if (!f)
+		return 0;
+	while ((ch = fgetc(f)) != EOF)
+		n += ch == '\n';
+	fclose(f);
+	return n;
+}
+
+static bool log_has(const char *s)
+{
+	size_t n;
+	char *b = (char *)tu_read(g_log, &n);
+	bool r = memmem(b, n, s, strlen(s)) != NULL;
+	free(b);
+	return r;
+}
+
+static int status_of(const char *resp)
+{
+	int st = 0;
+	return sscanf(resp, "HTTP/1.1 %d ", &st) == 1 ? st : 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- tests ------------------------------------------------------------------------------------
+ */
+
+static void test_forward_and_hop_by_hop(void **state)
+{
+	(void)state;
+	char *r =
+	    exchange("GET /echo?q=1 HTTP/1.1\r\nHost: app\r\nConnection: close, X-Hop\r\n"
+		     "X-Hop: secret\r\nX-Keep: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\n\r\n",
+		     NULL);
+	assert_int_equal(status_of(r), 200);
+	assert_non_null(strstr(r, "X-App: yes"));
+	assert_non_null(strstr(r, "Connection: close"));
+	const char *seen = strstr(r, "\r\n\r\n") + 4; /* the app's view */
+	assert_true(strncmp(seen, "GET /echo?q=1 HTTP/1.1\r\nHost: app\r\n", 35) == 0);
+	assert_non_null(strstr(seen, "X-Keep: 1"));
+	assert_null(strstr(seen, "X-Hop"));
+	assert_null(strstr(seen, "Keep-Alive"));
+	assert_null(strstr(seen, "TE:"));
+	assert_null(strstr(seen, "Connection"));
+	free(r);
+}
+
+static void test_keep_alive_and_pipelining(void **state)
+{
+	(void)state;
+	char *r = exchange("GET /echo/1 HTTP/1.1\r\nHost: a\r\n\r\n"
+			   "POST /echo/2 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbody"
+			   "GET /echo/3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			   NULL);
+	char *a = strstr(r, "GET /echo/1"), *b = strstr(r, "POST /echo/2"),
+	     *c = strstr(r, "GET /echo/3");
+	assert_true(a && b && c && a < b && b < c);
+	assert_non_null(strstr(b, "Content-Length: 4\r\n\r\nbody"));
+	free(r);
+	/* HTTP/1.0 with keep-alive gets it said back */
+	r = exchange("GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+		     "GET /echo HTTP/1.0\r\n\r\n",
+		     NULL);
+	if (!strstr(r, "Connection: keep-alive"))
+		fail_msg("got: %s", r);
+	assert_non_null(strstr(strstr(r, "Connection: keep-alive") + 1, "HTTP/1.1 200"));
+	free(r);
+}
+
+static void test_chunked_both_ways(void **state)
+{
+	(void)state;
+	char *r = exchange("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+			   "Connection: close\r\n\r\n"
+			   "5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n",
+			   NULL);
+	assert_int_equal(status_of(r), 200);
+	const char *seen = strstr(r, "\r\n\r\n") + 4;
+	assert_non_null(
+	    strstr(seen, "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n"));
+	assert_null(strstr(seen, "ext=1"));
+	assert_null(strstr(seen, "X-Trailer"));
+	free(r);
+
+	r = exchange("GET /chunked HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", NULL);
+	assert_non_null(strstr(r, "Transfer-Encoding: chunked"));
+	assert_non_null(strstr(r, "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
+	assert_null(strstr(r, "X-Trailer"));
+	free(r);
+
+	/* read-until-close from the app: re-chunked for 1.1, raw for 1.0 */
+	r = exchange("GET /until-close HTTP/1.1\r\nHost: a\r\n\r\n", NULL);
+	assert_non_null(strstr(r, "Transfer-Encoding: chunked"));
+	assert_non_null(strstr(r, "13\r\nstreamed to the end\r\n0\r\n\r\n"));
+	free(r);
+	r = exchange("GET /until-close HTTP/1.0\r\n\r\n", NULL);
+	if (!strstr(r, "\r\n\r\nstreamed to the end"))
+		fail_msg("got: %s", r);
+	assert_null(strstr(r, "Transfer-Encoding"));
+	assert_non_null(strstr(r, "\r\n\r\nstreamed to the end"));
+	free(r);
+}
+
+static void test_smuggling_refused(void **state)
+{
+	(void)state;
+	const char *bad[] = {
+	    "POST /s1 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n"
+	    "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+	    "POST /s2 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\nabcd",
+	    "POST /s3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+	    "POST /s4 HTTP/1.1\r\nHost: a\r\nContent-Length : 4\r\n\r\nabcd",
+	    "GET /s5 HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
+	    "GET /s6 HTTP/1.1\nHost: a\n\n",
+	    "POST /s7 HTTP/1.1\r\nHost: a\r\nContent-Length: +4\r\n\r\nabcd",
+	    "GET /s8 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+	    "POST /s9 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "4\r\nabcd\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n", /* fine, but then... */
+	};
+	size_t before = log_lines();
+	for (size_t i = 0; i + 1 < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *r = exchange(bad[i], NULL);
+		int st = status_of(r);
+		if (st < 400)
+			fail_msg("request %zu answered %d", i, st);
+		assert_non_null(strstr(r, "Connection: close"));
+		free(r);
+	}
+	assert_int_equal(log_lines(), before); /* the app saw none of them */
+	assert_false(log_has("/smuggled"));
+	/* a chunked body with a bad chunk: the request is cut, nothing after it reaches the app */
+	char *r = exchange("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+			   "zz\r\nabcd\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+			   NULL);
+	assert_false(log_has("/smuggled"));
+	free(r);
+	(void)bad[8];
+}
+
+static void test_app_failures(void **state)
+{
+	(void)state;
+	char *r = exchange("GET /die HTTP/1.1\r\nHost: a\r\n\r\n", NULL);
+	assert_int_equal(status_of(r), 502);
+	free(r);
+	r = exchange("GET /garbage HTTP/1.1\r\nHost: a\r\n\r\n", NULL);
+	assert_int_equal(status_of(r), 502);
+	free(r);
+	double t0 = now_s();
+	r = exchange("GET /hang HTTP/1.1\r\nHost: a\r\n\r\n", NULL);
+	assert_int_equal(status_of(r), 504);
+	assert_true(now_s() - t0 < 4.0);
+	assert_non_null(strstr(r, "Gateway Timeout"));
+	free(r);
+	/* the proxy is still fine afterwards */
+	r = exchange("GET /echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", NULL);
+	assert_int_equal(status_of(r), 200);
+	free(r);
+}
+
+static void test_runtime_routes(void **state)
+{
+	(void)state;
+	size_t before = log_lines();
+	char *r = exchange(
+	    "GET /.well-known/cloak/status HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", NULL);
+	assert_int_equal(status_of(r), 200);
+	assert_non_null(strstr(r, "Content-Type: application/json"));
+	assert_non_null(strstr(r, "{\"phase\":\"serving\"}"));
+	free(r);
+	r = exchange("GET /.well-known/cloak/evidence?nonce=0011 HTTP/1.1\r\nHost: a\r\n"
+		     "Connection: close\r\n\r\n",
+		     NULL);
+	assert_non_null(strstr(r, "nonce 2 bytes"));
+	free(r);
+	r = exchange(
+	    "POST /.well-known/cloak/provision HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	    "Connection: close\r\n\r\nhello",
+	    NULL);
+	assert_int_equal(status_of(r), 403);
+	assert_non_null(strstr(r, "provision body 5 bytes"));
+	free(r);
+	struct {
+		const char *req;
+		int status;
+	} bad[] = {
+	    {"POST /.well-known/cloak/status HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+	     405},
+	    {"GET /.well-known/cloak/other HTTP/1.1\r\nHost: a\r\n\r\n", 404},
+	    {"GET /.well-known/cloak/evidence?nonce=xyz HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+	    {"POST /.well-known/cloak/provision HTTP/1.1\r\nHost: a\r\n"
+	     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	     411},
+	    {"POST /.well-known/cloak/provision HTTP/1.1\r\nHost: a\r\n"
+	     "Content-Length: 999999999\r\n\r\n",
+	     413},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = exchange(bad[i].req, NULL);
+		if (status_of(r) != bad[i].status)
+			fail_msg("%.50s: %d, want %d", bad[i].req, status_of(r), bad[i].status);
+		free(r);
+	}
+	assert_int_equal(log_lines(), before); /* none reached the app */
+}
+
+static void test_slow_clients(void **state)
+{
+	(void)state;
+	bool to;
+	/* an idle connection is closed after the head timeout, without an answer */
+	int fd = dial();
+	double t0 = now_s();
+	char *r = read_to_close(fd, NULL, &to);
+	assert_false(to);
+	assert_string_equal(r, "");
+	assert_true(now_s() - t0 < 3.0);
+	free(r);
+	close(fd);
+
+	/* slowloris: a byte every 100 ms never completes a head; the head timer is for the whole */
+	fd = dial();
+	t0 = now_s();
+	const char *drip =
+	    "GET / HTTP/1.1\r\nHost: a\r\nX-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	for (size_t i = 0; drip[i] && now_s() - t0 < 2.0; i++) {
+		if (write(fd, drip + i, 1) != 1)
+			break;
+		usleep(100 * 1000);
+	}
+	r = read_to_close(fd, NULL, &to);
+	assert_false(to);
+	assert_int_equal(status_of(r), 408);
+	assert_true(now_s() - t0 < 3.0);
+	free(r);
+	close(fd);
+
+	/* a body that stops coming */
+	fd = dial();
+	const char *part = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc";
+	write_all(fd, part, strlen(part));
+	t0 = now_s();
+	r = read_to_close(fd, NULL, &to);
+	assert_false(to);
+	assert_true(now_s() - t0 < 3.0);
+	assert_int_equal(status_of(r), 408);
+	free(r);
+	close(fd);
+}
+
+static void test_limits_and_streaming(void **state)
+{
+	(void)state;
+	/* a head over the limit */
+	size_t n = HTTP_MAX_HEAD + 100;
+	char *big = malloc(n + 64);
+	int k = snprintf(big, 64, "GET / HTTP/1.1\r\nHost: a\r\nX-Big: ");
+	memset(big + k, 'x', n - (size_t)k);
+	big[n] = 0;
+	size_t before = log_lines();
+	char *r = exchange(big, NULL);
+	assert_int_equal(status_of(r), 431);
+	assert_int_equal(log_lines(), before);
+	free(r);
+	free(big);
+	/* a 4 MiB response streams through (past the backpressure mark) intact */
+	size_t len;
+	r = exchange("GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &len);
+	assert_int_equal(status_of(r), 200);
+	char *body = strstr(r, "\r\n\r\n") + 4;
+	assert_int_equal(len - (size_t)(body - r), 4u << 20);
+	for (size_t i = 0; i < (4u << 20); i += 4096)
+		assert_int_equal(body[i], 'b');
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_forward_and_hop_by_hop),
+	    cmocka_unit_test(test_keep_alive_and_pipelining),
+	    cmocka_unit_test(test_chunked_both_ways),
+	    cmocka_unit_test(test_smuggling_refused),
+	    cmocka_unit_test(test_app_failures),
+	    cmocka_unit_test(test_runtime_routes),
+	    cmocka_unit_test(test_slow_clients),
+	    cmocka_unit_test(test_limits_and_streaming),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
