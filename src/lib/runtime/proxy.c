@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -25,6 +28,8 @@ struct ck_proxy {
 	struct conn *conns; /* doubly linked, for free */
 	size_t n_conns;
 };
+
+#define COPY_MAX 4096 /* bodies up to this are copied rather than moved between buffers */
 
 enum req_state { REQ_HEAD, REQ_BODY, REQ_DONE };
 enum resp_state { RESP_NONE, RESP_HEAD, RESP_BODY, RESP_DONE };
@@ -213,8 +218,15 @@ static int move_body(struct body *b, struct evbuffer *in, struct evbuffer *out)
 	if (b->kind == HTTP_BODY_LENGTH) {
 		size_t have = evbuffer_get_length(in);
 		size_t n = have < b->left ? have : (size_t)b->left;
-		if (n && evbuffer_remove_buffer(in, out, n) != (int)n)
+		if (n && n <= COPY_MAX) {
+			/* copied, so a small body shares the head's chain: one TLS record, one
+			 * write */
+			uint8_t tmp[COPY_MAX];
+			evbuffer_remove(in, tmp, n);
+			evbuffer_add(out, tmp, n);
+		} else if (n && evbuffer_remove_buffer(in, out, n) != (int)n) {
 			return -1;
+		}
 		b->left -= n;
 		return b->left == 0;
 	}
@@ -257,6 +269,13 @@ static void backpressure(struct bufferevent *src, struct bufferevent *dst)
 {
 	if (src && dst && evbuffer_get_length(bufferevent_get_output(dst)) > CK_PROXY_BUF_HIGH)
 		bufferevent_disable(src, EV_READ);
+}
+
+/* Small writes go out at once: a response head must not wait for a delayed ACK. */
+static void no_delay(evutil_socket_t fd)
+{
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* ENOTSUP: UNIX */
 }
 
 static void start_head(struct conn *c);
@@ -418,6 +437,7 @@ static int app_connect(struct conn *c)
 		drop_app(c);
 		return -1;
 	}
+	no_delay(bufferevent_getfd(c->app));
 	bufferevent_enable(c->app, EV_READ | EV_WRITE);
 	return 0;
 }
@@ -592,8 +612,7 @@ static void cli_read(struct bufferevent *bev, void *arg)
 	if (r == 0)
 		return;
 	c->req = REQ_DONE;
-	bufferevent_disable(c->cli, EV_READ); /* pipelined requests wait their turn */
-	io_timeouts(c, false);
+	io_timeouts(c, false); /* pipelined bytes wait in the input, bounded by its watermark */
 	if (c->local)
 		answer_local(c);
 	else if (c->resp == RESP_DONE)
@@ -616,6 +635,8 @@ static void cli_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 	(void)bev;
+	if (what & BEV_EVENT_CONNECTED)
+		return; /* the TLS handshake is done */
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->req == REQ_DONE &&
 	    !c->closing) {
 		c->keep_alive = false; /* a half-close after the request: still answer it */
@@ -641,8 +662,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->px = px;
+	no_delay(fd);
 	if (px->cfg.tls) {
 		SSL *ssl = SSL_new(px->cfg.tls);
+		if (ssl)
+			SSL_set_read_ahead(ssl, 1); /* a record in one read, not header then body */
 		if (ssl)
 			c->cli = bufferevent_openssl_socket_new(
 			    px->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
@@ -670,6 +694,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evconnlistener_disable(l);
 	bufferevent_setcb(c->cli, cli_read, cli_write, cli_event, c);
 	bufferevent_setwatermark(c->cli, EV_WRITE, CK_PROXY_BUF_HIGH / 2, 0);
+	bufferevent_setwatermark(c->cli, EV_READ, 0, 2 * HTTP_MAX_HEAD);
 	start_head(c);
 }
 

@@ -20,6 +20,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "cloak/http.h"
 #include "cloak/proxy.h"
@@ -30,8 +31,8 @@
 #define APP_MS	800
 
 static char *g_dir, g_log[4200];
-static pid_t g_app, g_proxy;
-static uint16_t g_app_port, g_proxy_port;
+static pid_t g_app, g_proxy, g_tls_proxy;
+static uint16_t g_app_port, g_proxy_port, g_tls_port;
 
 static int listen_any(uint16_t *port)
 {
@@ -197,10 +198,11 @@ static int local(void *arg, const struct ck_route *r, const uint8_t *body, size_
 	return 403;
 }
 
-static void run_proxy(int lfd, uint16_t app_port)
+static void run_proxy(int lfd, uint16_t app_port, SSL_CTX *tls)
 {
 	struct event_base *base = event_base_new();
 	struct ck_proxy_cfg cfg = {.local = local,
+				   .tls = tls,
 				   .head_timeout_ms = HEAD_MS,
 				   .io_timeout_ms = IO_MS,
 				   .app_timeout_ms = APP_MS};
@@ -227,15 +229,35 @@ static int group_setup(void **state)
 	if (mkdir(g_dir, 0700) < 0)
 		return -1;
 	snprintf(g_log, sizeof(g_log), "%s/app.log", g_dir);
-	int afd = listen_any(&g_app_port), pfd = listen_any(&g_proxy_port);
+	char cmd[8600];
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+		 "-subj /CN=proxy -keyout '%s/key.pem' -out '%s/cert.pem' 2>/dev/null",
+		 g_dir, g_dir);
+	if (system(cmd) != 0)
+		return -1;
+	SSL_CTX *tls = SSL_CTX_new(TLS_server_method());
+	snprintf(cmd, sizeof(cmd), "%s/cert.pem", g_dir);
+	if (SSL_CTX_use_certificate_chain_file(tls, cmd) != 1)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/key.pem", g_dir);
+	if (SSL_CTX_use_PrivateKey_file(tls, cmd, SSL_FILETYPE_PEM) != 1)
+		return -1;
+	int afd = listen_any(&g_app_port), pfd = listen_any(&g_proxy_port),
+	    tfd = listen_any(&g_tls_port);
 	if ((g_app = fork()) == 0) {
 		close(pfd);
+		close(tfd);
 		run_app(afd);
 	}
 	close(afd);
 	if ((g_proxy = fork()) == 0)
-		run_proxy(pfd, g_app_port);
+		run_proxy(pfd, g_app_port, NULL);
+	if ((g_tls_proxy = fork()) == 0)
+		run_proxy(tfd, g_app_port, tls);
 	close(pfd);
+	close(tfd);
+	SSL_CTX_free(tls);
 	return 0;
 }
 
@@ -244,8 +266,10 @@ static int group_teardown(void **state)
 	(void)state;
 	char cmd[4300];
 	kill(g_proxy, SIGKILL);
+	kill(g_tls_proxy, SIGKILL);
 	kill(g_app, SIGKILL);
 	waitpid(g_proxy, NULL, 0);
+	waitpid(g_tls_proxy, NULL, 0);
 	waitpid(g_app, NULL, 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
 	return system(cmd) == 0 ? 0 : -1;
@@ -589,6 +613,41 @@ static void test_limits_and_streaming(void **state)
 	free(r);
 }
 
+/* Over TLS: keep-alive, a body, and the proxy's own 4xx, all inside the encrypted stream. */
+static void test_tls(void **state)
+{
+	(void)state;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(g_tls_port)};
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	assert_int_equal(SSL_connect(ssl), 1);
+	const char *req = "GET /echo/tls1 HTTP/1.1\r\nHost: a\r\n\r\n"
+			  "POST /echo/tls2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nxyz"
+			  "GET /.well-known/cloak/nope HTTP/1.1\r\nHost: a\r\n\r\n";
+	assert_int_equal(SSL_write(ssl, req, (int)strlen(req)), (int)strlen(req));
+	char buf[8192];
+	size_t n = 0;
+	int k;
+	while (n < sizeof(buf) - 1 && (k = SSL_read(ssl, buf + n, (int)(sizeof(buf) - 1 - n))) > 0)
+		n += (size_t)k;
+	buf[n] = 0;
+	char *a = strstr(buf, "GET /echo/tls1"), *b = strstr(buf, "POST /echo/tls2"),
+	     *c = strstr(buf, "HTTP/1.1 404");
+	if (!(a && b && c && a < b && b < c))
+		fail_msg("over TLS: %s", buf);
+	assert_non_null(strstr(b, "\r\n\r\nxyz"));
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +659,7 @@ int main(void)
 	    cmocka_unit_test(test_runtime_routes),
 	    cmocka_unit_test(test_slow_clients),
 	    cmocka_unit_test(test_limits_and_streaming),
+	    cmocka_unit_test(test_tls),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
