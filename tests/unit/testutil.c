@@ -66,3 +66,21 @@ char *tu_tmpname(const char *tag)
 		 (long)getpid(), seq++);
 	return p;
 }
+
+struct ck_owner_key *tu_owner_key(const char *dir, const char *name)
+{
+	char path[4200];
+	struct ck_owner_key *k = NULL;
+	bool created;
+	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+	assert_int_equal(ck_owner_key_load(path, true, &k, &created, NULL), 0);
+	return k;
+}
+
+void tu_rmtree(char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(dir);
+}

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cloak/collateral.h"
+#include "cloak/owner.h"
 #include "cloak/timeutil.h"
 
 /* $CLOAK_VECTORS (set by CTest) or ../shared/attestation-vectors. */
@@ -25,5 +26,9 @@ ck_time_t tu_time(const char *rfc3339);
 void tu_collateral(const char *rel, struct ck_collateral *c);
 /* A fresh temporary directory name (not created), under $TMPDIR. */
 char *tu_tmpname(const char *tag);
+/* A fresh owner key at DIR/NAME.key (DIR is created if missing); fails the test otherwise. */
+struct ck_owner_key *tu_owner_key(const char *dir, const char *name);
+/* Removes the tree DIR (a tu_tmpname) and frees the name. */
+void tu_rmtree(char *dir);
 
 #endif

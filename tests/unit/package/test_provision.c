@@ -21,13 +21,9 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char p1[4200], p2[4200];
-	bool created;
 	f->dir = tu_tmpname("prov");
-	snprintf(p1, sizeof(p1), "%s/owner.key", f->dir);
-	snprintf(p2, sizeof(p2), "%s/other.key", f->dir);
-	assert_int_equal(ck_owner_key_load(p1, true, &f->owner, &created, NULL), 0);
-	assert_int_equal(ck_owner_key_load(p2, true, &f->other, &created, NULL), 0);
+	f->owner = tu_owner_key(f->dir, "owner");
+	f->other = tu_owner_key(f->dir, "other");
 	ck_owner_key_public(f->owner, f->pub);
 	ck_owner_key_public(f->other, f->other_pub);
 	memset(f->cert, 0xce, 32);
@@ -39,12 +35,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
 	ck_owner_key_free(f->owner);
 	ck_owner_key_free(f->other);
-	free(f->dir);
+	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -105,10 +98,12 @@ static void test_round_trip(void **state)
 	const char *extra = "{\"cloak_provision\":1,\"extra\":1}";
 	uint8_t sig[64];
 	char sighex[129], *b64 = ck_b64_encode((const uint8_t *)extra, strlen(extra)), forged[512];
-	assert_int_equal(ck_owner_sign(f->owner, (const uint8_t *)extra, strlen(extra), sig, NULL), 0);
+	assert_int_equal(ck_owner_sign(f->owner, (const uint8_t *)extra, strlen(extra), sig, NULL),
+			 0);
 	ck_hex_encode(sig, 64, sighex);
 	snprintf(forged, sizeof(forged), "{\"payload\":\"%s\",\"signature\":\"%s\"}", b64, sighex);
-	assert_int_equal(ck_provision_open(forged, strlen(forged), f->pub, f->cert, f->manifest, &q, &e), -1);
+	assert_int_equal(
+	    ck_provision_open(forged, strlen(forged), f->pub, f->cert, f->manifest, &q, &e), -1);
 	assert_string_equal(e.code, CK_E_PROV_FORMAT);
 	assert_non_null(strstr(e.msg, "extra"));
 	free(b64);
@@ -116,7 +111,9 @@ static void test_round_trip(void **state)
 	assert_int_equal(ck_provision_open("[]", 2, f->pub, f->cert, f->manifest, &q, &e), -1);
 	char *big = calloc(1, CK_PROVISION_MAX_LEN * 3);
 	memset(big, ' ', CK_PROVISION_MAX_LEN * 3 - 1);
-	assert_int_equal(ck_provision_open(big, CK_PROVISION_MAX_LEN * 3 - 1, f->pub, f->cert, f->manifest, &q, &e), -1);
+	assert_int_equal(ck_provision_open(big, CK_PROVISION_MAX_LEN * 3 - 1, f->pub, f->cert,
+					   f->manifest, &q, &e),
+			 -1);
 	assert_string_equal(e.code, CK_E_TOO_LARGE);
 	free(big);
 	free(env);
@@ -176,7 +173,8 @@ static void test_sealing(void **state)
 	assert_int_equal(ck_unseal(priv, pub, sealed, sn, &msg, &mn, &e), 0);
 	assert_int_equal(mn, n);
 	assert_memory_equal(msg, env, n);
-	assert_int_equal(ck_provision_open((char *)msg, mn, f->pub, f->cert, f->manifest, &q, &e), 0);
+	assert_int_equal(ck_provision_open((char *)msg, mn, f->pub, f->cert, f->manifest, &q, &e),
+			 0);
 	ck_provision_free(&q);
 	free(msg);
 	/* another enclave's key cannot open it */
@@ -196,9 +194,9 @@ static void test_sealing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_owner_tls_key),
-		cmocka_unit_test(test_sealing),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_owner_tls_key),
+	    cmocka_unit_test(test_sealing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -117,13 +117,9 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char p1[4200], p2[4200];
-	bool created;
 	f->dir = tu_tmpname("gate");
-	snprintf(p1, sizeof(p1), "%s/owner.key", f->dir);
-	snprintf(p2, sizeof(p2), "%s/other.key", f->dir);
-	assert_int_equal(ck_owner_key_load(p1, true, &f->owner, &created, NULL), 0);
-	assert_int_equal(ck_owner_key_load(p2, true, &f->other, &created, NULL), 0);
+	f->owner = tu_owner_key(f->dir, "owner");
+	f->other = tu_owner_key(f->dir, "other");
 	ck_owner_key_public(f->owner, f->pub);
 	memset(f->cert, 0xce, 32);
 	memset(f->manifest, 0x3a, 32);
@@ -136,13 +132,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[4200];
 	ck_gate_wipe(&f->g);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
 	ck_owner_key_free(f->owner);
 	ck_owner_key_free(f->other);
-	free(f->dir);
+	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }
