@@ -453,11 +453,10 @@ static void test_smuggling_refused(void **state)
 	    "GET /s6 HTTP/1.1\nHost: a\n\n",
 	    "POST /s7 HTTP/1.1\r\nHost: a\r\nContent-Length: +4\r\n\r\nabcd",
 	    "GET /s8 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-	    "POST /s9 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "4\r\nabcd\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n", /* fine, but then... */
+
 	};
 	size_t before = log_lines();
-	for (size_t i = 0; i + 1 < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *r = exchange(bad[i], NULL);
 		int st = status_of(r);
 		if (st < 400)
@@ -473,7 +472,6 @@ static void test_smuggling_refused(void **state)
 			   NULL);
 	assert_false(log_has("/smuggled"));
 	free(r);
-	(void)bad[8];
 }
 
 static void test_app_failures(void **state)
