@@ -19,7 +19,10 @@
  *
  * Slow clients cannot hold connections: a head must arrive whole within head_timeout_ms, and a
  * body or a write may stall for at most io_timeout_ms; at most CK_PROXY_MAX_CONNS connections.
- * No hidden globals: everything lives in the struct ck_proxy the caller owns via new/free.
+ * No hidden globals: everything lives in the struct ck_proxy the caller owns via new/free. The
+ * process must ignore SIGPIPE (writes to a peer that has gone are errors, not signals). Create
+ * the event base with EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST: event changes within one loop turn
+ * then cost one system call at most.
  */
 #ifndef CLOAK_PROXY_H
 #define CLOAK_PROXY_H

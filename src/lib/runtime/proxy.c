@@ -414,9 +414,26 @@ static void app_event(struct bufferevent *bev, short what, void *arg)
 static void app_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
-	(void)bev;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE); /* see app_flush */
 	if (c->req == REQ_BODY && !c->closing)
 		bufferevent_enable(c->cli, EV_READ);
+}
+
+/*
+ * The app socket is plain TCP or UNIX: what is queued for it is written at once, and its write
+ * event is armed only when the kernel would block. (Left enabled, a bufferevent arms its write
+ * event whenever data is queued and disarms it once written: two epoll_ctl per request.)
+ */
+static void app_flush(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->app);
+	evutil_socket_t fd = bufferevent_getfd(c->app);
+	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
+		;
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->app,
+				   EV_WRITE); /* would block, still connecting, or an error */
 }
 
 static int app_connect(struct conn *c)
@@ -431,6 +448,7 @@ static int app_connect(struct conn *c)
 	if (!c->app)
 		return -1;
 	bufferevent_setcb(c->app, app_read, app_write, app_event, c);
+	bufferevent_disable(c->app, EV_WRITE); /* armed by app_flush when needed */
 	bufferevent_setwatermark(c->app, EV_WRITE, CK_PROXY_BUF_HIGH / 2, 0);
 	if (bufferevent_socket_connect(c->app, (struct sockaddr *)&px->cfg.app,
 				       (int)px->cfg.app_len) < 0) {
@@ -438,7 +456,7 @@ static int app_connect(struct conn *c)
 		return -1;
 	}
 	no_delay(bufferevent_getfd(c->app));
-	bufferevent_enable(c->app, EV_READ | EV_WRITE);
+	bufferevent_enable(c->app, EV_READ);
 	return 0;
 }
 
@@ -607,8 +625,10 @@ static void cli_read(struct bufferevent *bev, void *arg)
 		answer_error(c, 400);
 		return;
 	}
-	if (!c->local)
+	if (!c->local) {
+		app_flush(c);
 		backpressure(c->cli, c->app);
+	}
 	if (r == 0)
 		return;
 	c->req = REQ_DONE;

@@ -589,7 +589,7 @@ static void test_limits_and_streaming(void **state)
 {
 	(void)state;
 	/* a head over the limit */
-	size_t n = HTTP_MAX_HEAD + 100;
+	size_t len, n = HTTP_MAX_HEAD + 100;
 	char *big = malloc(n + 64);
 	int k = snprintf(big, 64, "GET / HTTP/1.1\r\nHost: a\r\nX-Big: ");
 	memset(big + k, 'x', n - (size_t)k);
@@ -600,8 +600,24 @@ static void test_limits_and_streaming(void **state)
 	assert_int_equal(log_lines(), before);
 	free(r);
 	free(big);
+	/* a 600 KiB upload streams to the app through backpressure, intact */
+	size_t up = 600 * 1024;
+	char *req = malloc(up + 128);
+	int hl = snprintf(req, 128,
+			  "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: %zu\r\n"
+			  "Connection: close\r\n\r\n",
+			  up);
+	for (size_t i = 0; i < up; i++)
+		req[(size_t)hl + i] = (char)('a' + i % 26);
+	req[(size_t)hl + up] = 0;
+	r = exchange(req, &len);
+	assert_int_equal(status_of(r), 200);
+	char *echoed = strstr(strstr(r, "\r\n\r\n") + 4, "\r\n\r\n") + 4;
+	assert_int_equal(len - (size_t)(echoed - r), up);
+	assert_memory_equal(echoed, req + hl, up);
+	free(req);
+	free(r);
 	/* a 4 MiB response streams through (past the backpressure mark) intact */
-	size_t len;
 	r = exchange("GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &len);
 	assert_int_equal(status_of(r), 200);
 	char *body = strstr(r, "\r\n\r\n") + 4;
