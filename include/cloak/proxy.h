@@ -65,6 +65,9 @@ struct ck_proxy;
 /* Starts accepting on `listen_fd` (bound, listening; the proxy takes it). */
 int ck_proxy_new(struct event_base *base, int listen_fd, const struct ck_proxy_cfg *cfg,
 		 struct ck_proxy **out, struct ck_err *err);
+/* Serves an already-connected socket as if it had been accepted (handed over by a supervisor;
+ * the fuzz target). The proxy takes `fd`, also on failure. */
+int ck_proxy_adopt(struct ck_proxy *p, int fd, struct ck_err *err);
 /* Points app routes at a (new) app address, e.g. once the app is healthy; len 0 = none. */
 void ck_proxy_set_app(struct ck_proxy *p, const struct sockaddr *app, socklen_t len);
 /* Replaces the TLS context for new connections (the switch to the serving identity). */

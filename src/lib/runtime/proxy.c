@@ -670,16 +670,13 @@ static void cli_event(struct bufferevent *bev, short what, void *arg)
 	conn_free(c); /* EOF, error, or a client that stopped reading */
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
-		      void *arg)
+/* A new client connection on `fd` (the proxy owns it from here, even on failure). */
+static int conn_open(struct ck_proxy *px, evutil_socket_t fd)
 {
-	struct ck_proxy *px = arg;
-	(void)sa;
-	(void)salen;
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c) {
 		evutil_closesocket(fd);
-		return;
+		return -1;
 	}
 	c->px = px;
 	no_delay(fd);
@@ -704,18 +701,40 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		if (c->head_timer)
 			event_free(c->head_timer);
 		free(c);
-		return;
+		return -1;
 	}
 	c->next = px->conns;
 	if (px->conns)
 		px->conns->prev = c;
 	px->conns = c;
-	if (++px->n_conns >= CK_PROXY_MAX_CONNS)
-		evconnlistener_disable(l);
+	if (++px->n_conns >= CK_PROXY_MAX_CONNS && px->listener)
+		evconnlistener_disable(px->listener);
 	bufferevent_setcb(c->cli, cli_read, cli_write, cli_event, c);
 	bufferevent_setwatermark(c->cli, EV_WRITE, CK_PROXY_BUF_HIGH / 2, 0);
 	bufferevent_setwatermark(c->cli, EV_READ, 0, 2 * HTTP_MAX_HEAD);
 	start_head(c);
+	return 0;
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	(void)l;
+	(void)sa;
+	(void)salen;
+	(void)conn_open(arg, fd); /* out of memory: that one connection is closed */
+}
+
+int ck_proxy_adopt(struct ck_proxy *p, int fd, struct ck_err *err)
+{
+	if (p->n_conns >= CK_PROXY_MAX_CONNS) {
+		evutil_closesocket(fd);
+		return ck_errf(err, CK_E_TOO_LARGE, "already %d connections", CK_PROXY_MAX_CONNS);
+	}
+	evutil_make_socket_nonblocking(fd);
+	if (conn_open(p, fd) < 0)
+		return ck_errf(err, CK_E_NOMEM, "out of memory for a connection");
+	return 0;
 }
 
 /* ---- the proxy ------------------------------------------------------------------------------ */
