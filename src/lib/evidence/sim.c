@@ -41,13 +41,13 @@ struct sim_level {
 	const char *adv[2];
 };
 static const struct sim_level LADDER[] = {
-	{8, CK_TCB_UP_TO_DATE, {NULL}},
-	{7, CK_TCB_SW_HARDENING_NEEDED, {"CLOAK-SIM-0001"}},
-	{6, CK_TCB_CONFIGURATION_NEEDED, {"CLOAK-SIM-0002"}},
-	{5, CK_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED, {"CLOAK-SIM-0001", "CLOAK-SIM-0002"}},
-	{4, CK_TCB_OUT_OF_DATE, {"CLOAK-SIM-0003"}},
-	{3, CK_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED, {"CLOAK-SIM-0002", "CLOAK-SIM-0003"}},
-	{2, CK_TCB_REVOKED, {"CLOAK-SIM-0004"}},
+    {8, CK_TCB_UP_TO_DATE, {NULL}},
+    {7, CK_TCB_SW_HARDENING_NEEDED, {"CLOAK-SIM-0001"}},
+    {6, CK_TCB_CONFIGURATION_NEEDED, {"CLOAK-SIM-0002"}},
+    {5, CK_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED, {"CLOAK-SIM-0001", "CLOAK-SIM-0002"}},
+    {4, CK_TCB_OUT_OF_DATE, {"CLOAK-SIM-0003"}},
+    {3, CK_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED, {"CLOAK-SIM-0002", "CLOAK-SIM-0003"}},
+    {2, CK_TCB_REVOKED, {"CLOAK-SIM-0004"}},
 };
 #define N_LADDER (sizeof(LADDER) / sizeof(LADDER[0]))
 
@@ -87,22 +87,12 @@ static void sim_qe_mrsigner(uint8_t out[32])
 
 /* ---- certificates ------------------------------------------------------------------------ */
 
-static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	int ok = e && X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	return ok ? 0 : -1;
-}
-
 static X509_NAME *sim_name(const char *cn)
 {
 	X509_NAME *n = X509_NAME_new();
-	if (n && X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1,
-					    -1, 0) &&
+	if (n &&
+	    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+				       0) &&
 	    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)CK_SIM_MARKER,
 				       -1, -1, 0))
 		return n;
@@ -141,33 +131,31 @@ static X509 *issue_cert(enum role role, const char *cn, EVP_PKEY *key, X509 *iss
 	if (ok) {
 		switch (role) {
 		case ROLE_ROOT:
-			ok = !add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE,pathlen:1") &&
-			     !add_ext(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
+			ok = !ck_x509_add_conf_ext(x, iss, NID_basic_constraints,
+						   "critical,CA:TRUE,pathlen:1") &&
+			     !ck_x509_add_conf_ext(x, iss, NID_key_usage,
+						   "critical,keyCertSign,cRLSign");
 			break;
 		case ROLE_CA:
-			ok = !add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
-			     !add_ext(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
+			ok = !ck_x509_add_conf_ext(x, iss, NID_basic_constraints,
+						   "critical,CA:TRUE,pathlen:0") &&
+			     !ck_x509_add_conf_ext(x, iss, NID_key_usage,
+						   "critical,keyCertSign,cRLSign");
 			break;
 		case ROLE_TCB:
 		case ROLE_LEAF:
-			ok = !add_ext(x, iss, NID_basic_constraints, "critical,CA:FALSE") &&
-			     !add_ext(x, iss, NID_key_usage,
-				      "critical,digitalSignature,nonRepudiation");
+			ok = !ck_x509_add_conf_ext(x, iss, NID_basic_constraints,
+						   "critical,CA:FALSE") &&
+			     !ck_x509_add_conf_ext(x, iss, NID_key_usage,
+						   "critical,digitalSignature,nonRepudiation");
 			break;
 		}
 	}
 	if (ok && pck) {
 		uint8_t *der = NULL;
 		size_t dlen;
-		ASN1_OBJECT *obj = OBJ_txt2obj(CK_PCK_EXT_OID, 1);
-		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-		X509_EXTENSION *e = NULL;
-		ok = obj && os && ck_pck_ext_encode(pck, &der, &dlen, NULL) == 0 &&
-		     ASN1_OCTET_STRING_set(os, der, (int)dlen) &&
-		     (e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) && X509_add_ext(x, e, -1);
-		X509_EXTENSION_free(e);
-		ASN1_OCTET_STRING_free(os);
-		ASN1_OBJECT_free(obj);
+		ok = ck_pck_ext_encode(pck, &der, &dlen, NULL) == 0 &&
+		     ck_x509_add_raw_ext(x, CK_PCK_EXT_OID, der, dlen) == 0;
 		free(der);
 	}
 	if (ok)
@@ -265,10 +253,9 @@ static EVP_PKEY *load_key(const char *dir, const char *name, struct ck_err *err)
 
 static void rm_tree_files(const char *dir)
 {
-	static const char *const names[] = {"root.pem",	       "root.key", "pck-ca.pem",
-					    "pck-ca.key",      "tcb-signing.pem",
-					    "tcb-signing.key", "pck.key",  "ak.key",
-					    "pki.json"};
+	static const char *const names[] = {"root.pem",	  "root.key",	     "pck-ca.pem",
+					    "pck-ca.key", "tcb-signing.pem", "tcb-signing.key",
+					    "pck.key",	  "ak.key",	     "pki.json"};
 	char path[SIM_PATH_MAX];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		join(path, dir, names[i]);
@@ -285,8 +272,8 @@ int ck_sim_init(const char *dir, ck_time_t now, struct ck_err *err)
 	if (strlen(dir) > 4000)
 		return ck_errf(err, CK_E_USAGE, "directory name too long");
 	if (access(dir, F_OK) == 0)
-		return ck_errf(err, CK_E_USAGE, "'%s' already exists: a sim PKI is never overwritten",
-			       dir);
+		return ck_errf(err, CK_E_USAGE,
+			       "'%s' already exists: a sim PKI is never overwritten", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dir, (long)getpid());
 	if (mkdir(tmp, 0700) < 0)
 		return ck_errf(err, CK_E_IO, "cannot create '%s': %s", tmp, strerror(errno));
@@ -294,11 +281,13 @@ int ck_sim_init(const char *dir, ck_time_t now, struct ck_err *err)
 	ck_time_t nb = now - DAY, na = now + 20 * 365 * (ck_time_t)DAY;
 	memcpy(p.fmspc, SIM_FMSPC, 6);
 	if (!(p.root_key = p256_keygen()) || !(p.pck_ca_key = p256_keygen()) ||
-	    !(p.tcb_key = p256_keygen()) || !(p.pck_key = p256_keygen()) || !(p.ak = p256_keygen())) {
+	    !(p.tcb_key = p256_keygen()) || !(p.pck_key = p256_keygen()) ||
+	    !(p.ak = p256_keygen())) {
 		ck_errf(err, CK_E_NOMEM, "key generation failed");
 		goto out;
 	}
-	p.root = issue_cert(ROLE_ROOT, "Cloak Sim SGX Root CA", p.root_key, NULL, NULL, nb, na, NULL);
+	p.root =
+	    issue_cert(ROLE_ROOT, "Cloak Sim SGX Root CA", p.root_key, NULL, NULL, nb, na, NULL);
 	p.pck_ca = p.root ? issue_cert(ROLE_CA, "Cloak Sim SGX PCK Platform CA", p.pck_ca_key,
 				       p.root, p.root_key, nb, na, NULL)
 			  : NULL;
@@ -475,8 +464,8 @@ int ck_sim_quote(struct ck_sim_pki *p, const struct ck_sim_quote_opts *o, uint8_
 		goto crypto;
 	sim_qe_mrsigner(qe_mrsigner);
 	uint8_t zero32[32] = {0};
-	put_report(qer, cpusvn, 0, SIM_QE_ATTRIBUTES, zero32, qe_mrsigner, SIM_QE_PRODID,
-		   o->qe_svn, rd);
+	put_report(qer, cpusvn, 0, SIM_QE_ATTRIBUTES, zero32, qe_mrsigner, SIM_QE_PRODID, o->qe_svn,
+		   rd);
 	if (ck_ecdsa_sign_raw(p->pck_key, qer, CK_SGX_REPORT_LEN, qer + CK_SGX_REPORT_LEN) < 0)
 		goto crypto;
 	ck_put_le16(qer + CK_SGX_REPORT_LEN + 64, (uint16_t)auth_len);
@@ -508,8 +497,8 @@ int ck_sim_quote_pck_serial(const uint8_t *quote, size_t len, uint8_t *serial, s
 	X509 *c[CK_CHAIN_MAX_CERTS];
 	size_t n;
 	if (ck_quote_parse(quote, len, &q, err) < 0 ||
-	    ck_pem_chain_parse((const char *)q.cert_data, q.cert_data_len, c, 1,
-			       CK_CHAIN_MAX_CERTS, &n, "quote PCK chain", CK_E_QUOTE_CERTS, err) < 0)
+	    ck_pem_chain_parse((const char *)q.cert_data, q.cert_data_len, c, 1, CK_CHAIN_MAX_CERTS,
+			       &n, "quote PCK chain", CK_E_QUOTE_CERTS, err) < 0)
 		return -1;
 	const ASN1_INTEGER *sn = X509_get0_serialNumber(c[0]);
 	int ok = sn->length > 0 && (size_t)sn->length <= cap;
@@ -606,8 +595,8 @@ static json_t *tcb_info_json(const uint8_t fmspc[6], ck_time_t issued, ck_time_t
 	for (size_t i = 0; i < N_LADDER; i++) {
 		json_t *comps = json_array(), *adv = json_array();
 		for (int k = 0; k < CK_TCB_COMPONENTS; k++)
-			json_array_append_new(comps,
-					      json_pack("{s:i}", "svn", k == 0 ? LADDER[i].svn : 0));
+			json_array_append_new(
+			    comps, json_pack("{s:i}", "svn", k == 0 ? LADDER[i].svn : 0));
 		for (int k = 0; k < 2 && LADDER[i].adv[k]; k++)
 			json_array_append_new(adv, json_string(LADDER[i].adv[k]));
 		json_t *l = json_pack("{s:{s:o, s:i}, s:s, s:s}", "tcb", "sgxtcbcomponents", comps,
@@ -636,11 +625,10 @@ static json_t *qe_identity_json(ck_time_t issued, ck_time_t next)
 	ck_hex_encode(SIM_QE_ATTR_MASK, 16, am);
 	json_t *levels = json_array();
 	for (size_t i = 0; i < sizeof(QE_LADDER) / sizeof(QE_LADDER[0]); i++)
-		json_array_append_new(levels,
-				      json_pack("{s:{s:i}, s:s, s:s}", "tcb", "isvsvn",
-						QE_LADDER[i].isvsvn, "tcbDate",
-						ck_time_format(issued - 30 * DAY, t0), "tcbStatus",
-						ck_tcb_status_name(QE_LADDER[i].status)));
+		json_array_append_new(
+		    levels, json_pack("{s:{s:i}, s:s, s:s}", "tcb", "isvsvn", QE_LADDER[i].isvsvn,
+				      "tcbDate", ck_time_format(issued - 30 * DAY, t0), "tcbStatus",
+				      ck_tcb_status_name(QE_LADDER[i].status)));
 	return json_pack("{s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:o}", "id", "QE",
 			 "version", 2, "issueDate", ck_time_format(issued, t0), "nextUpdate",
 			 ck_time_format(next, t1), "tcbEvaluationDataNumber", 1, "miscselect",
@@ -665,17 +653,17 @@ int ck_sim_collateral(struct ck_sim_pki *p, const struct ck_sim_collateral_opts 
 			    o->revoke_pck_ca ? ca_serial : NULL, ca_serial_len);
 	pck_crl = make_crl(p->pck_ca, p->pck_ca_key, o->issued, o->next_update, o->revoke_serial,
 			   o->revoke_serial_len);
-	int ok = root_crl && pck_crl && !crl_der(root_crl, &c->root_ca_crl, &c->root_ca_crl_len) &&
-		 !crl_der(pck_crl, &c->pck_crl, &c->pck_crl_len) &&
-		 (c->pck_crl_issuer_chain = chain_pem(p->pck_ca, p->root)) &&
-		 (c->tcb_info_issuer_chain = chain_pem(p->tcb, p->root)) &&
-		 (c->qe_identity_issuer_chain = chain_pem(p->tcb, p->root)) &&
-		 (c->tcb_info = signed_text(tcb_info_json(o->has_fmspc ? o->fmspc : p->fmspc,
-							  o->issued, o->next_update),
-					    p->tcb_key, c->tcb_info_sig, &c->tcb_info_len)) &&
-		 (c->qe_identity = signed_text(qe_identity_json(o->issued, o->next_update),
-					       p->tcb_key, c->qe_identity_sig,
-					       &c->qe_identity_len));
+	int ok =
+	    root_crl && pck_crl && !crl_der(root_crl, &c->root_ca_crl, &c->root_ca_crl_len) &&
+	    !crl_der(pck_crl, &c->pck_crl, &c->pck_crl_len) &&
+	    (c->pck_crl_issuer_chain = chain_pem(p->pck_ca, p->root)) &&
+	    (c->tcb_info_issuer_chain = chain_pem(p->tcb, p->root)) &&
+	    (c->qe_identity_issuer_chain = chain_pem(p->tcb, p->root)) &&
+	    (c->tcb_info = signed_text(
+		 tcb_info_json(o->has_fmspc ? o->fmspc : p->fmspc, o->issued, o->next_update),
+		 p->tcb_key, c->tcb_info_sig, &c->tcb_info_len)) &&
+	    (c->qe_identity = signed_text(qe_identity_json(o->issued, o->next_update), p->tcb_key,
+					  c->qe_identity_sig, &c->qe_identity_len));
 	X509_CRL_free(root_crl);
 	X509_CRL_free(pck_crl);
 	if (!ok) {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,8 @@ void ck_certs_free(X509 **certs, size_t n)
 	}
 }
 
-int ck_pem_chain_parse(const char *pem, size_t len, X509 **certs, size_t min, size_t max,
-		       size_t *n, const char *what, const char *code, struct ck_err *err)
+int ck_pem_chain_parse(const char *pem, size_t len, X509 **certs, size_t min, size_t max, size_t *n,
+		       const char *what, const char *code, struct ck_err *err)
 {
 	uint8_t *der = malloc(len / 4 * 3 + 3);
 	size_t pos = 0, dlen;
@@ -141,8 +142,8 @@ bool ck_x509_name_contains(const X509_NAME *name, const char *needle)
 	size_t nl = strlen(needle);
 	for (int i = 0; i < X509_NAME_entry_count(name); i++) {
 		ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
-		if (s && memmem(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s), needle,
-				nl))
+		if (s &&
+		    memmem(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s), needle, nl))
 			return true;
 	}
 	return false;
@@ -174,7 +175,6 @@ const ASN1_OCTET_STRING *ck_x509_find_ext(const X509 *c, const uint8_t *oid, siz
 	return found;
 }
 
-
 int ck_from_openssl(unsigned char *d, int n, uint8_t **out, size_t *len)
 {
 	*out = NULL;
@@ -184,4 +184,28 @@ int ck_from_openssl(unsigned char *d, int n, uint8_t **out, size_t *len)
 	}
 	OPENSSL_free(d);
 	return *out ? 0 : -1;
+}
+
+int ck_x509_add_raw_ext(X509 *x, const char *oid_txt, const uint8_t *v, size_t n)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(oid_txt, 1);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *e = NULL;
+	int ok = o && os && n <= INT_MAX && ASN1_OCTET_STRING_set(os, v, (int)n) &&
+		 (e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os)) && X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(o);
+	return ok ? 0 : -1;
+}
+
+int ck_x509_add_conf_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	int ok = e && X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	return ok ? 0 : -1;
 }

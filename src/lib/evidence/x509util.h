@@ -21,8 +21,8 @@
 
 /* Parses PEM certificates from `pem` (NULs and whitespace after the last one are allowed,
  * anything else is not). At most `max` certificates; fewer than `min` fails. */
-int ck_pem_chain_parse(const char *pem, size_t len, X509 **certs, size_t min, size_t max,
-		       size_t *n, const char *what, const char *code, struct ck_err *err);
+int ck_pem_chain_parse(const char *pem, size_t len, X509 **certs, size_t min, size_t max, size_t *n,
+		       const char *what, const char *code, struct ck_err *err);
 void ck_certs_free(X509 **certs, size_t n);
 
 /* Moves an OpenSSL-allocated buffer of n bytes (from an i2d_* call) into a malloc'ed copy in
@@ -50,5 +50,11 @@ bool ck_x509_same(X509 *a, X509 *b);
  * than once. */
 const ASN1_OCTET_STRING *ck_x509_find_ext(const X509 *c, const uint8_t *oid, size_t oidlen,
 					  bool *dup);
+
+/* Adds a non-critical extension `oid_txt` (dotted) whose value is the n bytes at v. */
+int ck_x509_add_raw_ext(X509 *x, const char *oid_txt, const uint8_t *v, size_t n);
+/* Adds a standard extension from its OpenSSL config text (e.g. "critical,CA:FALSE");
+ * `issuer` is x itself for a self-signed certificate. */
+int ck_x509_add_conf_ext(X509 *x, X509 *issuer, int nid, const char *value);
 
 #endif

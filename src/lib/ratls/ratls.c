@@ -28,11 +28,16 @@ static const uint8_t OID_INTEL_SDK[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01
 const char *ck_ratls_kind_name(enum ck_ratls_kind k)
 {
 	switch (k) {
-	case CK_RATLS_STANDARD: return "2.23.133.5.4.9 (CCC interoperable RA-TLS)";
-	case CK_RATLS_GRAMINE_LEGACY: return "0.6.9.42.840.113741.1337.6 (Gramine legacy)";
-	case CK_RATLS_LEGACY: return "1.2.840.113741.1337.6 (legacy raw quote)";
-	case CK_RATLS_OE: return "1.3.6.1.4.1.311.105.1 (Open Enclave / EGo)";
-	case CK_RATLS_INTEL_SDK: return "1.2.840.113741.1.13.1 (Intel SGX SDK raw quote)";
+	case CK_RATLS_STANDARD:
+		return "2.23.133.5.4.9 (CCC interoperable RA-TLS)";
+	case CK_RATLS_GRAMINE_LEGACY:
+		return "0.6.9.42.840.113741.1337.6 (Gramine legacy)";
+	case CK_RATLS_LEGACY:
+		return "1.2.840.113741.1337.6 (legacy raw quote)";
+	case CK_RATLS_OE:
+		return "1.3.6.1.4.1.311.105.1 (Open Enclave / EGo)";
+	case CK_RATLS_INTEL_SDK:
+		return "1.2.840.113741.1.13.1 (Intel SGX SDK raw quote)";
 	}
 	return "?";
 }
@@ -58,7 +63,7 @@ static const uint8_t *report_data(const uint8_t *q, size_t n, struct ck_quote *o
 
 /* The CCC payload: tag 60000 [bstr quote, bstr claims]. */
 int ck_ratls_parse_payload(const uint8_t *v, size_t n, const uint8_t **q, size_t *qn,
-			  const uint8_t **c, size_t *cn)
+			   const uint8_t **c, size_t *cn)
 {
 	struct cbor_reader r;
 	int m;
@@ -113,7 +118,8 @@ int ck_ratls_inspect(X509 *cert, struct ck_ratls_info *out, struct ck_err *err)
 #undef IS
 		for (size_t k = 0; k < out->n_ext; k++)
 			if (out->ext[k].kind == x.kind) {
-				ck_errf(err, CK_E_RATLS_FORMAT, "certificate: extension %s appears twice",
+				ck_errf(err, CK_E_RATLS_FORMAT,
+					"certificate: extension %s appears twice",
 					ck_ratls_kind_name(x.kind));
 				goto out;
 			}
@@ -125,13 +131,15 @@ int ck_ratls_inspect(X509 *cert, struct ck_ratls_info *out, struct ck_err *err)
 		x.quote_len = vn;
 		if (x.kind == CK_RATLS_STANDARD) {
 			if (ck_ratls_parse_payload(v, vn, &x.quote, &x.quote_len, &out->claims_cbor,
-					   &out->claims_len) < 0) {
-				ck_errf(err, CK_E_RATLS_FORMAT,
-					"certificate: extension 2.23.133.5.4.9 is not CBOR tag 60000 "
-					"[quote, claims]");
+						   &out->claims_len) < 0) {
+				ck_errf(
+				    err, CK_E_RATLS_FORMAT,
+				    "certificate: extension 2.23.133.5.4.9 is not CBOR tag 60000 "
+				    "[quote, claims]");
 				goto out;
 			}
-			if (ck_claims_parse(out->claims_cbor, out->claims_len, &out->claims, err) < 0)
+			if (ck_claims_parse(out->claims_cbor, out->claims_len, &out->claims, err) <
+			    0)
 				goto out;
 			out->has_claims = true;
 		} else if (x.kind == CK_RATLS_OE) {
@@ -143,7 +151,8 @@ int ck_ratls_inspect(X509 *cert, struct ck_ratls_info *out, struct ck_err *err)
 			x.quote_len -= OE_HEADER_LEN;
 		}
 		if (!(rd = report_data(x.quote, x.quote_len, &q))) {
-			ck_errf(err, CK_E_RATLS_FORMAT, "certificate: extension %s holds no valid quote",
+			ck_errf(err, CK_E_RATLS_FORMAT,
+				"certificate: extension %s holds no valid quote",
 				ck_ratls_kind_name(x.kind));
 			goto out;
 		}
@@ -152,11 +161,13 @@ int ck_ratls_inspect(X509 *cert, struct ck_ratls_info *out, struct ck_err *err)
 			uint8_t h[64];
 			out->claims_bound = sha256_eq(out->claims_cbor, out->claims_len, rd);
 			x.binding_defined = true;
-			x.bound = out->claims_bound && out->claims.has_pubkey_hash &&
-				  ck_hash(out->claims.hash_alg, spki, spki_len, h) ==
-					  out->claims.pubkey_hash_len &&
-				  ck_ct_equal(h, out->claims.pubkey_hash, out->claims.pubkey_hash_len);
-			x.binding = "claims pubkey-hash over the SPKI; report data = SHA-256(claims)";
+			x.bound =
+			    out->claims_bound && out->claims.has_pubkey_hash &&
+			    ck_hash(out->claims.hash_alg, spki, spki_len, h) ==
+				out->claims.pubkey_hash_len &&
+			    ck_ct_equal(h, out->claims.pubkey_hash, out->claims.pubkey_hash_len);
+			x.binding =
+			    "claims pubkey-hash over the SPKI; report data = SHA-256(claims)";
 			break;
 		}
 		case CK_RATLS_GRAMINE_LEGACY:
@@ -247,30 +258,6 @@ int ck_ratls_evidence(struct ck_attester *att, const uint8_t *spki, size_t spki_
 	return 0;
 }
 
-static int add_ext(X509 *x, const char *oid_txt, const uint8_t *v, size_t n)
-{
-	ASN1_OBJECT *o = OBJ_txt2obj(oid_txt, 1);
-	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-	X509_EXTENSION *e = NULL;
-	int ok = o && os && ASN1_OCTET_STRING_set(os, v, (int)n) &&
-		 (e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os)) && X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	ASN1_OCTET_STRING_free(os);
-	ASN1_OBJECT_free(o);
-	return ok ? 0 : -1;
-}
-
-static int add_conf_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	int ok = e && X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	return ok ? 0 : -1;
-}
-
 int ck_ratls_issue(struct ck_attester *att, const struct ck_ratls_cert_opts *o, EVP_PKEY **key_out,
 		   X509 **cert_out, struct ck_err *err)
 {
@@ -288,8 +275,8 @@ int ck_ratls_issue(struct ck_attester *att, const struct ck_ratls_cert_opts *o, 
 		goto out;
 	}
 	/* the standard extension: tag 60000 [quote, claims] */
-	if (ck_ratls_evidence(att, spki, spki_len, &o->claims, NULL, 0, &q, &qn, &claims, &cn, err) <
-	    0)
+	if (ck_ratls_evidence(att, spki, spki_len, &o->claims, NULL, 0, &q, &qn, &claims, &cn,
+			      err) < 0)
 		goto out;
 	cbor_put_head(&w, CBOR_TAG, CCC_TAG);
 	cbor_put_head(&w, CBOR_ARRAY, 2);
@@ -305,33 +292,35 @@ int ck_ratls_issue(struct ck_attester *att, const struct ck_ratls_cert_opts *o, 
 	BIGNUM *bn = BN_bin2bn(serial, sizeof(serial), NULL);
 	const char *cnm = o->common_name ? o->common_name : "cloak-enclave";
 	time_t now = (time_t)ck_time_now();
-	int ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) && X509_set_version(x, 2) &&
-		 X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)cnm, -1,
-					    -1, 0) &&
-		 X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_ASC,
-					    (const unsigned char *)(att->simulated
-									    ? "cloak (" CK_SIM_MARKER ")"
-									    : "cloak"),
-					    -1, -1, 0) &&
-		 X509_set_subject_name(x, nm) && X509_set_issuer_name(x, nm) &&
-		 ASN1_TIME_set(X509_getm_notBefore(x), now - 3600) &&
-		 ASN1_TIME_set(X509_getm_notAfter(x),
-			       now + (time_t)(o->valid_days > 0 ? o->valid_days : 30) * 86400) &&
-		 X509_set_pubkey(x, key);
+	int ok =
+	    bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) && X509_set_version(x, 2) &&
+	    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)cnm, -1, -1,
+				       0) &&
+	    X509_NAME_add_entry_by_txt(
+		nm, "O", MBSTRING_ASC,
+		(const unsigned char *)(att->simulated ? "cloak (" CK_SIM_MARKER ")" : "cloak"), -1,
+		-1, 0) &&
+	    X509_set_subject_name(x, nm) && X509_set_issuer_name(x, nm) &&
+	    ASN1_TIME_set(X509_getm_notBefore(x), now - 3600) &&
+	    ASN1_TIME_set(X509_getm_notAfter(x),
+			  now + (time_t)(o->valid_days > 0 ? o->valid_days : 30) * 86400) &&
+	    X509_set_pubkey(x, key);
 	BN_free(bn);
 	for (const char *const *d = o->dns; ok && d && *d; d++)
-		snprintf(san + strlen(san), sizeof(san) - strlen(san), "%sDNS:%s", *san ? "," : "", *d);
+		snprintf(san + strlen(san), sizeof(san) - strlen(san), "%sDNS:%s", *san ? "," : "",
+			 *d);
 	for (const char *const *d = o->ips; ok && d && *d; d++)
-		snprintf(san + strlen(san), sizeof(san) - strlen(san), "%sIP:%s", *san ? "," : "", *d);
+		snprintf(san + strlen(san), sizeof(san) - strlen(san), "%sIP:%s", *san ? "," : "",
+			 *d);
 	if (ok && *san)
-		ok = add_conf_ext(x, NID_subject_alt_name, san) == 0;
-	ok = ok && add_ext(x, "2.23.133.5.4.9", w.buf, w.len) == 0;
+		ok = ck_x509_add_conf_ext(x, x, NID_subject_alt_name, san) == 0;
+	ok = ok && ck_x509_add_raw_ext(x, "2.23.133.5.4.9", w.buf, w.len) == 0;
 	if (ok && o->legacy_extension) {
 		uint8_t rd[64] = {0};
 		ck_hash(CK_HASH_SHA256, spki, spki_len, rd);
 		if (att->quote(att, rd, &q2, &q2n, err) < 0)
 			goto out;
-		ok = add_ext(x, "1.2.840.113741.1337.6", q2, q2n) == 0;
+		ok = ck_x509_add_raw_ext(x, "1.2.840.113741.1337.6", q2, q2n) == 0;
 	}
 	if (!ok || X509_sign(x, key, EVP_sha256()) <= 0) {
 		ck_errf(err, CK_E_NOMEM, "RA-TLS certificate issuance failed");
@@ -394,7 +383,8 @@ int ck_evidence_verify(const uint8_t *quote, size_t quote_len, const uint8_t *cl
 			r->claims_bound = sha256_eq(claims, claims_len, rd);
 			if (!r->claims_bound)
 				add_err(r, CK_E_CLAIMS_BINDING,
-					"the quote's report data is not SHA-256 of the claims", NULL);
+					"the quote's report data is not SHA-256 of the claims",
+					NULL);
 		}
 	}
 	/* the TLS key is the one the claims name */
@@ -405,9 +395,10 @@ int ck_evidence_verify(const uint8_t *quote, size_t quote_len, const uint8_t *cl
 			       ck_hash(c->hash_alg, spki, spki_len, h) == c->pubkey_hash_len &&
 			       ck_ct_equal(h, c->pubkey_hash, c->pubkey_hash_len);
 		if (!r->key_bound)
-			add_err(r, CK_E_KEY_BINDING,
-				"the evidence does not bind the TLS key in use (pubkey-hash differs)",
-				NULL);
+			add_err(
+			    r, CK_E_KEY_BINDING,
+			    "the evidence does not bind the TLS key in use (pubkey-hash differs)",
+			    NULL);
 	}
 	if (r->have_claims && x) {
 		const struct ck_claims *c = &r->claims;
@@ -417,7 +408,8 @@ int ck_evidence_verify(const uint8_t *quote, size_t quote_len, const uint8_t *cl
 			add_err(r, CK_E_EXPECT, "wrong app fingerprint: the enclave runs ",
 				c->has_app ? h : "no app");
 		}
-		if (x->has_manifest && !(c->has_manifest && ck_ct_equal(c->manifest, x->manifest, 32)))
+		if (x->has_manifest &&
+		    !(c->has_manifest && ck_ct_equal(c->manifest, x->manifest, 32)))
 			add_err(r, CK_E_EXPECT, "the manifest hash is not the expected one", NULL);
 		if (x->has_package && !(c->has_package && ck_ct_equal(c->package, x->package, 32)))
 			add_err(r, CK_E_EXPECT, "the package hash is not the expected one", NULL);
@@ -425,7 +417,8 @@ int ck_evidence_verify(const uint8_t *quote, size_t quote_len, const uint8_t *cl
 			add_err(r, CK_E_EXPECT, "unexpected phase: ",
 				c->phase ? ck_phase_name(c->phase) : "absent");
 		if (x->mode && c->mode != x->mode)
-			add_err(r, CK_E_EXPECT, "unexpected mode: ", c->mode ? ck_mode_name(c->mode) : "absent");
+			add_err(r, CK_E_EXPECT,
+				"unexpected mode: ", c->mode ? ck_mode_name(c->mode) : "absent");
 		if (x->nonce && !(c->has_nonce && c->nonce_len == x->nonce_len &&
 				  ck_ct_equal(c->nonce, x->nonce, x->nonce_len)))
 			add_err(r, CK_E_NONCE, "the fresh quote does not carry our nonce", NULL);
