@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cloak/fileio.h"
@@ -77,10 +78,22 @@ struct ck_owner_key *tu_owner_key(const char *dir, const char *name)
 	return k;
 }
 
-void tu_rmtree(char *dir)
+char *tu_mkdtemp(const char *tag)
+{
+	char *d = tu_tmpname(tag);
+	assert_int_equal(mkdir(d, 0700), 0);
+	return d;
+}
+
+void tu_rm(const char *path)
 {
 	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
 	assert_int_equal(system(cmd), 0);
+}
+
+void tu_rmtree(char *dir)
+{
+	tu_rm(dir);
 	free(dir);
 }

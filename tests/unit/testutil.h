@@ -28,7 +28,11 @@ void tu_collateral(const char *rel, struct ck_collateral *c);
 char *tu_tmpname(const char *tag);
 /* A fresh owner key at DIR/NAME.key (DIR is created if missing); fails the test otherwise. */
 struct ck_owner_key *tu_owner_key(const char *dir, const char *name);
-/* Removes the tree DIR (a tu_tmpname) and frees the name. */
+/* tu_tmpname, created (0700). */
+char *tu_mkdtemp(const char *tag);
+/* Removes the tree at `path` (rm -rf); fails the test if it cannot. */
+void tu_rm(const char *path);
+/* tu_rm, then frees the name (a tu_tmpname or tu_mkdtemp). */
 void tu_rmtree(char *dir);
 
 #endif

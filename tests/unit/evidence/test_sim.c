@@ -34,20 +34,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static void rm_dir(const char *d)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	assert_int_equal(system(cmd), 0);
-}
-
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 	ck_sim_free(f->pki);
 	ck_sim_free(f->other);
-	rm_dir(f->dir);
-	rm_dir(f->dir2);
+	tu_rm(f->dir);
+	tu_rm(f->dir2);
 	free(f->dir);
 	free(f->dir2);
 	free(f);
@@ -81,13 +74,13 @@ static void test_every_status_pass_and_fail(void **state)
 {
 	struct fx *f = *state;
 	static const enum ck_tcb_status all[] = {
-		CK_TCB_UP_TO_DATE,
-		CK_TCB_SW_HARDENING_NEEDED,
-		CK_TCB_CONFIGURATION_NEEDED,
-		CK_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
-		CK_TCB_OUT_OF_DATE,
-		CK_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
-		CK_TCB_REVOKED,
+	    CK_TCB_UP_TO_DATE,
+	    CK_TCB_SW_HARDENING_NEEDED,
+	    CK_TCB_CONFIGURATION_NEEDED,
+	    CK_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+	    CK_TCB_OUT_OF_DATE,
+	    CK_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
+	    CK_TCB_REVOKED,
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		struct ck_sim_quote_opts qo;
@@ -190,7 +183,8 @@ static void test_quote_from_another_root(void **state)
 	struct ck_collateral c;
 	assert_int_equal(ck_sim_quote(f->pki, &qo, &q, &len, NULL), 0);
 	tu_collateral("sgx-dcap/dcap-qvl/sgx_quote_collateral.json", &c);
-	struct ck_appraise_opts o = {.at = tu_time("2025-06-20T00:00:00Z"), .allow_simulation = true};
+	struct ck_appraise_opts o = {.at = tu_time("2025-06-20T00:00:00Z"),
+				     .allow_simulation = true};
 	assert_int_equal(ck_appraise_raw(q, len, &c, &o, &a), -1);
 	assert_string_equal(a.error.code, CK_E_ROOT_UNTRUSTED);
 	assert_false(a.simulated);
@@ -287,8 +281,9 @@ static void test_debug_and_measurement_policy(void **state)
 	assert_int_equal(appraise(f, f->pki, &qo, NULL, true, &a), 0);
 	assert_true(a.debug);
 	assert_memory_equal(a.enclave.report_data, "nonce-1234", 10);
-	const char *ok = "{\"mrenclave\":[\"abababababababababababababababababababababababababababababababab\"],"
-			 "\"allow_simulation\":true}";
+	const char *ok =
+	    "{\"mrenclave\":[\"abababababababababababababababababababababababababababababababab\"],"
+	    "\"allow_simulation\":true}";
 	assert_int_equal(ck_policy_parse(ok, strlen(ok), &p, NULL), 0);
 	assert_int_equal(ck_policy_check(&p, &a, errs, 8), 1);
 	assert_string_equal(errs[0].code, CK_E_POL_DEBUG);
@@ -299,7 +294,8 @@ static void test_debug_and_measurement_policy(void **state)
 	assert_string_equal(errs[0].code, CK_E_POL_MEASUREMENT);
 	ck_policy_free(&p);
 	/* signer rule: MRSIGNER + ISVPRODID + minimum ISVSVN */
-	const char *sig = "{\"signers\":[{\"mrsigner\":\"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\","
+	const char *sig = "{\"signers\":[{\"mrsigner\":"
+			  "\"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\","
 			  "\"isv_prod_id\":7,\"min_isv_svn\":3}],\"allow_simulation\":true,"
 			  "\"allow_debug\":true}";
 	assert_int_equal(ck_policy_parse(sig, strlen(sig), &p, NULL), 0);
@@ -354,17 +350,17 @@ static void test_init_refuses_existing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_status_pass_and_fail),
-		cmocka_unit_test(test_qe_status_convergence),
-		cmocka_unit_test(test_no_matching_platform_level),
-		cmocka_unit_test(test_sim_needs_allow),
-		cmocka_unit_test(test_quote_from_another_root),
-		cmocka_unit_test(test_revoked_pck_and_ca),
-		cmocka_unit_test(test_other_fmspc),
-		cmocka_unit_test(test_collateral_dates),
-		cmocka_unit_test(test_debug_and_measurement_policy),
-		cmocka_unit_test(test_v4_sgx_quote),
-		cmocka_unit_test(test_init_refuses_existing),
+	    cmocka_unit_test(test_every_status_pass_and_fail),
+	    cmocka_unit_test(test_qe_status_convergence),
+	    cmocka_unit_test(test_no_matching_platform_level),
+	    cmocka_unit_test(test_sim_needs_allow),
+	    cmocka_unit_test(test_quote_from_another_root),
+	    cmocka_unit_test(test_revoked_pck_and_ca),
+	    cmocka_unit_test(test_other_fmspc),
+	    cmocka_unit_test(test_collateral_dates),
+	    cmocka_unit_test(test_debug_and_measurement_policy),
+	    cmocka_unit_test(test_v4_sgx_quote),
+	    cmocka_unit_test(test_init_refuses_existing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

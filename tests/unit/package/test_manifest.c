@@ -79,9 +79,9 @@ static void test_refused(void **s)
 	assert_non_null(strstr(e.msg, "canonical"));
 	free(sp);
 	const char *bad[] = {
-		"{\"cloak_manifest\":2}",
-		"{\"cloak_manifest\":1,\"extra\":1}",
-		"[1]",
+	    "{\"cloak_manifest\":2}",
+	    "{\"cloak_manifest\":1,\"extra\":1}",
+	    "[1]",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(ck_manifest_parse(bad[i], strlen(bad[i]), &out, h, &e), -1);
@@ -113,7 +113,7 @@ static void test_refused(void **s)
 static void test_owner_key(void **s)
 {
 	(void)s;
-	char *dir = tu_tmpname("owner"), path[4200], cmd[4300];
+	char *dir = tu_tmpname("owner"), path[4200];
 	snprintf(path, sizeof(path), "%s/sub/owner.key", dir);
 	struct ck_owner_key *k, *k2;
 	bool created;
@@ -145,9 +145,7 @@ static void test_owner_key(void **s)
 	chmod(path, 0644);
 	assert_int_equal(ck_owner_key_load(path, true, &k, &created, &e), -1);
 	assert_non_null(strstr(e.msg, "chmod 600"));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	free(dir);
+	tu_rmtree(dir);
 }
 
 static void test_ignore(void **s)
@@ -170,20 +168,21 @@ static void test_ignore(void **s)
 		const char *path;
 		bool dir, excluded;
 	} cases[] = {
-		{"a.log", false, true},	     {"deep/b.log", false, true},
-		{"keep.log", false, false},  {"build", true, true},
-		{"build", false, false},     {"sub/build", true, true},
-		{"top.txt", false, true},    {"sub/top.txt", false, false},
-		{"docs/x.tmp", false, true}, {"docs/a/b/x.tmp", false, true},
-		{"x.tmp", false, false},     {"cache", true, true},
-		{"a/b/cache", false, true},  {"abc", false, true},
-		{"abbc", false, false},	     {"xz", false, true},
-		{"zz", false, false},	     {"#literal", false, true},
-		{"src/main.c", false, false},
+	    {"a.log", false, true},	  {"deep/b.log", false, true},
+	    {"keep.log", false, false},	  {"build", true, true},
+	    {"build", false, false},	  {"sub/build", true, true},
+	    {"top.txt", false, true},	  {"sub/top.txt", false, false},
+	    {"docs/x.tmp", false, true},  {"docs/a/b/x.tmp", false, true},
+	    {"x.tmp", false, false},	  {"cache", true, true},
+	    {"a/b/cache", false, true},	  {"abc", false, true},
+	    {"abbc", false, false},	  {"xz", false, true},
+	    {"zz", false, false},	  {"#literal", false, true},
+	    {"src/main.c", false, false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (ck_ignore_match(&ig, cases[i].path, cases[i].dir) != cases[i].excluded)
-			fail_msg("'%s' (%s): expected %s", cases[i].path, cases[i].dir ? "dir" : "file",
+			fail_msg("'%s' (%s): expected %s", cases[i].path,
+				 cases[i].dir ? "dir" : "file",
 				 cases[i].excluded ? "excluded" : "kept");
 	ck_ignore_free(&ig);
 	/* a pathological pattern cannot run away */
@@ -199,10 +198,10 @@ static void test_ignore(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_owner_key),
-		cmocka_unit_test(test_ignore),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_owner_key),
+	    cmocka_unit_test(test_ignore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

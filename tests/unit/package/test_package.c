@@ -42,26 +42,17 @@ static void put(const char *rel, const char *content, mode_t mode)
 	chmod(p, mode);
 }
 
-static void rmrf(const char *path)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	assert_int_equal(system(cmd), 0);
-}
-
 static int setup(void **s)
 {
 	(void)s;
-	base = tu_tmpname("pkg");
-	assert_int_equal(mkdir(base, 0700), 0);
+	base = tu_mkdtemp("pkg");
 	return 0;
 }
 
 static int teardown(void **s)
 {
 	(void)s;
-	rmrf(base);
-	free(base);
+	tu_rmtree(base);
 	return 0;
 }
 
@@ -206,33 +197,40 @@ static void test_tampering(void **s)
 			     4 drop chunk 1, 5 duplicate chunk 0 over 1, 6 byte at off := 2 */
 		size_t off;
 	} cases[] = {
-		{"magic", CK_E_PKG_FORMAT, 0, 0},
-		{"version (to 0)", CK_E_PKG_FORMAT, 0, 9},
-		{"version (to a newer one)", CK_E_PKG_VERSION, 6, 9},
-		{"chunk size (to 0)", CK_E_PKG_FORMAT, 0, 13},
-		{"chunk size (to 65792: same chunk count)", CK_E_PKG_AUTH, 0, 14},
-		{"nonce prefix", CK_E_PKG_AUTH, 0, 18},
-		{"plaintext length", CK_E_PKG_SIZE, 0, 31},
-		{"first ciphertext byte", CK_E_PKG_AUTH, 0, H},
-		{"a byte in chunk 2", CK_E_PKG_AUTH, 0, H + 2 * C + 777},
-		{"a tag byte", CK_E_PKG_AUTH, 0, H + C - 1},
-		{"last byte", CK_E_PKG_AUTH, 0, n - 1},
-		{"truncated by one byte", CK_E_PKG_SIZE, 1, n - 1},
-		{"truncated to the header", CK_E_PKG_SIZE, 1, H},
-		{"truncated inside the header", CK_E_PKG_FORMAT, 1, 20},
-		{"one byte appended", CK_E_PKG_SIZE, 2, 0},
-		{"chunks 0 and 1 swapped", CK_E_PKG_AUTH, 3, 0},
-		{"chunk 1 dropped", CK_E_PKG_SIZE, 4, 0},
-		{"chunk 0 duplicated over 1", CK_E_PKG_AUTH, 5, 0},
+	    {"magic", CK_E_PKG_FORMAT, 0, 0},
+	    {"version (to 0)", CK_E_PKG_FORMAT, 0, 9},
+	    {"version (to a newer one)", CK_E_PKG_VERSION, 6, 9},
+	    {"chunk size (to 0)", CK_E_PKG_FORMAT, 0, 13},
+	    {"chunk size (to 65792: same chunk count)", CK_E_PKG_AUTH, 0, 14},
+	    {"nonce prefix", CK_E_PKG_AUTH, 0, 18},
+	    {"plaintext length", CK_E_PKG_SIZE, 0, 31},
+	    {"first ciphertext byte", CK_E_PKG_AUTH, 0, H},
+	    {"a byte in chunk 2", CK_E_PKG_AUTH, 0, H + 2 * C + 777},
+	    {"a tag byte", CK_E_PKG_AUTH, 0, H + C - 1},
+	    {"last byte", CK_E_PKG_AUTH, 0, n - 1},
+	    {"truncated by one byte", CK_E_PKG_SIZE, 1, n - 1},
+	    {"truncated to the header", CK_E_PKG_SIZE, 1, H},
+	    {"truncated inside the header", CK_E_PKG_FORMAT, 1, 20},
+	    {"one byte appended", CK_E_PKG_SIZE, 2, 0},
+	    {"chunks 0 and 1 swapped", CK_E_PKG_AUTH, 3, 0},
+	    {"chunk 1 dropped", CK_E_PKG_SIZE, 4, 0},
+	    {"chunk 0 duplicated over 1", CK_E_PKG_AUTH, 5, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t *b = malloc(n + 1);
 		size_t len = n;
 		memcpy(b, orig, n);
 		switch (cases[i].kind) {
-		case 0: b[cases[i].off] ^= 0x01; break;
-		case 1: len = cases[i].off; break;
-		case 2: b[n] = 0; len = n + 1; break;
+		case 0:
+			b[cases[i].off] ^= 0x01;
+			break;
+		case 1:
+			len = cases[i].off;
+			break;
+		case 2:
+			b[n] = 0;
+			len = n + 1;
+			break;
 		case 3:
 			memcpy(b + H, orig + H + C, C);
 			memcpy(b + H + C, orig + H, C);
@@ -241,8 +239,12 @@ static void test_tampering(void **s)
 			memmove(b + H + C, b + H + 2 * C, n - H - 2 * C);
 			len = n - C;
 			break;
-		case 5: memcpy(b + H + C, orig + H, C); break;
-		case 6: b[cases[i].off] = 2; break;
+		case 5:
+			memcpy(b + H + C, orig + H, C);
+			break;
+		case 6:
+			b[cases[i].off] = 2;
+			break;
 		}
 		struct ck_err e2;
 		assert_int_equal(ck_write_file(P("bad.pkg"), b, len, 0644, &e2), 0);
@@ -339,7 +341,7 @@ static void test_hostile_trees(void **s)
 	strcat(rel, "/f");
 	put(rel, "x", 0644);
 	expect_tree_refused("h", "longer than 255 bytes: 'aaaa");
-	rmrf(P("h"));
+	tu_rm(P("h"));
 	/* the package may not be written inside the tree */
 	mkdir(P("h2"), 0755);
 	uint8_t key[32];
@@ -347,7 +349,7 @@ static void test_hostile_trees(void **s)
 	struct ck_err e;
 	assert_int_equal(ck_package_dir(P("h2"), P("h2/self.pkg"), key, &r, &e), -1);
 	assert_non_null(strstr(e.msg, "inside"));
-	rmrf(P("h2"));
+	tu_rm(P("h2"));
 }
 
 /* ---- hostile packages, written byte by byte ---------------------------------------------- */
@@ -472,7 +474,7 @@ static void test_hostile_packages(void **s)
 		seal_raw(&t, P("good.pkg"), key);
 		if (ck_unpack(P("good.pkg"), key, NULL, P("good-out"), &r, &e) < 0)
 			fail_msg("%s", e.msg);
-		rmrf(P("good-out"));
+		tu_rm(P("good-out"));
 		unlink(P("good.pkg"));
 		free(t.b);
 		t = (struct rawtar){0};
@@ -576,12 +578,12 @@ static void test_key_files(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fingerprint_is_deterministic),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_tampering),
-		cmocka_unit_test(test_hostile_trees),
-		cmocka_unit_test(test_hostile_packages),
-		cmocka_unit_test(test_key_files),
+	    cmocka_unit_test(test_fingerprint_is_deterministic),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_tampering),
+	    cmocka_unit_test(test_hostile_trees),
+	    cmocka_unit_test(test_hostile_packages),
+	    cmocka_unit_test(test_key_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -39,18 +39,14 @@ static void put(const char *rel, const void *p, size_t n)
 static int setup(void **s)
 {
 	(void)s;
-	base = tu_tmpname("hw");
-	assert_int_equal(mkdir(base, 0700), 0);
+	base = tu_mkdtemp("hw");
 	return 0;
 }
 
 static int teardown(void **s)
 {
 	(void)s;
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	assert_int_equal(system(cmd), 0);
-	free(base);
+	tu_rmtree(base);
 	return 0;
 }
 
@@ -83,8 +79,8 @@ static void test_sgx_backend(void **s)
 
 	/* an RA-TLS certificate made through it embeds that quote; the report data written for
 	 * the legacy extension (the last quote asked for) is SHA-256(SPKI) || 0^32 */
-	struct ck_ratls_cert_opts o = {.common_name = "localhost", .valid_days = 1,
-				       .legacy_extension = true};
+	struct ck_ratls_cert_opts o = {
+	    .common_name = "localhost", .valid_days = 1, .legacy_extension = true};
 	o.claims.phase = CK_PHASE_PROVISIONING;
 	EVP_PKEY *k;
 	X509 *x;
@@ -109,7 +105,8 @@ static void test_sgx_backend(void **s)
 	/* the claims' quote was asked with SHA-256(claims) */
 	uint8_t *cq, *cl;
 	size_t cqn, cln;
-	assert_int_equal(ck_ratls_evidence(a, NULL, 0, &o.claims, NULL, 0, &cq, &cqn, &cl, &cln, &e), 0);
+	assert_int_equal(
+	    ck_ratls_evidence(a, NULL, 0, &o.claims, NULL, 0, &cq, &cqn, &cl, &cln, &e), 0);
 	ck_hash(CK_HASH_SHA256, cl, cln, want);
 	written = tu_read(P("attestation/user_report_data"), &n);
 	assert_memory_equal(written, want, 32);
@@ -238,8 +235,8 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sgx_backend),
-		cmocka_unit_test(test_tsm_backend),
+	    cmocka_unit_test(test_sgx_backend),
+	    cmocka_unit_test(test_tsm_backend),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

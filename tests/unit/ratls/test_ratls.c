@@ -61,22 +61,29 @@ static void test_claims(void **s)
 		const uint8_t *bytes;
 		size_t n;
 	} bad[] = {
-		{"not a map", (const uint8_t *)"\x80", 1},
-		{"indefinite map", (const uint8_t *)"\xbf\xff", 2},
-		{"non-minimal length", (const uint8_t *)"\xb8\x01\x65nonce\x41\x00", 10},
-		{"duplicate key", (const uint8_t *)"\xa2\x61x\x01\x61x\x02", 7},
-		{"integer key", (const uint8_t *)"\xa1\x01\x02", 3},
-		{"nonce not bytes", (const uint8_t *)"\xa1\x65nonce\x01", 8},
-		{"phase unknown", (const uint8_t *)"\xa1\x6b" "cloak.phase\x63" "bad", 17},
-		{"float value", (const uint8_t *)"\xa1\x61x\xf9\x00\x00", 6},
-		{"app too short", (const uint8_t *)"\xa1\x69" "cloak.app\x41\x00", 13},
+	    {"not a map", (const uint8_t *)"\x80", 1},
+	    {"indefinite map", (const uint8_t *)"\xbf\xff", 2},
+	    {"non-minimal length", (const uint8_t *)"\xb8\x01\x65nonce\x41\x00", 10},
+	    {"duplicate key", (const uint8_t *)"\xa2\x61x\x01\x61x\x02", 7},
+	    {"integer key", (const uint8_t *)"\xa1\x01\x02", 3},
+	    {"nonce not bytes", (const uint8_t *)"\xa1\x65nonce\x01", 8},
+	    {"phase unknown",
+	     (const uint8_t *)"\xa1\x6b"
+			      "cloak.phase\x63"
+			      "bad",
+	     17},
+	    {"float value", (const uint8_t *)"\xa1\x61x\xf9\x00\x00", 6},
+	    {"app too short",
+	     (const uint8_t *)"\xa1\x69"
+			      "cloak.app\x41\x00",
+	     13},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (ck_claims_parse(bad[i].bytes, bad[i].n, &d, NULL) == 0)
 			fail_msg("accepted claims: %s", bad[i].what);
 	/* pubkey-hash with each CCC algorithm, and an unknown one */
-	const uint8_t ph384[] = {0xa1, 0x6b, 'p', 'u', 'b', 'k', 'e', 'y', '-', 'h', 'a', 's', 'h',
-				 0x58, 0x34, 0x82, 0x07, 0x58, 0x30};
+	const uint8_t ph384[] = {0xa1, 0x6b, 'p', 'u',	'b',  'k',  'e',  'y',	'-', 'h',
+				 'a',  's',  'h', 0x58, 0x34, 0x82, 0x07, 0x58, 0x30};
 	uint8_t buf[128];
 	memcpy(buf, ph384, sizeof(ph384));
 	memset(buf + sizeof(ph384), 0x44, 48);
@@ -86,7 +93,8 @@ static void test_claims(void **s)
 	assert_int_equal(ck_claims_parse(buf, sizeof(ph384) + 48, &d, NULL), -1);
 }
 
-/* ---- real certificates ------------------------------------------------------------------------ */
+/* ---- real certificates ------------------------------------------------------------------------
+ */
 
 static X509 *load_cert(const char *rel)
 {
@@ -119,7 +127,7 @@ static void test_real_certificates(void **s)
 	assert_int_equal(ck_ratls_inspect(x, &info, &e), 0);
 	assert_int_equal(info.n_ext, 2);
 	assert_true(find(&info, CK_RATLS_GRAMINE_LEGACY)->bound); /* RD = SHA-256(SPKI) */
-	assert_true(find(&info, CK_RATLS_STANDARD)->bound);	  /* pubkey-hash and SHA-256(claims) */
+	assert_true(find(&info, CK_RATLS_STANDARD)->bound); /* pubkey-hash and SHA-256(claims) */
 	assert_true(info.claims_bound && info.key_bound);
 	assert_int_equal(info.claims.hash_alg, CK_HASH_SHA256);
 	X509_free(x);
@@ -231,9 +239,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tu_rm(f->dir);
 	ck_verified_collateral_free(f->vc);
 	ck_collateral_free(&f->coll);
 	ck_attester_free(f->att);
@@ -244,8 +250,8 @@ static int teardown(void **state)
 
 static void issue(struct fx *f, EVP_PKEY **k, X509 **x, bool legacy)
 {
-	struct ck_ratls_cert_opts o = {.common_name = "localhost", .valid_days = 1,
-				       .legacy_extension = legacy};
+	struct ck_ratls_cert_opts o = {
+	    .common_name = "localhost", .valid_days = 1, .legacy_extension = legacy};
 	o.claims.phase = CK_PHASE_SERVING;
 	o.claims.mode = CK_MODE_ZERO_TRUST;
 	o.claims.has_app = true;
@@ -415,13 +421,13 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* a refused handshake closes sockets under the other side */
 	const struct CMUnitTest plain[] = {
-		cmocka_unit_test(test_claims),
-		cmocka_unit_test(test_real_certificates),
-		cmocka_unit_test(test_mse_end_to_end),
+	    cmocka_unit_test(test_claims),
+	    cmocka_unit_test(test_real_certificates),
+	    cmocka_unit_test(test_mse_end_to_end),
 	};
 	const struct CMUnitTest sim[] = {
-		cmocka_unit_test(test_issue_and_read),
-		cmocka_unit_test(test_tls_handshake),
+	    cmocka_unit_test(test_issue_and_read),
+	    cmocka_unit_test(test_tls_handshake),
 	};
 	int r = cmocka_run_group_tests(plain, NULL, NULL);
 	return r | cmocka_run_group_tests(sim, setup, teardown);

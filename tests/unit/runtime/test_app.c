@@ -20,18 +20,14 @@ static char *base;
 static int setup(void **s)
 {
 	(void)s;
-	base = tu_tmpname("app");
-	assert_int_equal(mkdir(base, 0700), 0);
+	base = tu_mkdtemp("app");
 	return 0;
 }
 
 static int teardown(void **s)
 {
 	(void)s;
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	assert_int_equal(system(cmd), 0);
-	free(base);
+	tu_rmtree(base);
 	return 0;
 }
 
@@ -86,12 +82,13 @@ static void test_lifecycle(void **s)
 {
 	(void)s;
 	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "cp -r '%s/../examples/hello' '%s/code'", CLOAK_SOURCE_DIR, base);
+	snprintf(cmd, sizeof(cmd), "cp -r '%s/../examples/hello' '%s/code'", CLOAK_SOURCE_DIR,
+		 base);
 	assert_int_equal(system(cmd), 0);
 	char dir[4200];
 	snprintf(dir, sizeof(dir), "%s/code", base);
-	struct ck_app_spec spec = {.dir = dir, .run = "./server", .health = "/healthz",
-				   .port = free_port()};
+	struct ck_app_spec spec = {
+	    .dir = dir, .run = "./server", .health = "/healthz", .port = free_port()};
 	struct ck_app a = {0};
 	struct ck_err e;
 	uint64_t t0 = ck_now_ms();
@@ -119,7 +116,8 @@ static void test_lifecycle(void **s)
 	assert_int_equal(a.pid, 0);
 	assert_int_not_equal(ck_app_health(&spec, 200, &e), 0);
 	/* the backoff is capped */
-	struct ck_app c = {.pid = 0, .backoff_ms = CK_APP_BACKOFF_MAX_MS, .started_ms = ck_now_ms()};
+	struct ck_app c = {
+	    .pid = 0, .backoff_ms = CK_APP_BACKOFF_MAX_MS, .started_ms = ck_now_ms()};
 	c.pid = fork();
 	if (c.pid == 0)
 		_exit(3);
@@ -144,8 +142,8 @@ static void test_exec_failures(void **s)
 	(void)s;
 	struct ck_app a = {0};
 	struct ck_err e;
-	struct ck_app_spec spec = {.dir = base, .run = "./does-not-exist", .health = "/",
-				   .port = free_port()};
+	struct ck_app_spec spec = {
+	    .dir = base, .run = "./does-not-exist", .health = "/", .port = free_port()};
 	assert_int_equal(ck_app_start(&a, &spec, 0, &e), -1);
 	assert_non_null(strstr(e.msg, "does-not-exist"));
 	assert_int_equal(a.pid, 0);
@@ -163,10 +161,14 @@ static void test_environment(void **s)
 	struct ck_secret sec[2] = {{"DB_PASSWORD", "s3cr3t", 6}, {"API_TOKEN", "t", 1}};
 	setenv("CLOAK_TEST_LEAK", "runtime-only", 1);
 	struct ck_app_spec spec = {
-		.dir = base,
-		.run = "sh -c 'printf \"%s|%s|%s|%s\" \"$DB_PASSWORD\" \"$PORT\" "
-		       "\"${CLOAK_TEST_LEAK-unset}\" \"$CLOAK_DATA_DIR\" > env.out'",
-		.health = "/", .port = 4242, .data_dir = "/data", .secrets = sec, .n_secrets = 2};
+	    .dir = base,
+	    .run = "sh -c 'printf \"%s|%s|%s|%s\" \"$DB_PASSWORD\" \"$PORT\" "
+		   "\"${CLOAK_TEST_LEAK-unset}\" \"$CLOAK_DATA_DIR\" > env.out'",
+	    .health = "/",
+	    .port = 4242,
+	    .data_dir = "/data",
+	    .secrets = sec,
+	    .n_secrets = 2};
 	struct ck_app a = {0};
 	struct ck_err e;
 	assert_int_equal(ck_app_start(&a, &spec, 0, &e), 0);
@@ -187,18 +189,20 @@ static void test_unix_socket_and_unhealthy(void **s)
 	char sock[4200];
 	snprintf(sock, sizeof(sock), "%s/app.sock", base);
 	struct ck_app_spec spec = {
-		.dir = base,
-		.run = "python3 -c 'import os, socketserver, http.server\n"
-		       "class H(http.server.BaseHTTPRequestHandler):\n"
-		       "    def log_message(self, *a): pass\n"
-		       "    def do_GET(self):\n"
-		       "        code = 200 if self.path == \"/healthz\" else 503\n"
-		       "        self.send_response(code); self.send_header(\"Content-Length\", \"0\"); self.end_headers()\n"
-		       "class S(socketserver.UnixStreamServer):\n"
-		       "    def get_request(self):\n"
-		       "        r, _ = self.socket.accept(); return r, (\"unix\", 0)\n"
-		       "S(os.environ[\"CLOAK_APP_SOCKET\"], H).serve_forever()'",
-		.health = "/healthz", .socket_path = sock};
+	    .dir = base,
+	    .run = "python3 -c 'import os, socketserver, http.server\n"
+		   "class H(http.server.BaseHTTPRequestHandler):\n"
+		   "    def log_message(self, *a): pass\n"
+		   "    def do_GET(self):\n"
+		   "        code = 200 if self.path == \"/healthz\" else 503\n"
+		   "        self.send_response(code); self.send_header(\"Content-Length\", \"0\"); "
+		   "self.end_headers()\n"
+		   "class S(socketserver.UnixStreamServer):\n"
+		   "    def get_request(self):\n"
+		   "        r, _ = self.socket.accept(); return r, (\"unix\", 0)\n"
+		   "S(os.environ[\"CLOAK_APP_SOCKET\"], H).serve_forever()'",
+	    .health = "/healthz",
+	    .socket_path = sock};
 	struct ck_app a = {0};
 	struct ck_err e;
 	assert_int_equal(ck_app_start(&a, &spec, 0, &e), 0);
@@ -213,11 +217,11 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split),
-		cmocka_unit_test(test_lifecycle),
-		cmocka_unit_test(test_exec_failures),
-		cmocka_unit_test(test_environment),
-		cmocka_unit_test(test_unix_socket_and_unhealthy),
+	    cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_lifecycle),
+	    cmocka_unit_test(test_exec_failures),
+	    cmocka_unit_test(test_environment),
+	    cmocka_unit_test(test_unix_socket_and_unhealthy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

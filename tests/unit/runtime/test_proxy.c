@@ -225,9 +225,7 @@ static int group_setup(void **state)
 {
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	g_dir = tu_tmpname("proxy");
-	if (mkdir(g_dir, 0700) < 0)
-		return -1;
+	g_dir = tu_mkdtemp("proxy");
 	snprintf(g_log, sizeof(g_log), "%s/app.log", g_dir);
 	char cmd[8600];
 	snprintf(cmd, sizeof(cmd),
@@ -264,15 +262,14 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	char cmd[4300];
 	kill(g_proxy, SIGKILL);
 	kill(g_tls_proxy, SIGKILL);
 	kill(g_app, SIGKILL);
 	waitpid(g_proxy, NULL, 0);
 	waitpid(g_tls_proxy, NULL, 0);
 	waitpid(g_app, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	return system(cmd) == 0 ? 0 : -1;
+	tu_rmtree(g_dir);
+	return 0;
 }
 
 /* ---- clients ----------------------------------------------------------------------------------
