@@ -183,7 +183,7 @@ static bool named_by_connection(const struct http_head *head, const struct http_
 	return false;
 }
 
-static bool hop_by_hop(const struct http_head *head, const struct http_header *h)
+static bool hop_by_hop(const struct http_header *h)
 {
 	static const char *const hop[] = {
 	    "connection", "keep-alive",	       "proxy-connection", "te",    "trailer",
@@ -191,14 +191,19 @@ static bool hop_by_hop(const struct http_head *head, const struct http_header *h
 	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
 		if (name_is(h, hop[i]))
 			return true;
-	return named_by_connection(head, h);
+	return false;
 }
 
+/* The end-to-end headers of `h`; `keep_length` keeps a Content-Length (bodiless responses). */
 static void add_headers(struct evbuffer *out, const struct http_head *h, bool keep_length)
 {
+	/* the token lists are consulted only when there is one: most heads have none */
+	bool listed = http_find(h, "connection") != NULL;
 	for (size_t i = 0; i < h->n_headers; i++) {
 		const struct http_header *x = &h->headers[i];
-		if (hop_by_hop(h, x) && !(keep_length && name_is(x, "content-length")))
+		if (hop_by_hop(x) && !(keep_length && name_is(x, "content-length")))
+			continue;
+		if (listed && named_by_connection(h, x))
 			continue;
 		evbuffer_add(out, x->name, x->name_len);
 		evbuffer_add(out, ": ", 2);
@@ -304,10 +309,7 @@ static void app_fail(struct conn *c, int status)
 		answer_error(c, status);
 		return;
 	}
-	/* the response had begun: the client can only learn of it from a cut connection */
-	c->keep_alive = false;
-	drop_app(c);
-	conn_free(c);
+	conn_free(c); /* the response had begun: only a cut connection can tell the client */
 }
 
 static void app_read(struct bufferevent *bev, void *arg)
@@ -512,29 +514,45 @@ static void head_timeout(evutil_socket_t fd, short what, void *arg)
 static void io_timeouts(struct conn *c, bool reading)
 {
 	struct timeval io;
-	timeval_ms(&io,
-		   c->px->cfg.io_timeout_ms ? c->px->cfg.io_timeout_ms : CK_PROXY_IO_TIMEOUT_MS);
+	timeval_ms(&io, c->px->cfg.io_timeout_ms);
 	bufferevent_set_timeouts(c->cli, reading ? &io : NULL, &io);
 }
 
 static void start_head(struct conn *c)
 {
 	struct timeval tv;
-	unsigned ms =
-	    c->px->cfg.head_timeout_ms ? c->px->cfg.head_timeout_ms : CK_PROXY_HEAD_TIMEOUT_MS;
 	c->req = REQ_HEAD;
 	c->resp = RESP_NONE;
 	c->local = false;
 	io_timeouts(c, false);
-	timeval_ms(&tv, ms);
+	timeval_ms(&tv, c->px->cfg.head_timeout_ms);
 	evtimer_add(c->head_timer, &tv);
 	bufferevent_enable(c->cli, EV_READ);
+}
+
+/* The request head as the app gets it: re-framed (see proxy.h), and its response awaited. */
+static void forward_head(struct conn *c, const struct http_head *h)
+{
+	struct evbuffer *out = bufferevent_get_output(c->app);
+	evbuffer_add_printf(out, "%.*s %.*s HTTP/1.1\r\n", (int)h->method_len, h->method,
+			    (int)h->target_len, h->target);
+	add_headers(out, h, false);
+	if (!h->host) /* HTTP/1.0 may omit it; what the app gets is 1.1, which needs one */
+		evbuffer_add(out, "Host: localhost\r\n", 17);
+	if (h->body == HTTP_BODY_LENGTH)
+		evbuffer_add_printf(out, "Content-Length: %" PRIu64 "\r\n", h->content_length);
+	else if (h->body == HTTP_BODY_CHUNKED)
+		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+	evbuffer_add(out, "\r\n", 2);
+	struct timeval at;
+	timeval_ms(&at, c->px->cfg.app_timeout_ms);
+	bufferevent_set_timeouts(c->app, &at, NULL);
+	c->resp = RESP_HEAD;
 }
 
 /* A parsed head: route it, and start the request on its way. */
 static void on_head(struct conn *c, const struct http_head *h, size_t head_len)
 {
-	struct ck_proxy *px = c->px;
 	struct evbuffer *in = bufferevent_get_input(c->cli);
 	int status;
 	evtimer_del(c->head_timer);
@@ -558,36 +576,19 @@ static void on_head(struct conn *c, const struct http_head *h, size_t head_len)
 			answer_error(c, 413);
 			return;
 		}
-		if (h->expect_continue && h->body == HTTP_BODY_LENGTH)
-			evbuffer_add(bufferevent_get_output(c->cli),
-				     "HTTP/1.1 100 Continue\r\n\r\n", 25);
-		c->local_body = evbuffer_new();
-		evbuffer_drain(in, head_len);
-		c->req = REQ_BODY;
+		if (!(c->local_body = evbuffer_new())) {
+			answer_error(c, 503);
+			return;
+		}
+	} else if (app_connect(c) < 0) {
+		answer_error(c, c->px->cfg.app_len ? 502 : 503);
 		return;
+	} else {
+		forward_head(c, h);
 	}
-	if (app_connect(c) < 0) {
-		answer_error(c, px->cfg.app_len ? 502 : 503);
-		return;
-	}
-	struct evbuffer *out = bufferevent_get_output(c->app);
-	evbuffer_add_printf(out, "%.*s %.*s HTTP/1.1\r\n", (int)h->method_len, h->method,
-			    (int)h->target_len, h->target);
-	add_headers(out, h, false);
-	if (!h->host) /* HTTP/1.0 may omit it; what the app gets is 1.1, which needs one */
-		evbuffer_add(out, "Host: localhost\r\n", 17);
-	if (h->body == HTTP_BODY_LENGTH)
-		evbuffer_add_printf(out, "Content-Length: %" PRIu64 "\r\n", h->content_length);
-	else if (h->body == HTTP_BODY_CHUNKED)
-		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
-	evbuffer_add(out, "\r\n", 2);
 	if (h->expect_continue && h->body != HTTP_BODY_NONE)
 		evbuffer_add(bufferevent_get_output(c->cli), "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	evbuffer_drain(in, head_len);
-	struct timeval at;
-	timeval_ms(&at, px->cfg.app_timeout_ms ? px->cfg.app_timeout_ms : CK_PROXY_APP_TIMEOUT_MS);
-	bufferevent_set_timeouts(c->app, &at, NULL);
-	c->resp = RESP_HEAD;
 	c->req = REQ_BODY;
 }
 
@@ -747,6 +748,12 @@ int ck_proxy_new(struct event_base *base, int listen_fd, const struct ck_proxy_c
 		return ck_errf(err, CK_E_NOMEM, "out of memory");
 	px->base = base;
 	px->cfg = *cfg;
+	if (!px->cfg.head_timeout_ms)
+		px->cfg.head_timeout_ms = CK_PROXY_HEAD_TIMEOUT_MS;
+	if (!px->cfg.io_timeout_ms)
+		px->cfg.io_timeout_ms = CK_PROXY_IO_TIMEOUT_MS;
+	if (!px->cfg.app_timeout_ms)
+		px->cfg.app_timeout_ms = CK_PROXY_APP_TIMEOUT_MS;
 	evutil_make_socket_nonblocking(listen_fd);
 	px->listener =
 	    evconnlistener_new(base, on_accept, px, LEV_OPT_CLOSE_ON_FREE, -1, listen_fd);

@@ -659,6 +659,35 @@ static void test_tls(void **state)
 	close(fd);
 }
 
+/* Expect: 100-continue is the proxy's to answer, for the app's routes and its own; never
+ * forwarded; and not sent when nobody asked or there is no body. */
+static void test_expect_continue(void **state)
+{
+	(void)state;
+	char *r = exchange("POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+			   "Content-Length: 2\r\nConnection: close\r\n\r\nhi",
+			   NULL);
+	assert_true(strncmp(r, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200", 37) == 0);
+	assert_null(strstr(r, "Expect"));
+	free(r);
+	r = exchange("POST /.well-known/cloak/provision HTTP/1.1\r\nHost: a\r\n"
+		     "Expect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+		     NULL);
+	assert_true(strncmp(r, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 403", 37) == 0);
+	free(r);
+	r = exchange("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
+		     "Connection: close\r\n\r\nhi",
+		     NULL);
+	assert_null(strstr(r, "100 Continue"));
+	free(r);
+	r = exchange("GET /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+		     "Connection: close\r\n\r\n",
+		     NULL);
+	assert_null(strstr(r, "100 Continue"));
+	assert_int_equal(status_of(r), 200);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +700,7 @@ int main(void)
 	    cmocka_unit_test(test_slow_clients),
 	    cmocka_unit_test(test_limits_and_streaming),
 	    cmocka_unit_test(test_tls),
+	    cmocka_unit_test(test_expect_continue),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
