@@ -21,15 +21,14 @@
 
 #define MAX_TURNS 100000
 
-static int local(void *arg, const struct ck_route *r, const uint8_t *body, size_t len,
-		 struct evbuffer *out, const char **ctype)
+static int local(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out, const char **ctype)
 {
 	(void)arg;
 	(void)ctype;
 	size_t sum = 0;
-	for (size_t i = 0; i < len; i++)
-		sum += body[i];
-	evbuffer_add_printf(out, "{\"route\":%d,\"sum\":%zu}", (int)r->kind, sum);
+	for (size_t i = 0; i < rq->body_len; i++)
+		sum += rq->body[i];
+	evbuffer_add_printf(out, "{\"route\":%d,\"sum\":%zu}", (int)rq->route->kind, sum);
 	return 200;
 }
 

@@ -46,15 +46,26 @@
 
 struct evbuffer;
 
+/* A request for one of the runtime's own routes, as the local handler sees it. */
+struct ck_proxy_req {
+	const struct ck_route *route;
+	const uint8_t *body; /* POST provision only; wiped by the proxy after the call */
+	size_t body_len;
+	SSL *ssl; /* the client's TLS connection (its certificate is the identity it was served
+		     with), or NULL for plain HTTP */
+};
+
 /* Answers a runtime route (ck_route_classify): fills `out` with the body and *ctype with its
- * media type, returns the status. `body` is the request body (POST provision only). */
-typedef int (*ck_proxy_local_fn)(void *arg, const struct ck_route *r, const uint8_t *body,
-				 size_t body_len, struct evbuffer *out, const char **ctype);
+ * media type, returns the status. */
+typedef int (*ck_proxy_local_fn)(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out,
+				 const char **ctype);
 
 struct ck_proxy_cfg {
 	struct sockaddr_storage app; /* the app: TCP on loopback or a UNIX socket */
 	socklen_t app_len;	     /* 0: no app yet (app routes answer 503) */
-	SSL_CTX *tls;		     /* NULL: plain HTTP (the operator-TLS scenario) */
+	SSL_CTX *tls;		     /* NULL: plain HTTP only */
+	bool plain;		     /* with tls: plain HTTP too on the same port; the first byte
+					decides (0x16, a TLS handshake record, or anything else) */
 	ck_proxy_local_fn local;     /* the runtime's endpoints; NULL: 404 */
 	void *local_arg;
 	unsigned head_timeout_ms, io_timeout_ms, app_timeout_ms; /* 0: the defaults above */

@@ -47,6 +47,8 @@ struct conn {
 	struct conn *prev, *next;
 	struct bufferevent *cli, *app;
 	struct event *head_timer;
+	struct event *sniff; /* plain or TLS? waiting for the first byte (cfg.plain) */
+	evutil_socket_t fd;
 	enum req_state req;
 	enum resp_state resp;
 	bool local; /* the request is the runtime's own */
@@ -116,6 +118,10 @@ static void conn_free(struct conn *c)
 	px->n_conns--;
 	if (c->cli)
 		bufferevent_free(c->cli);
+	else
+		evutil_closesocket(c->fd);
+	if (c->sniff)
+		event_free(c->sniff);
 	if (c->app)
 		bufferevent_free(c->app);
 	if (c->head_timer)
@@ -476,8 +482,13 @@ static void answer_local(struct conn *c)
 	}
 	size_t bl = c->local_body ? evbuffer_get_length(c->local_body) : 0;
 	const uint8_t *b = bl ? evbuffer_pullup(c->local_body, -1) : NULL;
-	if (px->cfg.local)
-		status = px->cfg.local(px->cfg.local_arg, &c->route, b, bl, body, &ctype);
+	if (px->cfg.local) {
+		struct ck_proxy_req rq = {.route = &c->route,
+					  .body = b,
+					  .body_len = bl,
+					  .ssl = bufferevent_openssl_get_ssl(c->cli)};
+		status = px->cfg.local(px->cfg.local_arg, &rq, body, &ctype);
+	}
 	if (c->local_body) {
 		/* it may have held secrets: wipe before libevent frees it */
 		if (bl)
@@ -671,6 +682,49 @@ static void cli_event(struct bufferevent *bev, short what, void *arg)
 	conn_free(c); /* EOF, error, or a client that stopped reading */
 }
 
+/* The client's bufferevent, TLS or plain, and the first wait for a head. */
+static int conn_attach(struct conn *c, bool tls)
+{
+	struct ck_proxy *px = c->px;
+	if (tls) {
+		SSL *ssl = SSL_new(px->cfg.tls);
+		if (!ssl)
+			return -1;
+		SSL_set_read_ahead(ssl, 1); /* a record in one read, not header then body */
+		c->cli = bufferevent_openssl_socket_new(
+		    px->base, c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (!c->cli) {
+			SSL_free(ssl);
+			return -1;
+		}
+	} else if (!(c->cli = bufferevent_socket_new(px->base, c->fd, BEV_OPT_CLOSE_ON_FREE))) {
+		return -1;
+	}
+	bufferevent_setcb(c->cli, cli_read, cli_write, cli_event, c);
+	bufferevent_setwatermark(c->cli, EV_WRITE, CK_PROXY_BUF_HIGH / 2, 0);
+	bufferevent_setwatermark(c->cli, EV_READ, 0, 2 * HTTP_MAX_HEAD);
+	start_head(c);
+	return 0;
+}
+
+/* cfg.plain: the first byte tells a TLS handshake record (0x16) from anything else. */
+static void sniff_first(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	uint8_t b;
+	if (what & EV_TIMEOUT) {
+		conn_free(c); /* not a byte within the head timeout */
+		return;
+	}
+	ssize_t r = recv(fd, &b, 1, MSG_PEEK);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return; /* spurious: still waiting (the event persists) */
+	event_free(c->sniff);
+	c->sniff = NULL;
+	if (r != 1 || conn_attach(c, b == 0x16) < 0)
+		conn_free(c);
+}
+
 /* A new client connection on `fd` (the proxy owns it from here, even on failure). */
 static int conn_open(struct ck_proxy *px, evutil_socket_t fd)
 {
@@ -680,41 +734,30 @@ static int conn_open(struct ck_proxy *px, evutil_socket_t fd)
 		return -1;
 	}
 	c->px = px;
+	c->fd = fd;
 	no_delay(fd);
-	if (px->cfg.tls) {
-		SSL *ssl = SSL_new(px->cfg.tls);
-		if (ssl)
-			SSL_set_read_ahead(ssl, 1); /* a record in one read, not header then body */
-		if (ssl)
-			c->cli = bufferevent_openssl_socket_new(
-			    px->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		if (!c->cli && ssl)
-			SSL_free(ssl);
-	} else {
-		c->cli = bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	}
-	c->head_timer = evtimer_new(px->base, head_timeout, c);
-	if (!c->cli || !c->head_timer) {
-		if (c->cli)
-			bufferevent_free(c->cli);
-		else
-			evutil_closesocket(fd);
-		if (c->head_timer)
-			event_free(c->head_timer);
-		free(c);
-		return -1;
-	}
 	c->next = px->conns;
 	if (px->conns)
 		px->conns->prev = c;
 	px->conns = c;
 	if (++px->n_conns >= CK_PROXY_MAX_CONNS && px->listener)
 		evconnlistener_disable(px->listener);
-	bufferevent_setcb(c->cli, cli_read, cli_write, cli_event, c);
-	bufferevent_setwatermark(c->cli, EV_WRITE, CK_PROXY_BUF_HIGH / 2, 0);
-	bufferevent_setwatermark(c->cli, EV_READ, 0, 2 * HTTP_MAX_HEAD);
-	start_head(c);
+	if (!(c->head_timer = evtimer_new(px->base, head_timeout, c)))
+		goto fail;
+	if (px->cfg.tls && px->cfg.plain) {
+		struct timeval tv;
+		timeval_ms(&tv, px->cfg.head_timeout_ms);
+		if (!(c->sniff = event_new(px->base, fd, EV_READ | EV_PERSIST, sniff_first, c)) ||
+		    event_add(c->sniff, &tv) < 0)
+			goto fail;
+		return 0;
+	}
+	if (conn_attach(c, px->cfg.tls != NULL) < 0)
+		goto fail;
 	return 0;
+fail:
+	conn_free(c);
+	return -1;
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,

@@ -179,11 +179,10 @@ static void run_app(int lfd)
 /* ---- the proxy --------------------------------------------------------------------------------
  */
 
-static int local(void *arg, const struct ck_route *r, const uint8_t *body, size_t len,
-		 struct evbuffer *out, const char **ctype)
+static int local(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out, const char **ctype)
 {
+	const struct ck_route *r = rq->route;
 	(void)arg;
-	(void)body;
 	if (r->kind == CK_ROUTE_STATUS) {
 		evbuffer_add_printf(out, "{\"phase\":\"serving\"}");
 		return 200;
@@ -193,7 +192,8 @@ static int local(void *arg, const struct ck_route *r, const uint8_t *body, size_
 		*ctype = "text/plain";
 		return 200;
 	}
-	evbuffer_add_printf(out, "provision body %zu bytes", len);
+	evbuffer_add_printf(out, "provision body %zu bytes over %s", rq->body_len,
+			    rq->ssl ? "tls" : "plain");
 	*ctype = "text/plain";
 	return 403;
 }
@@ -203,6 +203,7 @@ static void run_proxy(int lfd, uint16_t app_port, SSL_CTX *tls)
 	struct event_base *base = event_base_new();
 	struct ck_proxy_cfg cfg = {.local = local,
 				   .tls = tls,
+				   .plain = true, /* with tls: both on one port */
 				   .head_timeout_ms = HEAD_MS,
 				   .io_timeout_ms = IO_MS,
 				   .app_timeout_ms = APP_MS};
@@ -624,10 +625,8 @@ static void test_limits_and_streaming(void **state)
 	free(r);
 }
 
-/* Over TLS: keep-alive, a body, and the proxy's own 4xx, all inside the encrypted stream. */
-static void test_tls(void **state)
+static int dial_tls_port(void)
 {
-	(void)state;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
@@ -635,6 +634,14 @@ static void test_tls(void **state)
 	struct timeval tv = {.tv_sec = 5};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Over TLS: keep-alive, a body, and the proxy's own 4xx, all inside the encrypted stream. */
+static void test_tls(void **state)
+{
+	(void)state;
+	int fd = dial_tls_port();
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	SSL *ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, fd);
@@ -657,6 +664,49 @@ static void test_tls(void **state)
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 	close(fd);
+}
+
+/* cfg.plain: one port serves TLS and plain HTTP, told apart by the first byte; the runtime's
+ * handler learns which (it refuses provisioning over plain HTTP); a silent client is closed. */
+static void test_tls_and_plain_on_one_port(void **state)
+{
+	(void)state;
+	const char *req = "POST /.well-known/cloak/provision HTTP/1.1\r\nHost: a\r\n"
+			  "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+	int fd = dial_tls_port();
+	bool to;
+	write_all(fd, req, strlen(req));
+	char *r = read_to_close(fd, NULL, &to);
+	close(fd);
+	assert_false(to);
+	if (!strstr(r, "HTTP/1.1 403") || !strstr(r, "provision body 2 bytes over plain"))
+		fail_msg("plain on the TLS port: %s", r);
+	free(r);
+
+	fd = dial_tls_port();
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	assert_int_equal(SSL_connect(ssl), 1);
+	assert_int_equal(SSL_write(ssl, req, (int)strlen(req)), (int)strlen(req));
+	char buf[4096];
+	size_t n = 0;
+	int k;
+	while (n < sizeof(buf) - 1 && (k = SSL_read(ssl, buf + n, (int)(sizeof(buf) - 1 - n))) > 0)
+		n += (size_t)k;
+	buf[n] = 0;
+	if (!strstr(buf, "provision body 2 bytes over tls"))
+		fail_msg("TLS on the same port: %s", buf);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+
+	fd = dial_tls_port(); /* says nothing: closed within the head timeout, not held */
+	r = read_to_close(fd, &n, &to);
+	close(fd);
+	assert_false(to); /* closed by the proxy, before the client's 5 s gave up */
+	assert_int_equal(n, 0);
+	free(r);
 }
 
 /* Expect: 100-continue is the proxy's to answer, for the app's routes and its own; never
@@ -700,6 +750,7 @@ int main(void)
 	    cmocka_unit_test(test_slow_clients),
 	    cmocka_unit_test(test_limits_and_streaming),
 	    cmocka_unit_test(test_tls),
+	    cmocka_unit_test(test_tls_and_plain_on_one_port),
 	    cmocka_unit_test(test_expect_continue),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
