@@ -6,7 +6,8 @@
  *
  *   envelope = {"payload":"<base64 of the canonical payload JSON>","signature":"<hex Ed25519>"}
  *   payload  = {"cloak_provision":1, "enclave_cert_sha256":"<hex>", "manifest_sha256":"<hex>",
- *               "package_key":"<64 hex>", "owner_tls_key":"<PEM>"?, "secrets":{"NAME":"v"},
+ *               "package_key":"<64 hex>", "owner_tls_chain":"<PEM>"?, "owner_tls_key":"<PEM>"?,
+ *               "secrets":{"NAME":"v"},
  *               "issued_at":"RFC 3339"}
  *
  * `enclave_cert_sha256` is the SHA-256 of the DER of the enclave's provisioning RA-TLS
@@ -31,11 +32,11 @@
 #include "cloak/timeutil.h"
 #include "cloak/stream.h"
 
-#define CK_PROVISION_MAX_LEN   (64 * 1024)
+#define CK_PROVISION_MAX_LEN	 (64 * 1024)
 #define CK_PROVISION_MAX_SECRETS 64
-#define CK_SECRET_NAME_MAX     64
-#define CK_SECRET_VALUE_MAX    (8 * 1024)
-#define CK_SEAL_KEY_LEN	       32
+#define CK_SECRET_NAME_MAX	 64
+#define CK_SECRET_VALUE_MAX	 (8 * 1024)
+#define CK_SEAL_KEY_LEN		 32
 
 struct ck_secret {
 	char name[CK_SECRET_NAME_MAX + 1]; /* an environment variable name: [A-Z_][A-Z0-9_]* */
@@ -47,7 +48,8 @@ struct ck_provision {
 	uint8_t enclave_cert_sha256[32];
 	uint8_t manifest_sha256[32];
 	uint8_t package_key[CK_PKG_KEY_LEN];
-	char *owner_tls_key; /* PEM, or NULL */
+	char *owner_tls_chain; /* PEM, leaf first (public), or NULL; with the key only */
+	char *owner_tls_key;   /* PEM, or NULL */
 	struct ck_secret secrets[CK_PROVISION_MAX_SECRETS];
 	size_t n_secrets;
 	ck_time_t issued_at;

@@ -25,6 +25,7 @@ void ck_provision_free(struct ck_provision *p)
 		OPENSSL_cleanse(p->owner_tls_key, strlen(p->owner_tls_key));
 		free(p->owner_tls_key);
 	}
+	free(p->owner_tls_chain);
 	for (size_t i = 0; i < p->n_secrets; i++) {
 		if (p->secrets[i].value) {
 			OPENSSL_cleanse(p->secrets[i].value, p->secrets[i].value_len);
@@ -137,11 +138,14 @@ int ck_provision_sign(const struct ck_provision *p, const struct ck_owner_key *o
 	uint8_t sig[CK_OWNER_SIG_LEN];
 	int ret = -1;
 	*out = NULL;
+	if (!p->owner_tls_chain != !p->owner_tls_key)
+		return PFAIL("the owner's TLS chain and key go together");
 	if (p->n_secrets > CK_PROVISION_MAX_SECRETS)
 		return PFAIL("more than %d secrets", CK_PROVISION_MAX_SECRETS);
 	for (size_t i = 0; i < p->n_secrets; i++) {
 		if (!env_name(p->secrets[i].name, strlen(p->secrets[i].name)))
-			return PFAIL("secret name '%.64s' is not [A-Z_][A-Z0-9_]*", p->secrets[i].name);
+			return PFAIL("secret name '%.64s' is not [A-Z_][A-Z0-9_]*",
+				     p->secrets[i].name);
 		if (p->secrets[i].value_len > CK_SECRET_VALUE_MAX ||
 		    memchr(p->secrets[i].value, 0, p->secrets[i].value_len))
 			return PFAIL("secret '%s' is over %d bytes or contains a NUL",
@@ -163,6 +167,10 @@ int ck_provision_sign(const struct ck_provision *p, const struct ck_owner_key *o
 	wstr(&w, t, strlen(t));
 	wkey(&w, "manifest_sha256", false);
 	whex(&w, p->manifest_sha256, 32);
+	if (p->owner_tls_chain) {
+		wkey(&w, "owner_tls_chain", false);
+		wstr(&w, p->owner_tls_chain, strlen(p->owner_tls_chain));
+	}
 	if (p->owner_tls_key) {
 		wkey(&w, "owner_tls_key", false);
 		wstr(&w, p->owner_tls_key, strlen(p->owner_tls_key));
@@ -178,8 +186,8 @@ int ck_provision_sign(const struct ck_provision *p, const struct ck_owner_key *o
 	wput(&w, "}}", 2);
 	OPENSSL_cleanse(sorted, sizeof(sorted));
 	if (w.failed || w.len > CK_PROVISION_MAX_LEN) {
-		ck_errf(err, w.failed ? CK_E_NOMEM : CK_E_PROV_FORMAT,
-			"provisioning payload %s", w.failed ? "out of memory" : "over 64 KiB");
+		ck_errf(err, w.failed ? CK_E_NOMEM : CK_E_PROV_FORMAT, "provisioning payload %s",
+			w.failed ? "out of memory" : "over 64 KiB");
 		goto out;
 	}
 	if (ck_owner_sign(owner, (const uint8_t *)w.p, w.len, sig, err) < 0)
@@ -226,8 +234,18 @@ static int hex_member(const struct jdoc *d, const char *key, uint8_t *out, size_
 	return 0;
 }
 
+/* true when `pem` starts with a certificate that parses */
+static bool pem_has_cert(const char *pem, size_t n)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)n);
+	X509 *c = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	X509_free(c);
+	return c != NULL;
+}
+
 int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision *p,
-				struct ck_err *err)
+			       struct ck_err *err)
 {
 	struct jdoc d;
 	long long ver;
@@ -237,9 +255,9 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 			err->code = CK_E_PROV_FORMAT;
 		return -1;
 	}
-	static const char *const known[] = {"cloak_provision", "enclave_cert_sha256", "issued_at",
-					    "manifest_sha256", "owner_tls_key", "package_key",
-					    "secrets"};
+	static const char *const known[] = {
+	    "cloak_provision", "enclave_cert_sha256", "issued_at",   "manifest_sha256",
+	    "owner_tls_chain", "owner_tls_key",	      "package_key", "secrets"};
 	if (d.t[0].type != JT_OBJECT) {
 		PFAIL("provisioning payload is not a JSON object");
 		goto out;
@@ -250,9 +268,10 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
 			ok = json_str_eq(&d, k, known[i]);
 		if (!ok) {
-			PFAIL("provisioning: unknown field \"%.*s\"",
-			      (int)(d.t[k].end - d.t[k].start > 40 ? 40 : d.t[k].end - d.t[k].start),
-			      text + d.t[k].start);
+			PFAIL(
+			    "provisioning: unknown field \"%.*s\"",
+			    (int)(d.t[k].end - d.t[k].start > 40 ? 40 : d.t[k].end - d.t[k].start),
+			    text + d.t[k].start);
 			goto out;
 		}
 	}
@@ -267,13 +286,15 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 		goto out;
 	v = json_get(&d, 0, "issued_at");
 	if (v < 0 || d.t[v].type != JT_STRING ||
-	    ck_time_parse(text + d.t[v].start, d.t[v].end - d.t[v].start, &p->issued_at, NULL) < 0) {
+	    ck_time_parse(text + d.t[v].start, d.t[v].end - d.t[v].start, &p->issued_at, NULL) <
+		0) {
 		PFAIL("provisioning: \"issued_at\" is not an RFC 3339 time");
 		goto out;
 	}
 	if ((v = json_get(&d, 0, "owner_tls_key")) >= 0) {
 		size_t n;
-		if (d.t[v].type != JT_STRING || !(p->owner_tls_key = json_strdup(&d, (size_t)v, &n))) {
+		if (d.t[v].type != JT_STRING ||
+		    !(p->owner_tls_key = json_strdup(&d, (size_t)v, &n))) {
 			PFAIL("provisioning: \"owner_tls_key\" is not a string");
 			goto out;
 		}
@@ -285,6 +306,19 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 			PFAIL("provisioning: \"owner_tls_key\" is not a PEM private key");
 			goto out;
 		}
+	}
+	if ((v = json_get(&d, 0, "owner_tls_chain")) >= 0) {
+		size_t n;
+		if (d.t[v].type != JT_STRING ||
+		    !(p->owner_tls_chain = json_strdup(&d, (size_t)v, &n)) ||
+		    !pem_has_cert(p->owner_tls_chain, n)) {
+			PFAIL("provisioning: \"owner_tls_chain\" is not a PEM certificate chain");
+			goto out;
+		}
+	}
+	if (!p->owner_tls_chain != !p->owner_tls_key) {
+		PFAIL("provisioning: \"owner_tls_chain\" and \"owner_tls_key\" go together");
+		goto out;
 	}
 	v = json_get(&d, 0, "secrets");
 	if (v < 0 || d.t[v].type != JT_OBJECT || d.t[v].size > CK_PROVISION_MAX_SECRETS) {
@@ -303,7 +337,8 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 			goto out;
 		}
 		if (vt->type != JT_STRING) {
-			PFAIL("provisioning: secret '%.*s' is not a string", (int)nl, text + kt->start);
+			PFAIL("provisioning: secret '%.*s' is not a string", (int)nl,
+			      text + kt->start);
 			goto out;
 		}
 		memcpy(s->name, text + kt->start, nl);
@@ -314,8 +349,8 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 		}
 		p->n_secrets++;
 		if (s->value_len > CK_SECRET_VALUE_MAX || memchr(s->value, 0, s->value_len)) {
-			PFAIL("provisioning: secret '%s' is over %d bytes or contains a NUL", s->name,
-			      CK_SECRET_VALUE_MAX);
+			PFAIL("provisioning: secret '%s' is over %d bytes or contains a NUL",
+			      s->name, CK_SECRET_VALUE_MAX);
 			goto out;
 		}
 	}
@@ -335,8 +370,8 @@ int ck_provision_open(const char *envelope, size_t len, const uint8_t owner_pub[
 	int ret = -1;
 	memset(p, 0, sizeof(*p));
 	if (len > CK_PROVISION_MAX_LEN * 2)
-		return ck_errf(err, CK_E_TOO_LARGE, "provisioning message of %zu bytes is over the limit",
-			       len);
+		return ck_errf(err, CK_E_TOO_LARGE,
+			       "provisioning message of %zu bytes is over the limit", len);
 	if (json_parse(envelope, len, &d, err) < 0) {
 		if (err)
 			err->code = CK_E_PROV_FORMAT;
@@ -369,9 +404,10 @@ int ck_provision_open(const char *envelope, size_t len, const uint8_t owner_pub[
 	if (ck_provision_parse_payload((const char *)payload, plen, p, err) < 0)
 		goto out;
 	if (!ck_ct_equal(p->enclave_cert_sha256, enclave_cert_sha256, 32)) {
-		ck_errf(err, CK_E_PROV_BINDING,
-			"provisioning is for another enclave instance (its certificate hash differs): "
-			"a replay");
+		ck_errf(
+		    err, CK_E_PROV_BINDING,
+		    "provisioning is for another enclave instance (its certificate hash differs): "
+		    "a replay");
 		goto out;
 	}
 	if (!ck_ct_equal(p->manifest_sha256, manifest_sha256, 32)) {
@@ -423,11 +459,12 @@ static int seal_keys(EVP_PKEY *mine, const uint8_t peer_pub[32], const uint8_t e
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, shared, 32),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, SEAL_SALT, sizeof(SEAL_SALT) - 1),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info)),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, shared, 32),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, SEAL_SALT,
+					      sizeof(SEAL_SALT) - 1),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info)),
+	    OSSL_PARAM_construct_end(),
 	};
 	ok = kc && EVP_KDF_derive(kc, km, 44, params) == 1;
 	EVP_KDF_CTX_free(kc);
@@ -451,7 +488,8 @@ int ck_seal(const uint8_t pub[CK_SEAL_KEY_LEN], const uint8_t *msg, size_t len, 
 	    seal_keys(eph, pub, epk, pub, km) < 0 || !(ct = malloc(len + 16)) ||
 	    !(c = EVP_CIPHER_CTX_new()) ||
 	    EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, km, km + 32) != 1 ||
-	    EVP_EncryptUpdate(c, ct, &n, msg, (int)len) != 1 || EVP_EncryptFinal_ex(c, ct + n, &n) != 1 ||
+	    EVP_EncryptUpdate(c, ct, &n, msg, (int)len) != 1 ||
+	    EVP_EncryptFinal_ex(c, ct + n, &n) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, ct + len) != 1) {
 		ck_errf(err, CK_E_SEAL, "sealing failed (is the seal key a valid X25519 key?)");
 		goto out;
@@ -464,8 +502,8 @@ int ck_seal(const uint8_t pub[CK_SEAL_KEY_LEN], const uint8_t *msg, size_t len, 
 	ck_hex_encode(epk, 32, hex);
 	size_t cap = strlen(b64) + 128;
 	if ((*out = malloc(cap))) {
-		*out_len = (size_t)snprintf(*out, cap, "{\"cloak_sealed\":1,\"epk\":\"%s\",\"ct\":\"%s\"}",
-					    hex, b64);
+		*out_len = (size_t)snprintf(
+		    *out, cap, "{\"cloak_sealed\":1,\"epk\":\"%s\",\"ct\":\"%s\"}", hex, b64);
 		ret = 0;
 	}
 	free(b64);
@@ -505,7 +543,8 @@ int ck_unseal(const uint8_t priv[CK_SEAL_KEY_LEN], const uint8_t pub[CK_SEAL_KEY
 	    ck_b64_decode_alloc(sealed + d.t[cv].start, d.t[cv].end - d.t[cv].start, &ct, &cl, "ct",
 				NULL) < 0 ||
 	    cl < 16) {
-		ck_errf(err, CK_E_SEAL, "not a sealed message ({\"cloak_sealed\":1,\"epk\":..,\"ct\":..})");
+		ck_errf(err, CK_E_SEAL,
+			"not a sealed message ({\"cloak_sealed\":1,\"epk\":..,\"ct\":..})");
 		goto out;
 	}
 	me = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, CK_SEAL_KEY_LEN);

@@ -127,6 +127,29 @@ static void test_round_trip(void **state)
 	ck_provision_free(&p);
 }
 
+/* A self-signed certificate for `k`, as PEM (malloc'ed). */
+static char *self_signed_pem(EVP_PKEY *k)
+{
+	X509 *c = X509_new();
+	X509_set_version(c, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(c), 1);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"owner.example", -1, -1, 0);
+	X509_set_issuer_name(c, X509_get_subject_name(c));
+	X509_gmtime_adj(X509_getm_notBefore(c), 0);
+	X509_gmtime_adj(X509_getm_notAfter(c), 86400);
+	X509_set_pubkey(c, k);
+	X509_sign(c, k, EVP_sha256());
+	BIO *b = BIO_new(BIO_s_mem());
+	char *pem;
+	PEM_write_bio_X509(b, c);
+	long pn = BIO_get_mem_data(b, &pem);
+	char *out = strndup(pem, (size_t)pn);
+	BIO_free(b);
+	X509_free(c);
+	return out;
+}
+
 static void test_owner_tls_key(void **state)
 {
 	struct fx *f = *state;
@@ -139,15 +162,31 @@ static void test_owner_tls_key(void **state)
 	p.owner_tls_key = strndup(pem, (size_t)pn);
 	char *env;
 	size_t n;
+	struct ck_err e;
+	/* a key without its chain: refused before signing */
+	assert_int_equal(ck_provision_sign(&p, f->owner, &env, &n, &e), -1);
+	assert_non_null(strstr(e.msg, "go together"));
+	p.owner_tls_chain = self_signed_pem(k);
 	assert_int_equal(ck_provision_sign(&p, f->owner, &env, &n, NULL), 0);
 	assert_int_equal(ck_provision_open(env, n, f->pub, f->cert, f->manifest, &q, NULL), 0);
 	assert_string_equal(q.owner_tls_key, p.owner_tls_key);
+	assert_string_equal(q.owner_tls_chain, p.owner_tls_chain);
 	ck_provision_free(&q);
 	free(env);
+	/* a chain that is not a certificate */
+	char *chain = p.owner_tls_chain;
+	p.owner_tls_chain =
+	    strdup("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n");
+	assert_int_equal(ck_provision_sign(&p, f->owner, &env, &n, NULL), 0);
+	assert_int_equal(ck_provision_open(env, n, f->pub, f->cert, f->manifest, &q, &e), -1);
+	assert_string_equal(e.code, CK_E_PROV_FORMAT);
+	assert_non_null(strstr(e.msg, "owner_tls_chain"));
+	free(env);
+	free(p.owner_tls_chain);
+	p.owner_tls_chain = chain;
 	/* a key that is not a key */
 	free(p.owner_tls_key);
 	p.owner_tls_key = strdup("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n");
-	struct ck_err e;
 	assert_int_equal(ck_provision_sign(&p, f->owner, &env, &n, NULL), 0);
 	assert_int_equal(ck_provision_open(env, n, f->pub, f->cert, f->manifest, &q, &e), -1);
 	assert_string_equal(e.code, CK_E_PROV_FORMAT);
