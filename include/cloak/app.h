@@ -40,11 +40,11 @@ struct ck_app_spec {
 };
 
 struct ck_app {
-	pid_t pid;		/* 0 when not running */
+	pid_t pid; /* 0 when not running */
 	unsigned restarts;
-	unsigned backoff_ms;	/* wait before the next start */
+	unsigned backoff_ms; /* wait before the next start */
 	uint64_t started_ms, next_start_ms;
-	int last_status;	/* wait status of the last exit */
+	int last_status; /* wait status of the last exit */
 };
 
 /* Splits `run` into a NULL-terminated argv (one malloc'ed block; free(*argv)). */

@@ -58,15 +58,15 @@ const struct ck_qe_identity *ck_vc_qe_identity(const struct ck_verified_collater
 bool ck_vc_simulated(const struct ck_verified_collateral *vc);
 
 struct ck_appraisal {
-	bool valid; /* every check passed; the fields below are then meaningful */
+	bool valid;	     /* every check passed; the fields below are then meaningful */
 	struct ck_err error; /* the first failed check, when !valid */
 
 	bool simulated;
 	enum ck_tee tee;
 	uint16_t quote_version;
-	bool debug;			/* SGX ATTRIBUTES.DEBUG */
-	struct ck_sgx_report enclave;	/* the ISV enclave report (SGX) */
-	bool has_pck;			/* pck, platform/QE levels are set */
+	bool debug;		      /* SGX ATTRIBUTES.DEBUG */
+	struct ck_sgx_report enclave; /* the ISV enclave report (SGX) */
+	bool has_pck;		      /* pck, platform/QE levels are set */
 	struct ck_pck_ext pck;
 	enum ck_tcb_status tcb_status; /* platform status converged with the QE's */
 	enum ck_tcb_status platform_status, qe_status;

@@ -27,8 +27,8 @@
 #include "cloak/err.h"
 #include "cloak/manifest.h"
 
-#define CK_CLAIMS_MAX_LEN 4096
-#define CK_NONCE_MAX	  64
+#define CK_CLAIMS_MAX_LEN  4096
+#define CK_NONCE_MAX	   64
 #define CK_CLAIMS_MAX_KEYS 32
 
 enum ck_hash_alg { CK_HASH_SHA256 = 1, CK_HASH_SHA384 = 7, CK_HASH_SHA512 = 8 };

@@ -76,8 +76,8 @@ void ck_collateral_free(struct ck_collateral *c);
 
 /* Decodes a CRL given as DER, PEM ("-----BEGIN X509 CRL-----"), hex text or base64 text into a
  * fresh DER buffer. */
-int ck_crl_decode(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len,
-		  const char *what, struct ck_err *err);
+int ck_crl_decode(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len, const char *what,
+		  struct ck_err *err);
 
 /* Splits a raw Intel PCS response body `{"<key>":{...},"signature":"<hex>"}` into the exact
  * bytes of the signed object (*inner, malloc'ed, NUL-terminated) and the signature. `key` is
@@ -121,8 +121,8 @@ struct ck_tcb_level {
 };
 
 struct ck_tcb_info {
-	int version;	/* 2 or 3 */
-	char id[8];	/* "SGX" or "TDX" (v3); "" for v2 */
+	int version; /* 2 or 3 */
+	char id[8];  /* "SGX" or "TDX" (v3); "" for v2 */
 	ck_time_t issue_date, next_update;
 	uint8_t fmspc[6];
 	uint8_t pceid[2];

@@ -58,7 +58,12 @@ struct ck_gate {
 	uint8_t manifest_sha256[32];
 	uint8_t seal_priv[CK_SEAL_KEY_LEN], seal_pub[CK_SEAL_KEY_LEN];
 	struct ck_provision prov; /* the accepted provisioning, once state PROVISIONED */
-	unsigned long refused;	  /* refused provisioning attempts, for the status endpoint */
+	/* Optional: the runtime's own checks of an authentic provisioning before it is accepted
+	 * (the package opens under its key with the manifest's fingerprint, the owner's chain is
+	 * the manifest's, ...): -1 with *status (4xx) and the error refuses it like any other. */
+	int (*check)(void *arg, const struct ck_provision *p, int *status, struct ck_err *err);
+	void *check_arg;
+	unsigned long refused; /* refused provisioning attempts, for the status endpoint */
 };
 
 /* Copies the keys and digests in; state OPEN. The gate owns a copy of the seal key. */
@@ -75,6 +80,7 @@ void ck_gate_init(struct ck_gate *g, const uint8_t owner_pub[CK_OWNER_PUB_LEN],
  *   413 CK_E_TOO_LARGE       over CK_GATE_MAX_BODY (before anything is parsed)
  *   400 CK_E_PROV_FORMAT/CK_E_SEAL/CK_E_JSON   malformed, or sealed to another key
  *   403 CK_E_PROV_SIGNATURE/CK_E_PROV_BINDING  not the owner's, or for another enclave/manifest
+ *   what g->check answers, for an authentic provisioning it refuses
  * A refusal changes nothing but g->refused.
  */
 int ck_gate_provision(struct ck_gate *g, const uint8_t *body, size_t len, int *status,

@@ -20,10 +20,10 @@
 
 #include "cloak/err.h"
 
-#define HTTP_MAX_HEAD	     (16 * 1024) /* request line + headers */
-#define HTTP_MAX_HEADERS     100
-#define HTTP_MAX_CHUNK_LINE  256	 /* chunk size + extensions */
-#define HTTP_MAX_TRAILER     (8 * 1024)
+#define HTTP_MAX_HEAD	    (16 * 1024) /* request line + headers */
+#define HTTP_MAX_HEADERS    100
+#define HTTP_MAX_CHUNK_LINE 256 /* chunk size + extensions */
+#define HTTP_MAX_TRAILER    (8 * 1024)
 
 struct http_header {
 	const char *name, *value;
@@ -41,7 +41,7 @@ struct http_head {
 	const char *reason;
 	size_t reason_len;
 
-	int minor;	       /* HTTP/1.<minor>: 0 or 1 */
+	int minor; /* HTTP/1.<minor>: 0 or 1 */
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t n_headers;
 	enum http_body body;

@@ -24,12 +24,12 @@
 #include "cloak/owner.h"
 #include "cloak/timeutil.h"
 
-#define CK_MANIFEST_VERSION  1
-#define CK_MANIFEST_MAX_LEN  (64 * 1024)
-#define CK_APP_NAME_MAX	     63 /* a DNS label */
-#define CK_DOMAIN_MAX	     253
-#define CK_RUN_MAX	     1024
-#define CK_HEALTH_MAX	     256
+#define CK_MANIFEST_VERSION 1
+#define CK_MANIFEST_MAX_LEN (64 * 1024)
+#define CK_APP_NAME_MAX	    63 /* a DNS label */
+#define CK_DOMAIN_MAX	    253
+#define CK_RUN_MAX	    1024
+#define CK_HEALTH_MAX	    256
 
 enum ck_mode { CK_MODE_ZERO_TRUST = 1, CK_MODE_OWNER_CERT, CK_MODE_OPERATOR_TLS };
 

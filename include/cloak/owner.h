@@ -15,8 +15,8 @@
 
 #include "cloak/err.h"
 
-#define CK_OWNER_PUB_LEN 32
-#define CK_OWNER_SIG_LEN 64
+#define CK_OWNER_PUB_LEN  32
+#define CK_OWNER_SIG_LEN  64
 #define CK_OWNER_KEY_FILE "owner.key"
 
 struct ck_owner_key; /* opaque; holds the private key */

@@ -55,6 +55,12 @@ struct ck_unpack_result {
 int ck_unpack(const char *pkg, const uint8_t key[CK_PKG_KEY_LEN], const uint8_t *expect_fp,
 	      const char *out_dir, struct ck_unpack_result *res, struct ck_err *err);
 
+/* The same for a package held in memory (the runtime's path: the host cannot change it
+ * between the passes). */
+int ck_unpack_buf(const uint8_t *pkg, size_t len, const uint8_t key[CK_PKG_KEY_LEN],
+		  const uint8_t *expect_fp, const char *out_dir, struct ck_unpack_result *res,
+		  struct ck_err *err);
+
 /* The checking pass over a package held in memory (the runtime's path; fuzzing). */
 int ck_unpack_check_buf(const uint8_t *pkg, size_t len, const uint8_t key[CK_PKG_KEY_LEN],
 			struct ck_unpack_result *res, struct ck_err *err);

@@ -23,9 +23,9 @@
 #include "cloak/appraise.h"
 #include "cloak/err.h"
 
-#define CK_POLICY_MAX_LEN	   (256 * 1024)
-#define CK_POLICY_MAX_ENTRIES	   256 /* per list */
-#define CK_POLICY_MAX_VIOLATIONS   8
+#define CK_POLICY_MAX_LEN	 (256 * 1024)
+#define CK_POLICY_MAX_ENTRIES	 256 /* per list */
+#define CK_POLICY_MAX_VIOLATIONS 8
 
 struct ck_signer_rule {
 	uint8_t mrsigner[32];
@@ -59,7 +59,7 @@ static inline bool ck_policy_measured(const struct ck_policy *p)
 
 /* Evaluates every rule against a valid appraisal. Writes one error per violated rule (up to
  * `max`) and returns how many rules failed; 0 means accepted. */
-size_t ck_policy_check(const struct ck_policy *p, const struct ck_appraisal *a,
-		       struct ck_err *errs, size_t max);
+size_t ck_policy_check(const struct ck_policy *p, const struct ck_appraisal *a, struct ck_err *errs,
+		       size_t max);
 
 #endif

@@ -23,7 +23,7 @@
 #define CK_TD10_REPORT_LEN  584
 #define CK_TD15_REPORT_LEN  648
 #define CK_QUOTE_SIG_LEN    64
-#define CK_QUOTE_MIN_LEN    1020 /* QVL QUOTE_MIN_BYTE_LEN */
+#define CK_QUOTE_MIN_LEN    1020				      /* QVL QUOTE_MIN_BYTE_LEN */
 #define CK_SGX_SIGNED_LEN   (CK_QUOTE_HEADER_LEN + CK_SGX_REPORT_LEN) /* v3/v4 SGX: 432 */
 
 #define CK_TEE_TYPE_SGX 0x00000000u
@@ -96,8 +96,8 @@ struct ck_quote {
 	const uint8_t *signed_data; /* header + body: what the attestation key signs */
 	size_t signed_len;
 
-	const uint8_t *isv_sig;	   /* 64 bytes r||s */
-	const uint8_t *attest_key; /* 64 bytes x||y */
+	const uint8_t *isv_sig;	      /* 64 bytes r||s */
+	const uint8_t *attest_key;    /* 64 bytes x||y */
 	const uint8_t *qe_report_raw; /* 384 bytes, signed by the PCK key */
 	struct ck_sgx_report qe_report;
 	const uint8_t *qe_report_sig; /* 64 bytes r||s */

@@ -33,11 +33,11 @@
 #define CK_RATLS_MAX_EXT 5
 
 enum ck_ratls_kind {
-	CK_RATLS_STANDARD = 1,	  /* 2.23.133.5.4.9 */
-	CK_RATLS_GRAMINE_LEGACY,  /* 0.6.9.42.840.113741.1337.6 */
-	CK_RATLS_LEGACY,	  /* 1.2.840.113741.1337.6 */
-	CK_RATLS_OE,		  /* 1.3.6.1.4.1.311.105.1 */
-	CK_RATLS_INTEL_SDK,	  /* 1.2.840.113741.1.13.1 holding a raw quote */
+	CK_RATLS_STANDARD = 1,	 /* 2.23.133.5.4.9 */
+	CK_RATLS_GRAMINE_LEGACY, /* 0.6.9.42.840.113741.1337.6 */
+	CK_RATLS_LEGACY,	 /* 1.2.840.113741.1337.6 */
+	CK_RATLS_OE,		 /* 1.3.6.1.4.1.311.105.1 */
+	CK_RATLS_INTEL_SDK,	 /* 1.2.840.113741.1.13.1 holding a raw quote */
 };
 const char *ck_ratls_kind_name(enum ck_ratls_kind k);
 
@@ -83,12 +83,12 @@ int ck_ratls_evidence(struct ck_attester *att, const uint8_t *spki, size_t spki_
 		      struct ck_err *err);
 
 struct ck_ratls_cert_opts {
-	const char *common_name;  /* e.g. "localhost" */
-	const char *const *dns;	  /* subjectAltName DNS names, NULL-terminated (may be NULL) */
-	const char *const *ips;	  /* subjectAltName IP addresses */
+	const char *common_name; /* e.g. "localhost" */
+	const char *const *dns;	 /* subjectAltName DNS names, NULL-terminated (may be NULL) */
+	const char *const *ips;	 /* subjectAltName IP addresses */
 	int valid_days;
-	bool legacy_extension;	  /* also 1.2.840.113741.1337.6 (SGX) */
-	struct ck_claims claims;  /* phase, package, manifest, app, mode, seal key */
+	bool legacy_extension;	 /* also 1.2.840.113741.1337.6 (SGX) */
+	struct ck_claims claims; /* phase, package, manifest, app, mode, seal key */
 };
 /* A fresh P-256 key and its self-signed RA-TLS certificate. */
 int ck_ratls_issue(struct ck_attester *att, const struct ck_ratls_cert_opts *o, EVP_PKEY **key,

@@ -28,15 +28,15 @@
 
 #include "cloak/err.h"
 
-#define CK_PKG_MAGIC	  "CLOAKPKG"
-#define CK_PKG_VERSION	  1
+#define CK_PKG_MAGIC	     "CLOAKPKG"
+#define CK_PKG_VERSION	     1
 #define CK_PKG_ALG_AES256GCM 1
-#define CK_PKG_HEADER_LEN 32
-#define CK_PKG_CHUNK_SIZE (64 * 1024)
-#define CK_PKG_TAG_LEN	  16
-#define CK_PKG_KEY_LEN	  32
-#define CK_PKG_MAX_PLAIN  (16ULL << 30) /* 16 GiB; the packer's own limits are lower */
-#define CK_PKG_MAX_CHUNK  (1024 * 1024)
+#define CK_PKG_HEADER_LEN    32
+#define CK_PKG_CHUNK_SIZE    (64 * 1024)
+#define CK_PKG_TAG_LEN	     16
+#define CK_PKG_KEY_LEN	     32
+#define CK_PKG_MAX_PLAIN     (16ULL << 30) /* 16 GiB; the packer's own limits are lower */
+#define CK_PKG_MAX_CHUNK     (1024 * 1024)
 
 struct ck_pkg_header {
 	uint16_t version;

@@ -41,9 +41,9 @@ static int src_read(const struct src *s, uint64_t off, uint8_t *dst, size_t n)
 }
 
 struct extract {
-	int rootfd;	  /* the staging directory */
-	int cur;	  /* the file being written, or -1 */
-	size_t created;	  /* entries created so far (in tree order) */
+	int rootfd;	/* the staging directory */
+	int cur;	/* the file being written, or -1 */
+	size_t created; /* entries created so far (in tree order) */
 	const struct tar_tree *tree;
 	const char *failed_path;
 	int failed_errno;
@@ -73,11 +73,12 @@ static int ex_entry(void *ctx, const struct tar_entry *e)
 		r = mkdirat(pfd, nm, 0700);
 		if (r == 0)
 			r = fchmodat(pfd, nm, 0755, AT_SYMLINK_NOFOLLOW) == 0 || errno == EOPNOTSUPP
-				    ? 0
-				    : -1;
+				? 0
+				: -1;
 		break;
 	case TAR_FILE:
-		x->cur = openat(pfd, nm, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		x->cur =
+		    openat(pfd, nm, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		r = x->cur >= 0 && fchmod(x->cur, e->mode) == 0 ? 0 : -1;
 		break;
 	case TAR_LINK:
@@ -199,8 +200,8 @@ static int check_pass(const struct src *src, const uint8_t key[CK_PKG_KEY_LEN],
 		char a[65], b[65];
 		ck_hex_encode(res->fingerprint, 32, a);
 		ck_hex_encode(expect_fp, 32, b);
-		ck_errf(err, CK_E_PKG_FINGERPRINT, "the package's tree has fingerprint %s, not %s", a,
-			b);
+		ck_errf(err, CK_E_PKG_FINGERPRINT, "the package's tree has fingerprint %s, not %s",
+			a, b);
 		goto out;
 	}
 	if (keep) {
@@ -221,11 +222,12 @@ int ck_unpack_check_buf(const uint8_t *pkg, size_t len, const uint8_t key[CK_PKG
 	return check_pass(&s, key, NULL, res, NULL, err);
 }
 
-int ck_unpack(const char *pkg, const uint8_t key[CK_PKG_KEY_LEN], const uint8_t *expect_fp,
-	      const char *out_dir, struct ck_unpack_result *res, struct ck_err *err)
+/* Both passes over `s`: check everything, then write beneath a staging directory that is
+ * renamed to out_dir (with out_dir NULL only the check). */
+static int unpack_src(const struct src *s, const uint8_t key[CK_PKG_KEY_LEN],
+		      const uint8_t *expect_fp, const char *out_dir, struct ck_unpack_result *res,
+		      struct ck_err *err)
 {
-	struct src s = {NULL, -1, 0};
-	struct stat st;
 	struct tar_tree tree = {0};
 	char *staging = NULL;
 	int stfd = -1, ret = -1;
@@ -234,17 +236,8 @@ int ck_unpack(const char *pkg, const uint8_t key[CK_PKG_KEY_LEN], const uint8_t 
 	if (out_dir && access(out_dir, F_OK) == 0)
 		return ck_errf(err, CK_E_USAGE, "'%s' already exists: unpacking never overwrites",
 			       out_dir);
-	if ((s.fd = open(pkg, O_RDONLY | O_CLOEXEC)) < 0 || fstat(s.fd, &st) < 0) {
-		ck_errf(err, CK_E_IO, "cannot open '%s': %s", pkg, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ck_errf(err, CK_E_IO, "'%s' is not a regular file", pkg);
-		goto out;
-	}
-	s.len = (uint64_t)st.st_size;
 	/* Pass 1: everything is checked before anything is written. */
-	if (check_pass(&s, key, expect_fp, res, &tree, err) < 0 || !out_dir) {
+	if (check_pass(s, key, expect_fp, res, &tree, err) < 0 || !out_dir) {
 		ret = out_dir ? -1 : 0;
 		goto out;
 	}
@@ -274,7 +267,7 @@ int ck_unpack(const char *pkg, const uint8_t key[CK_PKG_KEY_LEN], const uint8_t 
 	r.on_entry = ex_entry;
 	r.on_data = ex_data;
 	r.ctx = &x;
-	int pr = pass(&s, key, &r, NULL, &len2, err);
+	int pr = pass(s, key, &r, NULL, &len2, err);
 	if (x.cur >= 0) {
 		if (fsync(x.cur) < 0 && pr == 0)
 			pr = ck_errf(err, CK_E_IO, "cannot write into '%s': %s", staging,
@@ -310,10 +303,35 @@ out:
 	}
 	if (stfd >= 0)
 		close(stfd);
-	if (s.fd >= 0)
-		close(s.fd);
 	tar_tree_free(&tree);
 	return ret;
+}
+
+int ck_unpack(const char *pkg, const uint8_t key[CK_PKG_KEY_LEN], const uint8_t *expect_fp,
+	      const char *out_dir, struct ck_unpack_result *res, struct ck_err *err)
+{
+	struct src s = {NULL, -1, 0};
+	struct stat st;
+	int ret = -1;
+	if ((s.fd = open(pkg, O_RDONLY | O_CLOEXEC)) < 0 || fstat(s.fd, &st) < 0) {
+		ck_errf(err, CK_E_IO, "cannot open '%s': %s", pkg, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		ck_errf(err, CK_E_IO, "'%s' is not a regular file", pkg);
+	} else {
+		s.len = (uint64_t)st.st_size;
+		ret = unpack_src(&s, key, expect_fp, out_dir, res, err);
+	}
+	if (s.fd >= 0)
+		close(s.fd);
+	return ret;
+}
+
+int ck_unpack_buf(const uint8_t *pkg, size_t len, const uint8_t key[CK_PKG_KEY_LEN],
+		  const uint8_t *expect_fp, const char *out_dir, struct ck_unpack_result *res,
+		  struct ck_err *err)
+{
+	struct src s = {pkg, -1, len};
+	return unpack_src(&s, key, expect_fp, out_dir, res, err);
 }
 
 static int is_hex_file(const uint8_t *b, size_t n)
@@ -338,13 +356,13 @@ int ck_pkg_key_read(const char *path, uint8_t key[CK_PKG_KEY_LEN], struct ck_err
 	size_t n;
 	if (stat(path, &st) == 0 && (st.st_mode & 077))
 		return ck_errf(err, CK_E_KEY,
-			       "key file '%s' is readable by others (mode %03o): chmod 600 it", path,
-			       st.st_mode & 0777);
+			       "key file '%s' is readable by others (mode %03o): chmod 600 it",
+			       path, st.st_mode & 0777);
 	if (ck_read_file(path, 256, &b, &n, err) < 0)
 		return -1;
 	int r = 0;
-	if (!is_hex_file(b, n) ||
-	    ck_hex_decode_exact((char *)b, 2 * CK_PKG_KEY_LEN, key, CK_PKG_KEY_LEN, "key", NULL) < 0)
+	if (!is_hex_file(b, n) || ck_hex_decode_exact((char *)b, 2 * CK_PKG_KEY_LEN, key,
+						      CK_PKG_KEY_LEN, "key", NULL) < 0)
 		r = ck_errf(err, CK_E_KEY, "'%s' is not a package key (64 hex digits)", path);
 	OPENSSL_cleanse(b, n);
 	free(b);

@@ -40,7 +40,8 @@ int ck_app_split(const char *run, char ***argv_out, struct ck_err *err)
 			break;
 		if (argc == CK_APP_MAX_ARGS) {
 			free(argv);
-			return ck_errf(err, CK_E_USAGE, "run: more than %d arguments", CK_APP_MAX_ARGS);
+			return ck_errf(err, CK_E_USAGE, "run: more than %d arguments",
+				       CK_APP_MAX_ARGS);
 		}
 		argv[argc++] = w;
 		while (i < n && run[i] != ' ' && run[i] != '\t') {
@@ -81,8 +82,7 @@ unterminated:
 
 #define ENV_MAX (CK_PROVISION_MAX_SECRETS + 8)
 
-int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms,
-		 struct ck_err *err)
+int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms, struct ck_err *err)
 {
 	char **argv, *envp[ENV_MAX + 1], port[32], home[4200], sock[4200], data[4200];
 	char *sec[CK_PROVISION_MAX_SECRETS];
@@ -195,8 +195,8 @@ bool ck_app_poll(struct ck_app *a, uint64_t now_ms)
 	if (now_ms - a->started_ms >= CK_APP_STABLE_MS)
 		a->backoff_ms = CK_APP_BACKOFF_MIN_MS; /* it had been fine: start again soon */
 	a->next_start_ms = now_ms + a->backoff_ms;
-	a->backoff_ms = a->backoff_ms * 2 > CK_APP_BACKOFF_MAX_MS ? CK_APP_BACKOFF_MAX_MS
-								  : a->backoff_ms * 2;
+	a->backoff_ms =
+	    a->backoff_ms * 2 > CK_APP_BACKOFF_MAX_MS ? CK_APP_BACKOFF_MAX_MS : a->backoff_ms * 2;
 	return false;
 }
 
@@ -256,8 +256,9 @@ int ck_app_health(const struct ck_app_spec *s, int timeout_ms, struct ck_err *er
 	int fd = connect_app(s);
 	if (fd < 0)
 		return ck_errf(err, CK_E_IO, "the app does not accept connections yet");
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-			 s->health);
+	int n =
+	    snprintf(req, sizeof(req),
+		     "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", s->health);
 	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -276,10 +277,10 @@ int ck_app_health(const struct ck_app_spec *s, int timeout_ms, struct ck_err *er
 	}
 	close(fd);
 	if (hl <= 0)
-		return ck_errf(err, CK_E_HTTP, "the app's health endpoint %s gave no valid response",
-			       s->health);
+		return ck_errf(err, CK_E_HTTP,
+			       "the app's health endpoint %s gave no valid response", s->health);
 	if (h.status < 200 || h.status > 299)
-		return ck_errf(err, CK_E_HTTP, "the app's health endpoint %s answered %d", s->health,
-			       h.status);
+		return ck_errf(err, CK_E_HTTP, "the app's health endpoint %s answered %d",
+			       s->health, h.status);
 	return 0;
 }

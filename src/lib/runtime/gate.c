@@ -132,7 +132,7 @@ int ck_gate_provision(struct ck_gate *g, const uint8_t *body, size_t len, int *s
 	uint8_t *opened = NULL;
 	size_t opened_len = 0;
 	const char *env = (const char *)body;
-	int ret = -1;
+	int ret = -1, check_status = 0;
 
 	if (g->state != CK_GATE_OPEN) {
 		*status = 409;
@@ -156,6 +156,10 @@ int ck_gate_provision(struct ck_gate *g, const uint8_t *body, size_t len, int *s
 	if (ck_provision_open(env, len, g->owner_pub, g->cert_sha256, g->manifest_sha256, &p, e) <
 	    0)
 		goto out;
+	if (g->check && g->check(g->check_arg, &p, &check_status, e) < 0) {
+		ck_provision_free(&p);
+		goto out;
+	}
 	g->prov = p;
 	OPENSSL_cleanse(&p, sizeof(p));
 	OPENSSL_cleanse(g->seal_priv, sizeof(g->seal_priv));
@@ -168,7 +172,7 @@ out:
 		free(opened);
 	}
 	if (ret < 0) {
-		*status = status_for(e);
+		*status = check_status ? check_status : status_for(e);
 		g->refused++;
 	}
 	return ret;

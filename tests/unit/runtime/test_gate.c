@@ -270,6 +270,38 @@ static void test_gate_sealed(void **state)
 	free(good);
 }
 
+/* The runtime's own check: refuses package keys starting 0x55, as if the package did not open. */
+static int check_key(void *arg, const struct ck_provision *p, int *status, struct ck_err *err)
+{
+	(*(int *)arg)++;
+	if (p->package_key[0] != 0x55)
+		return 0;
+	*status = 422;
+	return ck_errf(err, CK_E_PKG_AUTH, "the package does not open under this key");
+}
+
+static void test_gate_check_hook(void **state)
+{
+	struct fx *f = *state;
+	size_t n;
+	int calls = 0;
+	f->g.check = check_key;
+	f->g.check_arg = &calls;
+	char *wrong = envelope(f, f->other, f->cert, 0x55, &n); /* not even authentic: no check */
+	offer(f, wrong, n, 403, CK_E_PROV_SIGNATURE);
+	free(wrong);
+	assert_int_equal(calls, 0);
+	char *bad = envelope(f, f->owner, f->cert, 0x55, &n); /* authentic, refused by the check */
+	offer(f, bad, n, 422, CK_E_PKG_AUTH);
+	assert_int_equal(calls, 1);
+	free(bad);
+	char *good = envelope(f, f->owner, f->cert, 0x66, &n); /* the gate was left open */
+	offer(f, good, n, 200, NULL);
+	assert_int_equal(calls, 2);
+	assert_int_equal(f->g.prov.package_key[0], 0x66);
+	free(good);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +310,7 @@ int main(void)
 	    cmocka_unit_test(test_route_refusals),
 	    cmocka_unit_test_setup_teardown(test_gate_refusals_then_accept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gate_sealed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gate_check_hook, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
