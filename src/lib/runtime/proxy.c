@@ -667,8 +667,14 @@ static void cli_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 	(void)bev;
-	if (what & BEV_EVENT_CONNECTED)
-		return; /* the TLS handshake is done */
+	if (what & BEV_EVENT_CONNECTED) {
+		/* The handshake is done. From now on read records whole in one read, not header
+		 * then body. Not before: during the handshake OpenSSL would read the client's
+		 * first request along with its Finished message, and that request would sit in
+		 * OpenSSL's buffer while libevent waits for the socket (a stalled connection). */
+		SSL_set_read_ahead(bufferevent_openssl_get_ssl(bev), 1);
+		return;
+	}
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->req == REQ_DONE &&
 	    !c->closing) {
 		c->keep_alive = false; /* a half-close after the request: still answer it */
@@ -690,7 +696,6 @@ static int conn_attach(struct conn *c, bool tls)
 		SSL *ssl = SSL_new(px->cfg.tls);
 		if (!ssl)
 			return -1;
-		SSL_set_read_ahead(ssl, 1); /* a record in one read, not header then body */
 		c->cli = bufferevent_openssl_socket_new(
 		    px->base, c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 		if (!c->cli) {
@@ -776,6 +781,7 @@ int ck_proxy_adopt(struct ck_proxy *p, int fd, struct ck_err *err)
 		return ck_errf(err, CK_E_TOO_LARGE, "already %d connections", CK_PROXY_MAX_CONNS);
 	}
 	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
 	if (conn_open(p, fd) < 0)
 		return ck_errf(err, CK_E_NOMEM, "out of memory for a connection");
 	return 0;
@@ -799,7 +805,8 @@ int ck_proxy_new(struct event_base *base, int listen_fd, const struct ck_proxy_c
 		px->cfg.app_timeout_ms = CK_PROXY_APP_TIMEOUT_MS;
 	evutil_make_socket_nonblocking(listen_fd);
 	px->listener =
-	    evconnlistener_new(base, on_accept, px, LEV_OPT_CLOSE_ON_FREE, -1, listen_fd);
+	    evconnlistener_new(base, on_accept, px, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+			       -1, listen_fd); /* connections are never inherited by the app */
 	if (!px->listener) {
 		free(px);
 		return ck_errf(err, CK_E_IO, "cannot listen on descriptor %d: %s", listen_fd,
