@@ -6,7 +6,8 @@
  *
  * The app gets a clean environment: PATH, HOME (its directory), PORT (TCP on 127.0.0.1) or
  * CLOAK_APP_SOCKET (a UNIX socket, the only choice under SGX), CLOAK_DATA_DIR, and the
- * provisioned secrets. Nothing of the runtime's own environment leaks in.
+ * provisioned secrets. Nothing of the runtime's own environment leaks in, and no descriptor
+ * but 0, 1 and 2 (not the runtime's sockets, whatever flags they were opened with).
  *
  * `run` is split like a shell would for plain words and quotes ('…', "…" with \" and \\),
  * with no expansion, globbing or redirection: a program and its arguments.

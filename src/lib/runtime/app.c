@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -82,6 +83,20 @@ unterminated:
 
 #define ENV_MAX (CK_PROVISION_MAX_SECRETS + 8)
 
+/* In the child before exec: nothing of the runtime's own (its listening socket, client
+ * connections, keys in files) is inherited by the app, whatever flags they were opened with.
+ * Only 0, 1, 2 and the close-on-exec status pipe remain until exec. */
+static void close_inherited(void)
+{
+#ifdef CLOSE_RANGE_CLOEXEC
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+	for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC); /* EBADF for the closed ones: harmless */
+}
+
 int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms, struct ck_err *err)
 {
 	char **argv, *envp[ENV_MAX + 1], port[32], home[4200], sock[4200], data[4200];
@@ -133,6 +148,7 @@ int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms,
 		char full[4200];
 		int e = 0;
 		setpgid(0, 0);
+		close_inherited();
 		if (chdir(s->dir) < 0) {
 			e = errno;
 		} else if (strchr(argv[0], '/')) {
