@@ -380,8 +380,10 @@ int cmd_verify(int argc, char **argv)
 	bool operator_tls = false;
 	if (claims) {
 		struct ck_claims peek;
+		/* behind the operator the evidence binds no key (no pubkey-hash); an operator-TLS
+		 * enclave reached directly over its own RA-TLS certificate does bind it */
 		operator_tls = ck_claims_parse(claims, cn, &peek, NULL) == 0 &&
-			       peek.mode == CK_MODE_OPERATOR_TLS;
+			       peek.mode == CK_MODE_OPERATOR_TLS && !peek.has_pubkey_hash;
 	}
 	ck_evidence_verify(quote, qn, claims, cn, operator_tls ? NULL : spki, spki_len, vc, &ao,
 			   &pol, &x, &r.ev);
