@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runtime.h - cloak-runtime's state, shared by its files (not a library interface):
+ *   main.c    options, boot, the event loop, shutdown
+ *   serve.c   the runtime's endpoints (status, evidence, provision), the app's supervision
+ *             and the switch to the serving identity
+ *   memfs.c   the private in-memory filesystem the app's code is unpacked into (sim, tsm)
+ */
+#ifndef CLOAK_RUNTIME_RUNTIME_H
+#define CLOAK_RUNTIME_RUNTIME_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "cloak/app.h"
+#include "cloak/attest.h"
+#include "cloak/collateral.h"
+#include "cloak/gate.h"
+#include "cloak/identity.h"
+#include "cloak/manifest.h"
+#include "cloak/proxy.h"
+
+#define RT_MAX_PACKAGE	  (1024ULL * 1024 * 1024) /* held in memory from boot to unpack */
+#define RT_TICK_MS	  100			  /* app supervision */
+#define RT_HEALTH_WAIT_MS 250			  /* one health probe, while starting */
+#define RT_STOP_GRACE_MS  3000			  /* SIGTERM to SIGKILL for the app */
+#define RT_EVIDENCE_SLOTS 3			  /* provisioning, serving, none */
+
+/* The runtime's life, as the status endpoint reports it. */
+enum rt_state {
+	RT_PROVISIONING, /* waiting for the one provisioning */
+	RT_STARTING,	 /* code unpacked, app started, not yet healthy */
+	RT_SERVING,	 /* serving identity, app healthy (it may be restarting) */
+	RT_FAILED,	 /* fail closed: nothing is served but status and evidence */
+};
+
+struct rt {
+	/* options */
+	const char *backend, *sim_pki, *att_dir, *collateral, *package, *manifest, *listen;
+	const char *app_dir_opt, *data_dir_opt;
+	bool app_unix;
+
+	/* what the node handed over (public or ciphertext) */
+	struct ck_manifest m;
+	uint8_t manifest_sha256[32];
+	uint8_t *pkg;
+	size_t pkg_len;
+
+	/* attestation */
+	struct ck_attester *att;
+	struct ck_collateral coll;
+	bool has_coll;
+
+	/* identities: provisioning (RA-TLS), serving (RA-TLS or the owner's), none (plain) */
+	struct ck_identity prov, serve, none;
+	bool has_serve;
+	char *evidence_cache[RT_EVIDENCE_SLOTS];
+
+	struct ck_gate gate;
+	enum rt_state state;
+	char failure[512];
+
+	/* where the code and data live */
+	char memfs[PATH_MAX]; /* the private in-memory filesystem, or "" */
+	const char *memfs_kind;
+	char code_dir[PATH_MAX], data_dir[PATH_MAX], sock_path[PATH_MAX];
+	uint16_t app_port;
+	struct ck_app app;
+	struct ck_app_spec spec;
+	bool app_running, app_healthy;
+
+	struct event_base *base;
+	struct ck_proxy *px;
+	struct event *tick;
+};
+
+/* serve.c */
+int rt_local(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out, const char **ctype);
+int rt_check_provision(void *arg, const struct ck_provision *p, int *status, struct ck_err *err);
+void rt_tick(evutil_socket_t fd, short what, void *arg);
+void rt_fail(struct rt *rt, const struct ck_err *e);
+void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* memfs.c: a private in-memory filesystem at a fresh directory (written to `dir`): a tmpfs in
+ * the runtime's own user and mount namespaces, seen by nobody outside them; where namespaces
+ * are not allowed, a 0700 directory on /dev/shm (RAM, but visible to the same user). *kind
+ * says which. Call before any thread exists. */
+int rt_memfs_make(char dir[PATH_MAX], const char **kind, struct ck_err *err);
+/* Removes everything under it and unmounts it. */
+void rt_memfs_remove(const char *dir, const char *kind);
+
+#endif

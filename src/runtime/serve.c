@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * serve.c - cloak-runtime's endpoints and the app's life (see runtime.h):
+ *   GET  /.well-known/cloak/status     what this runtime is and where it stands (JSON)
+ *   GET  /.well-known/cloak/evidence   an evidence bundle binding the certificate this very
+ *                                      connection was served with (none over plain HTTP)
+ *   POST /.well-known/cloak/provision  the one provisioning, over the provisioning RA-TLS
+ *                                      certificate only
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+#include "cloak/codec.h"
+#include "cloak/package.h"
+#include "runtime.h"
+
+void rt_log(const char *fmt, ...)
+{
+	char t[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	fprintf(stderr, "%s cloak-runtime: ", t);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *state_name(enum rt_state s)
+{
+	static const char *const names[] = {"provisioning", "starting", "serving", "failed"};
+	return names[s];
+}
+
+static json_t *hex32(const uint8_t b[32])
+{
+	char h[65];
+	ck_hex_encode(b, 32, h);
+	return json_string(h);
+}
+
+/* Everything that reaches the app and the identities stops; status and evidence remain. */
+void rt_fail(struct rt *rt, const struct ck_err *e)
+{
+	snprintf(rt->failure, sizeof(rt->failure), "%s: %s", e->code ? e->code : "error", e->msg);
+	rt_log("failed, serving nothing but status and evidence: %s", rt->failure);
+	rt->state = RT_FAILED;
+	ck_proxy_set_app(rt->px, NULL, 0);
+	if (rt->app.pid)
+		ck_app_stop(&rt->app, RT_STOP_GRACE_MS);
+	rt->app_running = rt->app_healthy = false;
+	ck_gate_wipe(&rt->gate);
+}
+
+static int answer_json(struct evbuffer *out, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!s)
+		return 500;
+	evbuffer_add(out, s, strlen(s));
+	evbuffer_add(out, "\n", 1);
+	free(s);
+	return 0;
+}
+
+static int answer_error(struct evbuffer *out, int status, const struct ck_err *e)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "error", json_string(e->code ? e->code : "error"));
+	json_object_set_new(o, "message", json_string(e->msg));
+	return answer_json(out, o) ? 500 : status;
+}
+
+/* ---- status ------------------------------------------------------------------------------- */
+
+static int status(struct rt *rt, struct evbuffer *out)
+{
+	json_t *o = json_object(), *app = json_object(), *gate = json_object(), *fs = json_object();
+	json_object_set_new(o, "cloak_runtime", json_integer(1));
+	json_object_set_new(o, "name", json_string(rt->m.name));
+	json_object_set_new(o, "state", json_string(state_name(rt->state)));
+	json_object_set_new(o, "phase", json_string(rt->has_serve ? "serving" : "provisioning"));
+	json_object_set_new(o, "mode", json_string(ck_mode_name(rt->m.mode)));
+	json_object_set_new(o, "backend", json_string(rt->att->name));
+	json_object_set_new(o, "simulated", json_boolean(rt->att->simulated));
+	json_object_set_new(o, "fingerprint", hex32(rt->m.fingerprint));
+	json_object_set_new(o, "package_sha256", hex32(rt->m.package_sha256));
+	json_object_set_new(o, "manifest_sha256", hex32(rt->manifest_sha256));
+	json_object_set_new(gate, "state", json_string(ck_gate_state_name(rt->gate.state)));
+	json_object_set_new(gate, "refused", json_integer((json_int_t)rt->gate.refused));
+	json_object_set_new(o, "provisioning", gate);
+	json_object_set_new(app, "running", json_boolean(rt->app_running));
+	json_object_set_new(app, "healthy", json_boolean(rt->app_healthy));
+	json_object_set_new(app, "restarts", json_integer(rt->app.restarts));
+	json_object_set_new(o, "app", app);
+	json_object_set_new(fs, "kind", json_string(rt->memfs_kind));
+	if (*rt->memfs) /* public: the node can see the (empty, from outside) mount point */
+		json_object_set_new(fs, "path", json_string(rt->memfs));
+	json_object_set_new(o, "code_fs", fs);
+	json_object_set_new(o, "connections", json_integer((json_int_t)ck_proxy_conns(rt->px)));
+	if (rt->state == RT_FAILED)
+		json_object_set_new(o, "error", json_string(rt->failure));
+	return answer_json(out, o) ? 500 : 200;
+}
+
+/* ---- evidence ----------------------------------------------------------------------------- */
+
+static int evidence(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffer *out)
+{
+	const struct ck_identity *id;
+	size_t slot;
+	if (!rq->ssl) {
+		id = &rt->none, slot = 2; /* behind the operator: no key of ours, and it says so */
+	} else if (rt->has_serve && ck_identity_served(&rt->serve, rq->ssl)) {
+		id = &rt->serve, slot = 1;
+	} else if (ck_identity_served(&rt->prov, rq->ssl)) {
+		id = &rt->prov, slot = 0;
+	} else {
+		struct ck_err e;
+		ck_errf(&e, CK_E_TLS, "this connection's certificate is none of the runtime's");
+		return answer_error(out, 500, &e);
+	}
+	struct ck_err e;
+	char *b = NULL;
+	if (rq->route->nonce_len == 0 && rt->evidence_cache[slot]) {
+		evbuffer_add(out, rt->evidence_cache[slot], strlen(rt->evidence_cache[slot]));
+		return 200;
+	}
+	if (ck_identity_evidence(id, rt->att, rt->has_coll ? &rt->coll : NULL, rq->route->nonce,
+				 rq->route->nonce_len, &b, &e) < 0) {
+		rt_log("evidence: %s", e.msg);
+		return answer_error(out, 503, &e);
+	}
+	evbuffer_add(out, b, strlen(b));
+	if (rq->route->nonce_len == 0)
+		rt->evidence_cache[slot] = b; /* the same quote for everyone who brings no nonce */
+	else
+		free(b);
+	return 200;
+}
+
+/* ---- provisioning ------------------------------------------------------------------------- */
+
+/* The gate's check: an authentic provisioning is accepted only if the package opens under its
+ * key with the manifest's fingerprint, and the owner's TLS chain and key are what the mode
+ * needs. Nothing is written. */
+int rt_check_provision(void *arg, const struct ck_provision *p, int *status, struct ck_err *err)
+{
+	struct rt *rt = arg;
+	struct ck_unpack_result res;
+	*status = 422;
+	if (ck_unpack_check_buf(rt->pkg, rt->pkg_len, p->package_key, &res, err) < 0)
+		return -1;
+	if (CRYPTO_memcmp(res.fingerprint, rt->m.fingerprint, 32) != 0) {
+		char got[65], want[65];
+		ck_hex_encode(res.fingerprint, 32, got);
+		ck_hex_encode(rt->m.fingerprint, 32, want);
+		return ck_errf(err, CK_E_PKG_FINGERPRINT,
+			       "the package's code has fingerprint %s, the manifest says %s: not "
+			       "started",
+			       got, want);
+	}
+	if (rt->m.mode != CK_MODE_OWNER_CERT) {
+		if (p->owner_tls_key)
+			return ck_errf(err, CK_E_PROV_FORMAT,
+				       "an owner TLS key was sent, but the manifest's mode is %s",
+				       ck_mode_name(rt->m.mode));
+		return 0;
+	}
+	if (!p->owner_tls_key)
+		return ck_errf(
+		    err, CK_E_PROV_FORMAT,
+		    "mode owner-cert needs the owner's TLS chain and key; none was sent");
+	uint8_t h[32];
+	EVP_Digest(p->owner_tls_chain, strlen(p->owner_tls_chain), h, NULL, EVP_sha256(), NULL);
+	if (CRYPTO_memcmp(h, rt->m.owner_cert_sha256, 32) != 0) {
+		char got[65];
+		ck_hex_encode(h, 32, got);
+		return ck_errf(err, CK_E_PROV_BINDING,
+			       "the owner's TLS chain has SHA-256 %s, not the manifest's "
+			       "owner_cert_sha256",
+			       got);
+	}
+	struct ck_identity t;
+	if (ck_identity_owner(&t, p->owner_tls_chain, p->owner_tls_key, &rt->serve.claims, err) < 0)
+		return -1;
+	ck_identity_free(&t);
+	return 0;
+}
+
+/* Derives the key of Gramine's encrypted mount for the code from the package key (sgx). */
+static int sgx_code_key(struct rt *rt, struct ck_err *err)
+{
+	uint8_t key[16];
+	char path[PATH_MAX];
+	size_t n = sizeof(key);
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+	int ok =
+	    c && EVP_PKEY_derive_init(c) > 0 && EVP_PKEY_CTX_set_hkdf_md(c, EVP_sha256()) > 0 &&
+	    EVP_PKEY_CTX_set1_hkdf_key(c, rt->gate.prov.package_key, CK_PKG_KEY_LEN) > 0 &&
+	    EVP_PKEY_CTX_add1_hkdf_info(c, (const unsigned char *)"cloak code mount v1", 19) > 0 &&
+	    EVP_PKEY_derive(c, key, &n) > 0;
+	EVP_PKEY_CTX_free(c);
+	if (!ok)
+		return ck_errf(err, CK_E_NOMEM, "cannot derive the code mount's key");
+	snprintf(path, sizeof(path), "%s/keys/cloak_code",
+		 rt->att_dir ? rt->att_dir : CK_GRAMINE_ATTESTATION_DIR);
+	FILE *f = fopen(path, "wb");
+	ok = f && fwrite(key, 1, sizeof(key), f) == sizeof(key);
+	if (f && fclose(f) != 0)
+		ok = 0;
+	OPENSSL_cleanse(key, sizeof(key));
+	return ok ? 0 : ck_errf(err, CK_E_IO, "cannot write '%s': %s", path, strerror(errno));
+}
+
+/* Accepted: the code into memory, the package key wiped, the app started. */
+static int start_app(struct rt *rt, struct ck_err *err)
+{
+	struct ck_unpack_result res;
+	if (!strcmp(rt->backend, "sgx") && sgx_code_key(rt, err) < 0)
+		return -1;
+	int r = ck_unpack_buf(rt->pkg, rt->pkg_len, rt->gate.prov.package_key, rt->m.fingerprint,
+			      rt->code_dir, &res, err);
+	OPENSSL_cleanse(rt->gate.prov.package_key, sizeof(rt->gate.prov.package_key));
+	free(rt->pkg); /* ciphertext: no longer needed */
+	rt->pkg = NULL;
+	rt->pkg_len = 0;
+	if (r < 0)
+		return -1;
+	if (mkdir(rt->data_dir, 0700) < 0 && errno != EEXIST)
+		return ck_errf(err, CK_E_IO, "cannot create the data directory '%s': %s",
+			       rt->data_dir, strerror(errno));
+	rt->spec.dir = rt->code_dir;
+	rt->spec.run = rt->m.run;
+	rt->spec.health = rt->m.health;
+	rt->spec.data_dir = rt->data_dir;
+	rt->spec.secrets = rt->gate.prov.secrets;
+	rt->spec.n_secrets = rt->gate.prov.n_secrets;
+	if (rt->app_unix)
+		rt->spec.socket_path = rt->sock_path;
+	else
+		rt->spec.port = rt->app_port;
+	rt_log("code unpacked (%zu entries, fingerprint checked); starting '%s'", res.entries,
+	       rt->m.run);
+	if (ck_app_start(&rt->app, &rt->spec, ck_now_ms(), err) < 0)
+		return -1;
+	rt->app_running = true;
+	return 0;
+}
+
+static int provision(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffer *out)
+{
+	struct ck_err e = {0};
+	int st;
+	if (rt->gate.state == CK_GATE_OPEN && !ck_identity_served(&rt->prov, rq->ssl)) {
+		ck_errf(&e, CK_E_PROV_STATE,
+			"provisioning is accepted only over TLS with this runtime's provisioning "
+			"RA-TLS certificate");
+		rt->gate.refused++;
+		return answer_error(out, 403, &e);
+	}
+	if (ck_gate_provision(&rt->gate, rq->body, rq->body_len, &st, &e) < 0) {
+		rt_log("provisioning refused (%d %s): %s", st, e.code, e.msg);
+		return answer_error(out, st, &e);
+	}
+	rt_log("provisioning accepted (%zu secrets)", rt->gate.prov.n_secrets);
+	if (start_app(rt, &e) < 0) {
+		rt_fail(rt, &e);
+		return answer_error(out, 500, &e);
+	}
+	rt->state = RT_STARTING;
+	json_t *o = json_object();
+	json_object_set_new(o, "accepted", json_true());
+	json_object_set_new(o, "state", json_string(state_name(rt->state)));
+	json_object_set_new(o, "fingerprint", hex32(rt->m.fingerprint));
+	return answer_json(out, o) ? 500 : 200;
+}
+
+int rt_local(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out, const char **ctype)
+{
+	struct rt *rt = arg;
+	*ctype = "application/json";
+	switch (rq->route->kind) {
+	case CK_ROUTE_STATUS:
+		return status(rt, out);
+	case CK_ROUTE_EVIDENCE:
+		return evidence(rt, rq, out);
+	case CK_ROUTE_PROVISION:
+		return provision(rt, rq, out);
+	default:
+		return 404;
+	}
+}
+
+/* ---- the app's life and the switch to serving --------------------------------------------- */
+
+static int switch_to_serving(struct rt *rt, struct ck_err *err)
+{
+	struct ck_claims c = rt->prov.claims;
+	c.phase = CK_PHASE_SERVING;
+	c.has_app = true;
+	memcpy(c.app, rt->m.fingerprint, 32);
+	c.has_seal_key = false; /* it has served, and is wiped */
+	int r;
+	if (rt->m.mode == CK_MODE_OWNER_CERT) {
+		r = ck_identity_owner(&rt->serve, rt->gate.prov.owner_tls_chain,
+				      rt->gate.prov.owner_tls_key, &c, err);
+		size_t kl = strlen(rt->gate.prov.owner_tls_key); /* OpenSSL holds it now */
+		OPENSSL_cleanse(rt->gate.prov.owner_tls_key, kl);
+	} else {
+		r = ck_identity_ratls(&rt->serve, rt->att, &c,
+				      *rt->m.domain ? rt->m.domain : rt->m.name, err);
+	}
+	if (r < 0)
+		return -1;
+	ck_identity_free(&rt->none);
+	ck_identity_none(&rt->none, &c);
+	free(rt->evidence_cache[2]);
+	rt->evidence_cache[2] = NULL;
+	rt->has_serve = true;
+	ck_proxy_set_tls(rt->px, rt->serve.tls);
+	rt->state = RT_SERVING;
+	rt_log("serving (%s): the app is healthy, phase serving", ck_mode_name(rt->m.mode));
+	return 0;
+}
+
+static void app_address(struct rt *rt)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	if (rt->app_unix) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, rt->sock_path, strlen(rt->sock_path) + 1); /* length checked */
+		len = sizeof(*un);
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		in->sin_port = htons(rt->app_port);
+		len = sizeof(*in);
+	}
+	ck_proxy_set_app(rt->px, (struct sockaddr *)&ss, len);
+}
+
+void rt_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct rt *rt = arg;
+	struct ck_err e = {0};
+	uint64_t now = ck_now_ms();
+	(void)fd;
+	(void)what;
+	if (rt->state != RT_STARTING && rt->state != RT_SERVING)
+		return;
+	bool running = ck_app_poll(&rt->app, now);
+	if (rt->app_running && !running) {
+		int ws = rt->app.last_status;
+		rt_log("the app exited (%s %d); starting it again in %u ms",
+		       WIFSIGNALED(ws) ? "signal" : "status",
+		       WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws),
+		       (unsigned)(rt->app.next_start_ms - now));
+		rt->app_running = rt->app_healthy = false;
+	}
+	if (!running && ck_app_due(&rt->app, now)) {
+		if (ck_app_start(&rt->app, &rt->spec, now, &e) < 0) {
+			rt_fail(rt, &e); /* the code cannot even be executed any more */
+			return;
+		}
+		rt->app_running = true;
+	}
+	if (!rt->app_running || rt->app_healthy)
+		return;
+	if (ck_app_health(&rt->spec, RT_HEALTH_WAIT_MS, &e) < 0)
+		return; /* not yet */
+	rt->app_healthy = true;
+	app_address(rt);
+	if (rt->state != RT_STARTING)
+		rt_log("the app is healthy again (restarts: %u)", rt->app.restarts);
+	else if (switch_to_serving(rt, &e) < 0)
+		rt_fail(rt, &e);
+}
