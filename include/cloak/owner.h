@@ -23,7 +23,8 @@ struct ck_owner_key; /* opaque; holds the private key */
 
 /* The default key path into buf. */
 int ck_owner_key_default_path(char *buf, size_t cap, struct ck_err *err);
-/* Loads the key at `path`, creating it (and its directory) when absent; *created says which. */
+/* Loads the key at `path`, creating it (and its directory) when absent and `create`;
+ * *created (when not NULL) says which. */
 int ck_owner_key_load(const char *path, bool create, struct ck_owner_key **out, bool *created,
 		      struct ck_err *err);
 void ck_owner_key_free(struct ck_owner_key *k);

@@ -84,5 +84,6 @@ int cmd_fingerprint(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_sim_serve(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_provision(int argc, char **argv);
 
 #endif

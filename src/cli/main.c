@@ -6,6 +6,7 @@
 #include "cli.h"
 
 static const struct subcommand commands[] = {
+	{"provision", cmd_provision, "Verify an enclave, then send it the app's keys and secrets"},
 	{"verify", cmd_verify, "Verify a live service, certificate or evidence bundle (RA-TLS)"},
 	{"quote", cmd_quote, "Verify an SGX quote or evidence bundle against its collateral"},
 	{"inspect", cmd_inspect, "Show what a quote, collateral, bundle or certificate contains"},

@@ -31,7 +31,8 @@ int ck_owner_key_default_path(char *buf, size_t cap, struct ck_err *err)
 	else if (h && *h)
 		n = snprintf(buf, cap, "%s/.config/cloak/%s", h, CK_OWNER_KEY_FILE);
 	else
-		return ck_errf(err, CK_E_KEY, "no HOME, XDG_CONFIG_HOME or CLOAK_CONFIG_DIR is set");
+		return ck_errf(err, CK_E_KEY,
+			       "no HOME, XDG_CONFIG_HOME or CLOAK_CONFIG_DIR is set");
 	if (n < 0 || (size_t)n >= cap)
 		return ck_errf(err, CK_E_KEY, "the owner key path is too long");
 	return 0;
@@ -54,7 +55,7 @@ static int fill_pub(struct ck_owner_key *k)
 {
 	size_t n = CK_OWNER_PUB_LEN;
 	return EVP_PKEY_get_raw_public_key(k->pkey, k->pub, &n) == 1 && n == CK_OWNER_PUB_LEN ? 0
-											     : -1;
+											      : -1;
 }
 
 /* mkdir -p with mode 0700 for the directories it creates. */
@@ -100,7 +101,8 @@ int ck_owner_key_load(const char *path, bool do_create, struct ck_owner_key **ou
 	struct ck_owner_key *k = calloc(1, sizeof(*k));
 	struct stat st;
 	*out = NULL;
-	*created = false;
+	if (created)
+		*created = false;
 	if (!k)
 		return ck_errf(err, CK_E_NOMEM, "out of memory");
 	if (stat(path, &st) < 0) {
@@ -110,13 +112,15 @@ int ck_owner_key_load(const char *path, bool do_create, struct ck_owner_key **ou
 		}
 		if (create(path, k, err) < 0)
 			goto fail;
-		*created = true;
+		if (created)
+			*created = true;
 		*out = k;
 		return 0;
 	}
 	if (st.st_mode & 077) {
-		ck_errf(err, CK_E_KEY, "owner key '%s' is readable by others (mode %03o): chmod 600 it",
-			path, st.st_mode & 0777);
+		ck_errf(err, CK_E_KEY,
+			"owner key '%s' is readable by others (mode %03o): chmod 600 it", path,
+			st.st_mode & 0777);
 		goto fail;
 	}
 	uint8_t *buf;
@@ -168,8 +172,7 @@ void ck_owner_pub_format(const uint8_t pub[CK_OWNER_PUB_LEN], char out[CK_OWNER_
 	ck_hex_encode(pub, CK_OWNER_PUB_LEN, out + 8);
 }
 
-int ck_owner_pub_parse(const char *s, size_t len, uint8_t pub[CK_OWNER_PUB_LEN],
-		       struct ck_err *err)
+int ck_owner_pub_parse(const char *s, size_t len, uint8_t pub[CK_OWNER_PUB_LEN], struct ck_err *err)
 {
 	if (len != CK_OWNER_PUB_STR_LEN || memcmp(s, "ed25519:", 8) != 0)
 		return ck_errf(err, CK_E_KEY, "owner key '%.80s' is not 'ed25519:<64 hex>'", s);
