@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The runtime's proxy as TLS terminator and reverse proxy, beside nginx configured the same way:
-# TLS 1.3 with the same self-signed P-256 certificate, one worker (the proxy is one event loop),
-# keep-alive to the client and to the app, in front of the same trivial app (a separate nginx
-# that answers "hello" to every request). wrk drives both on loopback, alternating in rounds;
-# medians are reported. Resident memory of the proxy: idle after start, and its peak under load.
+# cloak-runtime as TLS terminator and reverse proxy, beside nginx configured the same way: TLS
+# 1.3 with a P-256 certificate (the runtime's own RA-TLS one; a self-signed one for nginx), one
+# worker (the runtime is one event loop), keep-alive to the client and to the app, in front of
+# the same trivial app (an nginx that answers "hello" to every request). The runtime runs that
+# app from an encrypted package, provisioned with `cloak provision`, as in production (sim
+# backend). wrk drives both on loopback, alternating in rounds; medians are reported. Resident
+# memory of the runtime process (not its app): idle once serving, and its peak under load.
 # Usage: bench/proxy.sh [SECONDS_PER_ROUND] [ROUNDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,21 +15,22 @@ conns=${3:-32}
 scripts/install-deps.sh --bench >/dev/null
 cmake --preset release >/dev/null
 cmake --build --preset release >/dev/null
+B=build/release/src
 d=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$d"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$d"; }
 trap cleanup EXIT
-APP=18480 NGX=18443 CLK=18444
+APP=18480 NGX=18443
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench \
 	-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
 common="worker_processes 1; daemon off; error_log $d/err.log; pid PIDFILE;
 events { worker_connections 4096; }"
 temps="client_body_temp_path $d/t1; proxy_temp_path $d/t2; fastcgi_temp_path $d/t3;
 uwsgi_temp_path $d/t4; scgi_temp_path $d/t5; access_log off;"
+app_http='keepalive_requests 1000000; server { listen 127.0.0.1:APPPORT; location / { return 200 "hello\n"; } }'
 cat > "$d/app.conf" <<NGX
 ${common//PIDFILE/$d/app.pid}
-http { $temps keepalive_requests 1000000;
-  server { listen 127.0.0.1:$APP; location / { return 200 "hello\n"; } } }
+http { $temps ${app_http//APPPORT/$APP} }
 NGX
 cat > "$d/front.conf" <<NGX
 ${common//PIDFILE/$d/front.pid}
@@ -37,14 +40,44 @@ http { $temps keepalive_requests 1000000;
     ssl_certificate_key $d/key.pem; ssl_protocols TLSv1.3;
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 NGX
+# The same app, packaged: it writes its nginx configuration for $PORT into its data directory.
+mkdir -p "$d/app"
+{
+	echo '#!/bin/sh'
+	echo 'd=$CLOAK_DATA_DIR'
+	# as root in the runtime's user namespace only uid 0 is mapped: no chown to nobody
+	echo 'u=; [ "$(id -u)" = 0 ] && u="user root root;"'
+	echo 'cat > "$d/app.conf" <<CONF'
+	echo '$u worker_processes 1; daemon off; error_log $d/err.log; pid $d/app.pid;'
+	echo 'events { worker_connections 4096; }'
+	echo 'http { client_body_temp_path $d/1; proxy_temp_path $d/2; fastcgi_temp_path $d/3;'
+	echo "  uwsgi_temp_path \$d/4; scgi_temp_path \$d/5; access_log off; ${app_http//APPPORT/\$PORT} }"
+	echo 'CONF'
+	echo 'exec /usr/sbin/nginx -e "$d/err.log" -p "$d" -c "$d/app.conf"'
+} > "$d/app/run.sh"
+chmod 755 "$d/app/run.sh"
+export CLOAK_CONFIG_DIR="$d/owner"
+$B/cli/cloak sim init "$d/pki" >/dev/null
+$B/cli/cloak package "$d/app" -o "$d/app.pkg" --manifest-out "$d/app.manifest" --name bench \
+	--run ./run.sh --health /healthz >/dev/null 2>&1
 nginx -p "$d" -c "$d/app.conf" 2>/dev/null & pids+=($!)
 nginx -p "$d" -c "$d/front.conf" 2>/dev/null & pids+=($!)
-build/release/bench/bench_proxy $CLK $APP "$d/cert.pem" "$d/key.pem" & cpid=$!; pids+=($cpid)
-for port in $APP $NGX $CLK; do
+$B/runtime/cloak-runtime --backend sim --sim-pki "$d/pki" --package "$d/app.pkg" \
+	--manifest "$d/app.manifest" --listen 127.0.0.1:0 >"$d/rt.out" 2>"$d/rt.log" & cpid=$!
+pids+=($cpid)
+for _ in $(seq 100); do grep -q listening "$d/rt.out" 2>/dev/null && break; sleep 0.05; done
+CLK=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$d/rt.out")
+$B/cli/cloak provision "127.0.0.1:$CLK" --manifest "$d/app.manifest" \
+	--package-key "$d/app.pkg.key" --allow-simulation >/dev/null 2>"$d/prov.err" ||
+	{ echo "proxy.sh: provisioning failed: $(cat "$d/prov.err" "$d/rt.log")" >&2; exit 1; }
+status() { curl -sk "https://127.0.0.1:$CLK/.well-known/cloak/status"; }
+for _ in $(seq 100); do status | grep -q '"state":"serving"' && break; sleep 0.1; done
+for port in $APP $NGX; do
 	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
-curl -sk https://127.0.0.1:$CLK/ | grep -q hello || { echo "proxy.sh: the cloak proxy does not answer" >&2; exit 1; }
-curl -sk https://127.0.0.1:$NGX/ | grep -q hello || { echo "proxy.sh: nginx does not answer" >&2; exit 1; }
+curl -sk "https://127.0.0.1:$CLK/" | grep -q hello ||
+	{ echo "proxy.sh: cloak-runtime does not answer: $(cat "$d/rt.log")" >&2; exit 1; }
+curl -sk "https://127.0.0.1:$NGX/" | grep -q hello || { echo "proxy.sh: nginx does not answer" >&2; exit 1; }
 rss() { awk -v k="$2" '$1 == k":" {print $2}' /proc/"$1"/status; }
 idle_kb=$(rss $cpid VmRSS)
 ngx_worker=$(pgrep -P "$(cat "$d/front.pid")" | head -1)
@@ -74,7 +107,7 @@ print("| front | requests/s | p50 | p99 | non-2xx | RSS idle | RSS peak |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 print(f"| nginx (1 worker) | {med['nginx'][0]:.0f} | {med['nginx'][1]:.2f} ms | {med['nginx'][2]:.2f} ms | "
       f"{med['nginx'][3]:.0f} | {nidle/1024:.1f} MiB | {npeak/1024:.1f} MiB |")
-print(f"| cloak proxy | {med['cloak'][0]:.0f} | {med['cloak'][1]:.2f} ms | {med['cloak'][2]:.2f} ms | "
+print(f"| cloak-runtime | {med['cloak'][0]:.0f} | {med['cloak'][1]:.2f} ms | {med['cloak'][2]:.2f} ms | "
       f"{med['cloak'][3]:.0f} | {idle/1024:.1f} MiB | {peak/1024:.1f} MiB |")
 print(f"\nratios cloak/nginx: throughput {med['cloak'][0]/med['nginx'][0]:.2f}x (goal >= 1), "
       f"p99 {med['cloak'][2]/med['nginx'][2]:.2f}x (goal <= 1); idle RSS goal < 8 MiB")

@@ -47,19 +47,38 @@ echo "   fingerprint recomputed from the source: $($CLOAK fingerprint examples/h
 $CLOAK unpack "$work/hello.pkg" --key "$work/hello.pkg.key" --manifest "$work/hello.manifest" \
   -o "$work/unpacked"
 echo
-echo "== 6. A simulated enclave serving over RA-TLS: verified, then called"
-: >"$work/serve.log"
-$CLOAK sim serve --pki "$work/pki" --app "$($CLOAK fingerprint examples/hello)" >"$work/serve.log" 2>&1 &
+echo "== 6. The app in a (simulated) enclave: cloak-runtime boots with the encrypted package"
+RUNTIME=build/release/src/runtime/cloak-runtime
+$RUNTIME --backend sim --sim-pki "$work/pki" --package "$work/hello.pkg" \
+  --manifest "$work/hello.manifest" --listen 127.0.0.1:0 >"$work/rt.out" 2>"$work/rt.log" &
 server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do
-  port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log")
+  port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/rt.out")
   [ -n "$port" ] && break
   sleep 0.05
 done
-$CLOAK verify "127.0.0.1:$port" --allow-simulation --nonce \
+cat "$work/rt.out"
+echo
+echo "== 7. The owner verifies the enclave and provisions it (package key + a secret), sealed"
+echo "   (policy: the runtime build is pinned; the sim backend's MRENCLAVE is SHA-256 of the binary)"
+printf 'GREETING=only the enclave sees this\n' >"$work/secrets.env"
+printf '{"mrenclave":["%s"]}' "$(sha256sum $RUNTIME | cut -c1-64)" >"$work/runtime-policy.json"
+$CLOAK provision "127.0.0.1:$port" --manifest "$work/hello.manifest" \
+  --package-key "$work/hello.pkg.key" --secrets-file "$work/secrets.env" --seal --allow-simulation \
+  --policy "$work/runtime-policy.json"
+for _ in $(seq 1 100); do
+  curl -sk "https://127.0.0.1:$port/.well-known/cloak/status" | grep -q '"state":"serving"' && break
+  sleep 0.1
+done
+echo
+echo "== 8. A user verifies the serving enclave (fresh nonce, expected fingerprint), then calls it"
+$CLOAK verify "127.0.0.1:$port" --allow-simulation --nonce --policy "$work/runtime-policy.json" \
   --fingerprint "$($CLOAK fingerprint examples/hello)" --out "$work/cert.pem"
 echo "   curl --cacert (the verified certificate, pinned):"
 curl -sS --cacert "$work/cert.pem" "https://localhost:$port/"
 echo
-echo "(The node, the runtime and 'cloak deploy' come in the next issues; see README.md.)"
+echo "== 9. What the runtime logged (no secret in it)"
+cat "$work/rt.log"
+echo
+echo "(The node (cloakd) and 'cloak deploy' come in the next issues; see README.md.)"

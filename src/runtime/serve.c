@@ -280,7 +280,7 @@ static int provision(struct rt *rt, const struct ck_proxy_req *rq, struct evbuff
 		rt_log("provisioning refused (%d %s): %s", st, e.code, e.msg);
 		return answer_error(out, st, &e);
 	}
-	rt_log("provisioning accepted (%zu secrets)", rt->gate.prov.n_secrets);
+	rt_log("provisioning accepted (secrets: %zu)", rt->gate.prov.n_secrets);
 	if (start_app(rt, &e) < 0) {
 		rt_fail(rt, &e);
 		return answer_error(out, 500, &e);
