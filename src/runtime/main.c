@@ -214,21 +214,6 @@ static int make_places(struct rt *rt, struct ck_err *err)
 			       "the app's socket path '%s' is too long for a UNIX "
 			       "socket: give a shorter --app-dir",
 			       rt->sock_path);
-	if (!rt->app_unix) { /* a free loopback port for the app */
-		struct sockaddr_in sa = {.sin_family = AF_INET,
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-		socklen_t sl = sizeof(sa);
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-		    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
-			if (fd >= 0)
-				close(fd);
-			return ck_errf(err, CK_E_IO, "no free loopback port for the app: %s",
-				       strerror(errno));
-		}
-		close(fd);
-		rt->app_port = ntohs(sa.sin_port);
-	}
 	return 0;
 }
 

@@ -230,6 +230,24 @@ static int sgx_code_key(struct rt *rt, struct ck_err *err)
 	return ok ? 0 : ck_errf(err, CK_E_IO, "cannot write '%s': %s", path, strerror(errno));
 }
 
+/* A free loopback port for the app, chosen just before its first start (chosen at boot, it
+ * could be handed to another listener in between). */
+static int free_port(uint16_t *port, struct ck_err *err)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		 getsockname(fd, (struct sockaddr *)&sa, &sl) == 0;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		return ck_errf(err, CK_E_IO, "no free loopback port for the app: %s", strerror(e));
+	*port = ntohs(sa.sin_port);
+	return 0;
+}
+
 /* Accepted: the code into memory, the package key wiped, the app started. */
 static int start_app(struct rt *rt, struct ck_err *err)
 {
@@ -255,6 +273,8 @@ static int start_app(struct rt *rt, struct ck_err *err)
 	rt->spec.n_secrets = rt->gate.prov.n_secrets;
 	if (rt->app_unix)
 		rt->spec.socket_path = rt->sock_path;
+	else if (free_port(&rt->app_port, err) < 0)
+		return -1;
 	else
 		rt->spec.port = rt->app_port;
 	rt_log("code unpacked (%zu entries, fingerprint checked); starting '%s'", res.entries,

@@ -70,6 +70,8 @@ static struct ck_owner_key *g_owner, *g_other;
 static uint8_t g_key[CK_PKG_KEY_LEN];
 static struct ck_pack_result g_res;
 static char *g_chain_text, *g_key_text;
+static char g_logs[8][4300]; /* the runtimes' logs, most recent first to go */
+static size_t g_nlogs;
 
 struct rtp {
 	pid_t pid;
@@ -198,6 +200,7 @@ static bool rt_start(struct rtp *r, const char *tag, const char *const *args)
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	snprintf(r->log, sizeof(r->log), "%s/%s.log", g_dir, tag);
+	snprintf(g_logs[g_nlogs++ % 8], sizeof(g_logs[0]), "%s", r->log);
 	assert_int_equal(pipe(pfd), 0);
 	if ((r->pid = fork()) == 0) {
 		int lf = open(r->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -258,6 +261,20 @@ static char *rt_log(const struct rtp *r)
 	return slurp(r->log);
 }
 
+/* The logs of the runtimes started most recently, on standard error (for a failure). */
+static void dump_logs(void)
+{
+	for (size_t i = 0; i < g_nlogs && i < 8; i++) {
+		FILE *f = fopen(g_logs[i], "r");
+		char line[1024];
+		fprintf(stderr, "--- %s\n", g_logs[i]);
+		while (f && fgets(line, sizeof(line), f))
+			fputs(line, stderr);
+		if (f)
+			fclose(f);
+	}
+}
+
 /* ---- clients ---------------------------------------------------------------------------- */
 
 struct resp {
@@ -284,7 +301,11 @@ static void call(uint16_t port, bool tls, const char *method, const char *path, 
 				 .sin_port = htons(port)};
 	struct timeval tv = {.tv_sec = 10};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		dump_logs();
+		fail_msg("connect to port %u: %s (%s %s)", port, strerror(e), method, path);
+	}
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	if (tls) {
@@ -397,6 +418,7 @@ static void wait_status(uint16_t port, bool tls, const char *key, const char *wa
 			return;
 		usleep(50000);
 	}
+	dump_logs();
 	fail_msg("status %s is '%s', not '%s', after 10 s", key, last, want);
 }
 

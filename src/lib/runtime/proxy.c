@@ -15,6 +15,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <openssl/err.h>
 
 #include "cloak/http.h"
 #include "cloak/proxy.h"
@@ -48,6 +49,8 @@ struct conn {
 	struct bufferevent *cli, *app;
 	struct event *head_timer;
 	struct event *sniff; /* plain or TLS? waiting for the first byte (cfg.plain) */
+	struct event *flush; /* deferred optimistic write of the client's output */
+	struct evbuffer_cb_entry *out_cb;
 	evutil_socket_t fd;
 	enum req_state req;
 	enum resp_state resp;
@@ -116,6 +119,10 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	px->n_conns--;
+	if (c->out_cb)
+		evbuffer_remove_cb_entry(bufferevent_get_output(c->cli), c->out_cb);
+	if (c->flush)
+		event_free(c->flush);
 	if (c->cli)
 		bufferevent_free(c->cli);
 	else
@@ -290,6 +297,7 @@ static void no_delay(evutil_socket_t fd)
 }
 
 static void start_head(struct conn *c);
+static int start_flushing(struct conn *c);
 static void cli_read(struct bufferevent *bev, void *arg);
 static void app_read(struct bufferevent *bev, void *arg);
 
@@ -651,16 +659,68 @@ static void cli_read(struct bufferevent *bev, void *arg)
 		exchange_done(c);
 }
 
-static void cli_write(struct bufferevent *bev, void *arg)
+/* The client's output went out (by libevent or by cli_flush): close if closing, stop the write
+ * event once empty (the next output is written optimistically again), resume the app. */
+static void cli_drained(struct conn *c)
 {
-	struct conn *c = arg;
+	size_t left = evbuffer_get_length(bufferevent_get_output(c->cli));
 	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (left == 0)
 			conn_free(c);
 		return;
 	}
-	if (c->app && c->resp == RESP_BODY)
+	if (left == 0 && c->flush)
+		bufferevent_disable(c->cli, EV_WRITE);
+	if (c->app && c->resp == RESP_BODY && left <= CK_PROXY_BUF_HIGH / 2)
 		bufferevent_enable(c->app, EV_READ);
+}
+
+static void cli_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	cli_drained(arg);
+}
+
+/*
+ * Optimistic writes to the client, once per loop turn in which output was added: straight to
+ * the socket (or SSL_write) while the kernel takes it; only what would block is left to the
+ * bufferevent, whose write event is armed just then. A bufferevent arms and disarms its write
+ * event around every response otherwise: two epoll_ctl per request.
+ */
+static void cli_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *out = bufferevent_get_output(c->cli);
+	SSL *ssl = bufferevent_openssl_get_ssl(c->cli);
+	(void)fd;
+	(void)what;
+	while (evbuffer_get_length(out) > 0) {
+		size_t n = evbuffer_get_length(out);
+		if (ssl) {
+			/* one TLS record (up to 16 KiB) per write; on WANT_WRITE the bufferevent
+			 * retries with the same bytes at the front (moving-buffer mode) */
+			n = n < 16384 ? n : 16384;
+			int r = SSL_write(ssl, evbuffer_pullup(out, (ssize_t)n), (int)n);
+			if (r <= 0) {
+				ERR_clear_error();
+				break;
+			}
+			evbuffer_drain(out, (size_t)r);
+		} else if (evbuffer_write(out, bufferevent_getfd(c->cli)) <= 0) {
+			break;
+		}
+	}
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->cli, EV_WRITE); /* would block (or failed: let it report) */
+	cli_drained(c);
+}
+
+static void out_added(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+	(void)buf;
+	if (info->n_added && !(bufferevent_get_enabled(c->cli) & EV_WRITE))
+		event_active(c->flush, EV_WRITE, 0);
 }
 
 static void cli_event(struct bufferevent *bev, short what, void *arg)
@@ -673,6 +733,8 @@ static void cli_event(struct bufferevent *bev, short what, void *arg)
 		 * first request along with its Finished message, and that request would sit in
 		 * OpenSSL's buffer while libevent waits for the socket (a stalled connection). */
 		SSL_set_read_ahead(bufferevent_openssl_get_ssl(bev), 1);
+		if (start_flushing(c) < 0)
+			conn_free(c);
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->req == REQ_DONE &&
@@ -688,6 +750,19 @@ static void cli_event(struct bufferevent *bev, short what, void *arg)
 	conn_free(c); /* EOF, error, or a client that stopped reading */
 }
 
+/* From now on the client's output is written by cli_flush (TLS: once the handshake is done;
+ * it needs the write event until then). */
+static int start_flushing(struct conn *c)
+{
+	if (!(c->flush = event_new(c->px->base, -1, 0, cli_flush, c)) ||
+	    !(c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->cli), out_added, c)))
+		return -1;
+	bufferevent_disable(c->cli, EV_WRITE);
+	if (evbuffer_get_length(bufferevent_get_output(c->cli)) > 0)
+		event_active(c->flush, EV_WRITE, 0);
+	return 0;
+}
+
 /* The client's bufferevent, TLS or plain, and the first wait for a head. */
 static int conn_attach(struct conn *c, bool tls)
 {
@@ -696,6 +771,8 @@ static int conn_attach(struct conn *c, bool tls)
 		SSL *ssl = SSL_new(px->cfg.tls);
 		if (!ssl)
 			return -1;
+		SSL_set_mode(ssl,
+			     SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
 		c->cli = bufferevent_openssl_socket_new(
 		    px->base, c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 		if (!c->cli) {
@@ -708,6 +785,8 @@ static int conn_attach(struct conn *c, bool tls)
 	bufferevent_setcb(c->cli, cli_read, cli_write, cli_event, c);
 	bufferevent_setwatermark(c->cli, EV_WRITE, CK_PROXY_BUF_HIGH / 2, 0);
 	bufferevent_setwatermark(c->cli, EV_READ, 0, 2 * HTTP_MAX_HEAD);
+	if (!tls && start_flushing(c) < 0)
+		return -1;
 	start_head(c);
 	return 0;
 }
