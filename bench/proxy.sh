@@ -88,6 +88,18 @@ for r in $(seq "$rounds"); do
 	done
 done
 peak_kb=$(rss $cpid VmHWM)
+if [ -n "${PERF:-}" ]; then # system calls per request of each front, one more 5 s wrk run each
+	ev=syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_read,syscalls:sys_enter_readv,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_ioctl,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto
+	for t in nginx:$NGX:$ngx_worker cloak:$CLK:$cpid; do
+		IFS=: read -r name port pid <<<"$t"
+		perf stat -x, -e "$ev" -p "$pid" -o "$d/perf.$name" -- sleep 6 & pp=$!
+		sleep 0.5
+		n=$(wrk -t1 -c"$conns" -d5s "https://127.0.0.1:$port/" | awk '/requests in/ {print $1}')
+		wait $pp
+		echo "$name: $n requests; per request:" \
+			"$(awk -F, -v n="$n" '{sub("syscalls:sys_enter_", "", $3); printf "%s %.2f  ", $3, $1 / n}' "$d/perf.$name")"
+	done
+fi
 ngx_peak_kb=$(rss "$ngx_worker" VmHWM)
 python3 - "$d" "$rounds" "$idle_kb" "$peak_kb" "$ngx_idle_kb" "$ngx_peak_kb" "$conns" "$secs" <<'PY'
 import re, statistics, sys
