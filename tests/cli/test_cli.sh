@@ -5,8 +5,6 @@
 set -u
 CLOAK=$1
 V=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/lib.sh"
 
 Q=$V/sgx-dcap/dcap-qvl/sgx_quote.bin

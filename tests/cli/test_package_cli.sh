@@ -4,10 +4,8 @@
 # Usage: test_package_cli.sh CLOAK_BINARY
 set -u
 CLOAK=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export CLOAK_CONFIG_DIR=$T/config
 . "$(dirname "$0")/lib.sh"
+export CLOAK_CONFIG_DIR=$T/config
 
 mkdir -p "$T/app/src/lib" "$T/app/.git" "$T/app/empty"
 printf 'print("hello")\n' >"$T/app/src/main.py"

@@ -7,14 +7,6 @@ set -u
 CLOAK=$1
 RUNTIME=$2
 EXAMPLES=$3
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/lib.sh"
 export CLOAK_CONFIG_DIR="$T/owner"
 
@@ -32,13 +24,7 @@ start_runtime() {
 	"$RUNTIME" --backend sim --sim-pki "$T/pki" --manifest "$2" --package "$3" \
 		--listen 127.0.0.1:0 >"$T/$1.out" 2>"$T/$1.log" &
 	PIDS+=($!)
-	for _ in $(seq 1 100); do
-		PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/$1.out")
-		[ -n "$PORT" ] && return 0
-		sleep 0.05
-	done
-	echo "runtime $1 did not start: $(cat "$T/$1.log")" >&2
-	return 1
+	await_port "$T/$1.out" "$T/$1.log"
 }
 status() { curl -sk "https://127.0.0.1:$1/.well-known/cloak/status" >"$T/status"; jget "$T/status" "$2"; }
 prov() { "$CLOAK" provision "127.0.0.1:$PORT" --manifest "$T/hello.manifest" --package-key "$T/hello.pkg.key" "$@"; }

@@ -6,14 +6,6 @@
 set -u
 CLOAK=$1
 V=$2
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/lib.sh"
 
 APP=$(printf 'ab%.0s' {1..32})
@@ -25,13 +17,7 @@ start_server() {
 	shift
 	"$CLOAK" sim serve --pki "$T/pki" "$@" >"$T/$name.log" 2>&1 &
 	PIDS+=($!)
-	for _ in $(seq 1 100); do
-		PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/$name.log")
-		[ -n "$PORT" ] && return 0
-		sleep 0.05
-	done
-	echo "server $name did not start: $(cat "$T/$name.log")" >&2
-	return 1
+	await_port "$T/$name.log" "$T/$name.log"
 }
 code_is() { [ "$(jget "$T/out" "[e['code'] for e in d['errors']]")" = "$1" ]; }
 

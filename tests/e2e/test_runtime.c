@@ -446,6 +446,18 @@ static json_t *verify(const char *target, const char *extra, int *exit_status)
 	return j;
 }
 
+/* `cloak verify TARGET --nonce`: accepted, in phase serving, in `mode`. The JSON, for more. */
+static json_t *verify_serving(const char *target, enum ck_mode mode)
+{
+	int st;
+	json_t *v = verify(target, "--nonce", &st);
+	if (st != 0)
+		fail_msg("cloak verify %s: exit %d: %s", target, st, json_dumps(v, 0));
+	assert_string_equal(jstr(v, "mode"), ck_mode_name(mode));
+	assert_string_equal(claim(v, "cloak.phase"), "serving");
+	return v;
+}
+
 /* The owner's provisioning for the enclave whose provisioning certificate is `cert`. */
 static char *envelope(const struct ck_owner_key *by, const uint8_t cert[32],
 		      const uint8_t manifest_sha[32], const uint8_t *key, bool owner_tls,
@@ -476,6 +488,38 @@ static int provision(uint16_t port, bool tls, const char *env, size_t len, struc
 {
 	call(port, tls, "POST", "/.well-known/cloak/provision", env, len, r);
 	return r->status;
+}
+
+/* What the app says it was given (GET /env over TLS), parsed. */
+static json_t *app_env(uint16_t port)
+{
+	struct resp r;
+	call(port, true, "GET", "/env", NULL, 0, &r);
+	json_t *j = json_loads(r.body, 0, NULL);
+	if (!j)
+		fail_msg("GET /env: %s", r.head ? r.head : "(TLS failed)");
+	resp_free(&r);
+	return j;
+}
+
+/* The SHA-256 of the certificate a new TLS connection to `port` is served with. */
+static void served_cert(uint16_t port, uint8_t out[32])
+{
+	struct resp r;
+	call(port, true, "GET", "/.well-known/cloak/status", NULL, 0, &r);
+	memcpy(out, r.cert_sha256, 32);
+	resp_free(&r);
+}
+
+/* Offers a provisioning (over TLS when `tls`) that must be refused with `status`, its body
+ * naming `code`. */
+static void refused(uint16_t port, bool tls, const char *env, size_t len, int status,
+		    const char *code)
+{
+	struct resp r;
+	if (provision(port, tls, env, len, &r) != status || !strstr(r.body, code))
+		fail_msg("want %d %s, got: %s", status, code, r.head ? r.head : "(TLS failed)");
+	resp_free(&r);
 }
 
 /* The owner's side of deploy step 3: appraise the provisioning certificate (phase
@@ -553,9 +597,7 @@ static void test_zero_trust(void **state)
 	assert_int_equal(r.status, 503);
 	resp_free(&r);
 	uint8_t prov_cert[32];
-	call(rt.port, true, "GET", "/.well-known/cloak/status", NULL, 0, &r);
-	memcpy(prov_cert, r.cert_sha256, 32);
-	resp_free(&r);
+	served_cert(rt.port, prov_cert);
 
 	appraise_and_provision(&rt, CK_MODE_ZERO_TRUST, false);
 	wait_status(rt.port, true, "state", "serving");
@@ -566,10 +608,7 @@ static void test_zero_trust(void **state)
 	assert_string_equal(r.body, "hello from inside the enclave\n");
 	assert_memory_not_equal(r.cert_sha256, prov_cert, 32);
 	resp_free(&r);
-	json_t *v = verify(target, "--nonce", &st);
-	assert_int_equal(st, 0);
-	assert_string_equal(claim(v, "cloak.phase"), "serving");
-	assert_string_equal(jstr(v, "mode"), "zero-trust");
+	json_t *v = verify_serving(target, CK_MODE_ZERO_TRUST);
 	assert_string_equal(jstr(v, "key_bound"), "true");
 	char fp[65];
 	for (int i = 0; i < 32; i++)
@@ -583,9 +622,7 @@ static void test_zero_trust(void **state)
 	json_decref(v);
 
 	/* the app got its secret and data directory, and nothing of the runtime's environment */
-	call(rt.port, true, "GET", "/env", NULL, 0, &r);
-	json_t *env = json_loads(r.body, 0, NULL);
-	assert_non_null(env);
+	json_t *env = app_env(rt.port);
 	assert_string_equal(jstr(env, "greeting"), "provisioned secret");
 	assert_string_equal(jstr(env, "leak"), "(none)");
 	assert_string_not_equal(jstr(env, "data"), "(none)");
@@ -595,7 +632,6 @@ static void test_zero_trust(void **state)
 		fail_msg("the app inherited descriptors: %s", json_dumps(inh, 0));
 	long pid = atol(jstr(env, "pid"));
 	json_decref(env);
-	resp_free(&r);
 	call(rt.port, true, "GET", "/write", NULL, 0, &r);
 	assert_int_equal(r.status, 200);
 	resp_free(&r);
@@ -625,9 +661,7 @@ static void test_zero_trust(void **state)
 	/* one provisioning only: the same again (over the serving identity) or a new one */
 	size_t n;
 	char *again = envelope(g_owner, prov_cert, rt.manifest_sha256, g_key, false, &n);
-	assert_int_equal(provision(rt.port, true, again, n, &r), 409);
-	assert_non_null(strstr(r.body, "provision.state"));
-	resp_free(&r);
+	refused(rt.port, true, again, n, 409, "provision.state");
 	free(again);
 
 	/* a killed app comes back, and is served again */
@@ -639,11 +673,9 @@ static void test_zero_trust(void **state)
 	resp_free(&r);
 
 	/* SIGTERM: a clean stop that takes the app and the in-memory code with it */
-	call(rt.port, true, "GET", "/env", NULL, 0, &r);
-	env = json_loads(r.body, 0, NULL);
+	env = app_env(rt.port);
 	pid = atol(jstr(env, "pid"));
 	json_decref(env);
-	resp_free(&r);
 	st = rt_stop(&rt);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	assert_int_equal(kill((pid_t)pid, 0), -1);
@@ -661,34 +693,24 @@ static void test_provisioning_refusals(void **state)
 	start_mode(&a, "refuse-a", CK_MODE_ZERO_TRUST);
 	start_mode(&b, "refuse-b", CK_MODE_ZERO_TRUST);
 	uint8_t cert_a[32], cert_b[32];
-	call(a.port, true, "GET", "/.well-known/cloak/status", NULL, 0, &r);
-	memcpy(cert_a, r.cert_sha256, 32);
-	resp_free(&r);
-	call(b.port, true, "GET", "/.well-known/cloak/status", NULL, 0, &r);
-	memcpy(cert_b, r.cert_sha256, 32);
-	resp_free(&r);
+	served_cert(a.port, cert_a);
+	served_cert(b.port, cert_b);
 
 	/* wrongly signed: another owner key */
 	char *wrong = envelope(g_other, cert_a, a.manifest_sha256, g_key, false, &n);
-	assert_int_equal(provision(a.port, true, wrong, n, &r), 403);
-	assert_non_null(strstr(r.body, "provision.signature"));
-	resp_free(&r);
+	refused(a.port, true, wrong, n, 403, "provision.signature");
 	free(wrong);
 	/* unsigned: the signature zeroed */
 	char *good = envelope(g_owner, cert_a, a.manifest_sha256, g_key, false, &n);
 	char *uns = strdup(good);
 	memset(strstr(uns, "\"signature\":\"") + 13, '0', 128);
-	assert_int_equal(provision(a.port, true, uns, n, &r), 403);
-	assert_non_null(strstr(r.body, "provision.signature"));
-	resp_free(&r);
+	refused(a.port, true, uns, n, 403, "provision.signature");
 	free(uns);
 	/* not JSON at all */
 	assert_int_equal(provision(a.port, true, "hello", 5, &r), 400);
 	resp_free(&r);
 	/* replayed: a provisioning made for instance A, sent to instance B */
-	assert_int_equal(provision(b.port, true, good, n, &r), 403);
-	assert_non_null(strstr(r.body, "provision.binding"));
-	resp_free(&r);
+	refused(b.port, true, good, n, 403, "provision.binding");
 	/* oversize: refused before it is parsed */
 	size_t big = 200 * 1024;
 	char *huge = malloc(big);
@@ -753,21 +775,15 @@ static void test_package_mismatch(void **state)
 	const char *args[] = {"--backend",  "sim", "--sim-pki", g_pki,	       "--package", g_pkg,
 			      "--manifest", mpath, "--listen",	"127.0.0.1:0", NULL};
 	assert_true(rt_start(&rt, "fp", args));
-	call(rt.port, true, "GET", "/.well-known/cloak/status", NULL, 0, &r);
 	uint8_t cert[32];
-	memcpy(cert, r.cert_sha256, 32);
-	resp_free(&r);
+	served_cert(rt.port, cert);
 	char *env = envelope(g_owner, cert, rt.manifest_sha256, g_key, false, &n);
-	assert_int_equal(provision(rt.port, true, env, n, &r), 422);
-	assert_non_null(strstr(r.body, "package.fingerprint"));
-	resp_free(&r);
+	refused(rt.port, true, env, n, 422, "package.fingerprint");
 	free(env);
 	uint8_t wrong_key[CK_PKG_KEY_LEN];
 	memset(wrong_key, 7, sizeof(wrong_key));
 	env = envelope(g_owner, cert, rt.manifest_sha256, wrong_key, false, &n);
-	assert_int_equal(provision(rt.port, true, env, n, &r), 422);
-	assert_non_null(strstr(r.body, "package.auth"));
-	resp_free(&r);
+	refused(rt.port, true, env, n, 422, "package.auth");
 	free(env);
 	json_t *s = status_json(rt.port, true);
 	assert_string_equal(jstr(s, "state"), "provisioning");
@@ -789,15 +805,11 @@ static void test_owner_cert(void **state)
 	struct resp r;
 	size_t n;
 	start_mode(&rt, "oc", CK_MODE_OWNER_CERT);
-	call(rt.port, true, "GET", "/.well-known/cloak/status", NULL, 0, &r);
 	uint8_t cert[32];
-	memcpy(cert, r.cert_sha256, 32);
-	resp_free(&r);
+	served_cert(rt.port, cert);
 	/* without the owner's TLS chain and key: refused, the gate stays open */
 	char *env = envelope(g_owner, cert, rt.manifest_sha256, g_key, false, &n);
-	assert_int_equal(provision(rt.port, true, env, n, &r), 422);
-	assert_non_null(strstr(r.body, "owner-cert"));
-	resp_free(&r);
+	refused(rt.port, true, env, n, 422, "owner-cert");
 	free(env);
 
 	appraise_and_provision(&rt, CK_MODE_OWNER_CERT, true);
@@ -818,12 +830,8 @@ static void test_owner_cert(void **state)
 	assert_memory_equal(r.cert_sha256, want, 32); /* the owner's certificate */
 	resp_free(&r);
 	char target[64];
-	int st;
 	snprintf(target, sizeof(target), "127.0.0.1:%u", rt.port);
-	json_t *v = verify(target, "--nonce", &st);
-	assert_int_equal(st, 0);
-	assert_string_equal(jstr(v, "mode"), "owner-cert");
-	assert_string_equal(claim(v, "cloak.phase"), "serving");
+	json_t *v = verify_serving(target, CK_MODE_OWNER_CERT);
 	assert_string_equal(jstr(v, "key_bound"), "true");
 	json_decref(v);
 	rt_stop(&rt);
@@ -841,10 +849,8 @@ static void test_operator_tls(void **state)
 	call(rt.port, false, "GET", "/.well-known/cloak/status", NULL, 0, &r);
 	assert_int_equal(r.status, 200);
 	resp_free(&r);
-	call(rt.port, true, "GET", "/.well-known/cloak/status", NULL, 0, &r);
 	uint8_t cert[32];
-	memcpy(cert, r.cert_sha256, 32);
-	resp_free(&r);
+	served_cert(rt.port, cert);
 	char *env = envelope(g_owner, cert, rt.manifest_sha256, g_key, false, &n);
 	assert_int_equal(provision(rt.port, false, env, n, &r), 403); /* over plain HTTP */
 	assert_non_null(strstr(r.body, "RA-TLS"));
@@ -858,12 +864,8 @@ static void test_operator_tls(void **state)
 	assert_string_equal(r.body, "hello from inside the enclave\n");
 	resp_free(&r);
 	char target[64];
-	int st;
 	snprintf(target, sizeof(target), "http://127.0.0.1:%u", rt.port);
-	json_t *v = verify(target, "--nonce", &st);
-	assert_int_equal(st, 0);
-	assert_string_equal(jstr(v, "mode"), "operator-tls");
-	assert_string_equal(claim(v, "cloak.phase"), "serving");
+	json_t *v = verify_serving(target, CK_MODE_OPERATOR_TLS);
 	assert_non_null(strstr(jstr(v, "who_can_read"), "operator"));
 	json_decref(v);
 	rt_stop(&rt);
@@ -937,10 +939,8 @@ static void test_sgx_backend_fake_device(void **state)
 	resp_free(&r);
 
 	/* provisioned: the code mount's key is written, the app runs on a UNIX socket */
-	call(rt.port, true, "GET", "/.well-known/cloak/status", NULL, 0, &r);
 	uint8_t cert[32];
-	memcpy(cert, r.cert_sha256, 32);
-	resp_free(&r);
+	served_cert(rt.port, cert);
 	char *env = envelope(g_owner, cert, rt.manifest_sha256, g_key, false, &n);
 	assert_int_equal(provision(rt.port, true, env, n, &r), 200);
 	resp_free(&r);
@@ -950,9 +950,7 @@ static void test_sgx_backend_fake_device(void **state)
 	uint8_t *k = tu_read(p, &n);
 	assert_int_equal(n, 16);
 	free(k);
-	call(rt.port, true, "GET", "/env", NULL, 0, &r);
-	json_t *e = json_loads(r.body, 0, NULL);
-	assert_non_null(e);
+	json_t *e = app_env(rt.port);
 	assert_string_equal(jstr(e, "port"), "(none)");
 	assert_non_null(strstr(jstr(e, "socket"), "app.sock"));
 	json_decref(e);
