@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Provisioning: the envelope and sealed-message parsers (signature and seal checks fail on
- * fuzzed input, after parsing), and the payload parser that runs behind the signature. */
+ * fuzzed input, after parsing), the payload parser that runs behind the signature, and the
+ * owner's secrets-file parser. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(msg);
 	memset(&p, 0, sizeof(p));
 	ck_provision_parse_payload((const char *)data, size, &p, NULL);
+	ck_provision_free(&p);
+	memset(&p, 0, sizeof(p)); /* the owner's secrets file (cloak provision --secrets-file) */
+	ck_secrets_parse((const char *)data, size, &p, NULL);
 	ck_provision_free(&p);
 	return 0;
 }

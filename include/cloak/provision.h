@@ -58,6 +58,13 @@ struct ck_provision {
 /* Wipes and frees what `p` owns. */
 void ck_provision_free(struct ck_provision *p);
 
+/* Owner side: NAME=VALUE lines (a secrets file; '#' comments and blank lines skipped, CRLF
+ * tolerated) added to p->secrets. Names [A-Z_][A-Z0-9_]* (they become environment variables),
+ * values at most CK_SECRET_VALUE_MAX bytes without NUL, no name twice, at most
+ * CK_PROVISION_MAX_SECRETS in all. On failure nothing is added and the error names the line
+ * (never the value). */
+int ck_secrets_parse(const char *text, size_t len, struct ck_provision *p, struct ck_err *err);
+
 /* Owner side: the signed envelope (malloc'ed JSON). */
 int ck_provision_sign(const struct ck_provision *p, const struct ck_owner_key *owner, char **out,
 		      size_t *len, struct ck_err *err);

@@ -188,52 +188,21 @@ static int conn_request(struct conn *c, const char *method, const char *path, co
 
 /* ---- secrets ------------------------------------------------------------------------------ */
 
-static int add_secret(struct ck_provision *p, const char *kv, size_t len, const char *where)
-{
-	const char *eq = memchr(kv, '=', len);
-	if (!eq || eq == kv || (size_t)(eq - kv) > CK_SECRET_NAME_MAX) {
-		cli_errx("%s: '%.*s' is not NAME=VALUE", where, (int)(eq ? eq - kv : 0), kv);
-		return -1;
-	}
-	if (p->n_secrets == CK_PROVISION_MAX_SECRETS) {
-		cli_errx("%s: more than %d secrets", where, CK_PROVISION_MAX_SECRETS);
-		return -1;
-	}
-	struct ck_secret *s = &p->secrets[p->n_secrets];
-	snprintf(s->name, sizeof(s->name), "%.*s", (int)(eq - kv), kv);
-	s->value_len = len - (size_t)(eq + 1 - kv);
-	if (!(s->value = malloc(s->value_len + 1)))
-		return -1;
-	memcpy(s->value, eq + 1, s->value_len);
-	s->value[s->value_len] = 0;
-	p->n_secrets++;
-	return 0;
-}
-
 static int secrets_file(struct ck_provision *p, const char *path)
 {
 	uint8_t *b;
 	size_t n;
 	struct ck_err e;
-	if (cli_read(path, MAX_SECRETS_FILE, &b, &n, &e) < 0) {
+	int ret = cli_read(path, MAX_SECRETS_FILE, &b, &n, &e);
+	if (ret == 0) {
+		ret = ck_secrets_parse((const char *)b, n, p, &e);
+		OPENSSL_cleanse(b, n);
+		free(b);
+		if (ret < 0)
+			ck_err_wrap(&e, "%s", path);
+	}
+	if (ret < 0)
 		cli_err(&e);
-		return -1;
-	}
-	int ret = 0;
-	for (size_t i = 0, line = 1; i < n && ret == 0; line++) {
-		const char *s = (const char *)b + i, *nl = memchr(s, '\n', n - i);
-		size_t l = nl ? (size_t)(nl - s) : n - i;
-		i += l + (nl ? 1 : 0);
-		if (l && s[l - 1] == '\r')
-			l--;
-		if (l == 0 || s[0] == '#')
-			continue;
-		char where[4200];
-		snprintf(where, sizeof(where), "%s line %zu", path, line);
-		ret = add_secret(p, s, l, where);
-	}
-	OPENSSL_cleanse(b, n);
-	free(b);
 	return ret;
 }
 
@@ -310,8 +279,11 @@ int cmd_provision(int argc, char **argv)
 				goto out;
 			break;
 		case 's':
-			if (add_secret(&p, optarg, strlen(optarg), "--secret") < 0)
+			if (ck_secrets_parse(optarg, strlen(optarg), &p, &e) < 0) {
+				ck_err_wrap(&e, "--secret");
+				cli_err(&e);
 				goto out;
+			}
 			break;
 		case 'C':
 			chain_path = optarg;

@@ -45,6 +45,66 @@ static bool env_name(const char *s, size_t n)
 	return true;
 }
 
+int ck_secrets_parse(const char *text, size_t len, struct ck_provision *p, struct ck_err *err)
+{
+	size_t first = p->n_secrets, line = 0;
+	for (size_t i = 0; i < len;) {
+		const char *s = text + i, *nl = memchr(s, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - s) : len - i;
+		i += l + (nl ? 1 : 0);
+		line++;
+		if (l && s[l - 1] == '\r')
+			l--;
+		if (l == 0 || s[0] == '#')
+			continue;
+		const char *eq = memchr(s, '=', l);
+		size_t nlen = eq ? (size_t)(eq - s) : 0, vlen = eq ? l - nlen - 1 : 0;
+		if (!eq || !env_name(s, nlen)) {
+			PFAIL("secrets line %zu: not NAME=VALUE with NAME [A-Z_][A-Z0-9_]* of at "
+			      "most "
+			      "%d characters",
+			      line, CK_SECRET_NAME_MAX);
+			goto fail;
+		}
+		if (vlen > CK_SECRET_VALUE_MAX || memchr(eq + 1, 0, vlen)) {
+			PFAIL("secrets line %zu: the value of %.*s is over %d bytes or holds a NUL",
+			      line, (int)nlen, s, CK_SECRET_VALUE_MAX);
+			goto fail;
+		}
+		for (size_t j = 0; j < p->n_secrets; j++)
+			if (strlen(p->secrets[j].name) == nlen &&
+			    !memcmp(p->secrets[j].name, s, nlen)) {
+				PFAIL("secrets line %zu: %.*s is given twice", line, (int)nlen, s);
+				goto fail;
+			}
+		if (p->n_secrets == CK_PROVISION_MAX_SECRETS) {
+			PFAIL("secrets line %zu: more than %d secrets", line,
+			      CK_PROVISION_MAX_SECRETS);
+			goto fail;
+		}
+		struct ck_secret *sec = &p->secrets[p->n_secrets];
+		if (!(sec->value = malloc(vlen + 1))) {
+			ck_errf(err, CK_E_NOMEM, "out of memory");
+			goto fail;
+		}
+		memcpy(sec->name, s, nlen);
+		sec->name[nlen] = 0;
+		memcpy(sec->value, eq + 1, vlen);
+		sec->value[vlen] = 0;
+		sec->value_len = vlen;
+		p->n_secrets++;
+	}
+	return 0;
+fail: /* nothing added */
+	while (p->n_secrets > first) {
+		struct ck_secret *sec = &p->secrets[--p->n_secrets];
+		OPENSSL_cleanse(sec->value, sec->value_len);
+		free(sec->value);
+		memset(sec, 0, sizeof(*sec));
+	}
+	return -1;
+}
+
 /* ---- a small JSON writer that wipes what it frees ---------------------------------------- */
 
 struct wbuf {

@@ -196,6 +196,53 @@ static void test_owner_tls_key(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* The owner's secrets file: NAME=VALUE lines; every refusal names its line and adds nothing. */
+static void test_secrets_file(void **state)
+{
+	(void)state;
+	struct ck_provision p = {0};
+	struct ck_err e;
+	const char *ok = "API_TOKEN=t0k3n\r\n# comment\n\nDSN=postgres://u:p@db/x?a=b\nEMPTY=";
+	assert_int_equal(ck_secrets_parse(ok, strlen(ok), &p, &e), 0);
+	assert_int_equal(p.n_secrets, 3);
+	assert_string_equal(p.secrets[0].name, "API_TOKEN");
+	assert_string_equal(p.secrets[0].value, "t0k3n");		    /* CRLF tolerated */
+	assert_string_equal(p.secrets[1].value, "postgres://u:p@db/x?a=b"); /* '=' in a value */
+	assert_int_equal(p.secrets[2].value_len, 0);
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+	    {"GOOD=1\nlower=x", "line 2"}, {"GOOD=1\n1ST=x", "line 2"},
+	    {"NO_EQUALS", "line 1"},	   {"=value", "line 1"},
+	    {"SP ACE=x", "line 1"},	   {"GOOD=1\nAPI_TOKEN=again", "twice"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ck_secrets_parse(bad[i].text, strlen(bad[i].text), &p, &e), -1);
+		assert_string_equal(e.code, CK_E_PROV_FORMAT);
+		if (!strstr(e.msg, bad[i].why))
+			fail_msg("'%s': %s", bad[i].text, e.msg);
+		assert_int_equal(p.n_secrets, 3); /* nothing added, not even GOOD */
+	}
+	char nul[] = "NUL=s3cr3t\0b";
+	assert_int_equal(ck_secrets_parse(nul, sizeof(nul) - 1, &p, &e), -1);
+	assert_null(strstr(e.msg, "s3cr3t")); /* the value is never quoted */
+	size_t big = CK_SECRET_VALUE_MAX + 6;
+	char *huge = malloc(big + 1);
+	memcpy(huge, "HUGE=", 5);
+	memset(huge + 5, 'x', big - 5);
+	huge[big] = 0;
+	assert_int_equal(ck_secrets_parse(huge, big, &p, &e), -1);
+	free(huge);
+	char many[64 * 16];
+	size_t n = 0;
+	for (int i = 0; i < CK_PROVISION_MAX_SECRETS; i++)
+		n += (size_t)sprintf(many + n, "S%d=v\n", i);
+	assert_int_equal(ck_secrets_parse(many, n, &p, &e), -1); /* 3 + 64 > 64 */
+	assert_non_null(strstr(e.msg, "more than"));
+	assert_int_equal(p.n_secrets, 3);
+	ck_provision_free(&p);
+}
+
 static void test_sealing(void **state)
 {
 	struct fx *f = *state;
@@ -235,6 +282,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_owner_tls_key),
+	    cmocka_unit_test(test_secrets_file),
 	    cmocka_unit_test(test_sealing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
