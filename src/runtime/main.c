@@ -404,6 +404,8 @@ out:
 	ck_identity_free(&rt->none);
 	for (size_t i = 0; i < RT_EVIDENCE_SLOTS; i++)
 		free(rt->evidence_cache[i]);
+	if (rt->state != RT_PROVISIONING && *rt->code_dir)
+		rt_rmtree(rt->code_dir); /* the app's code: nothing of it outlives the runtime */
 	if (rt->memfs_kind)
 		rt_memfs_remove(rt->memfs, rt->memfs_kind);
 	ck_manifest_free(&rt->m);

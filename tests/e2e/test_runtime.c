@@ -899,6 +899,11 @@ static void test_sgx_backend_fake_device(void **state)
 		 tu_vectors());
 	snprintf(appdir, sizeof(appdir), "%s/sgx-app", g_dir);
 	mkdir(appdir, 0700);
+	/* the code of a previous run that was killed: replaced, not a reason to fail */
+	snprintf(p, sizeof(p), "%s/code", appdir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/code/stale", appdir);
+	write_text(p, "from a run killed before it cleaned up\n", 0644);
 	snprintf(mpath, sizeof(mpath), "%s/sgx.manifest", g_dir);
 	manifest(mpath, CK_MODE_ZERO_TRUST, NULL, NULL, rt.manifest_sha256);
 	const char *args[] = {"--backend", "sgx",	   "--attestation-dir",
@@ -957,6 +962,9 @@ static void test_sgx_backend_fake_device(void **state)
 	resp_free(&r);
 	free(q);
 	rt_stop(&rt);
+	struct stat sb;
+	snprintf(p, sizeof(p), "%s/code", appdir);
+	assert_int_equal(stat(p, &sb), -1); /* nothing of the code outlives the runtime */
 }
 
 /* Bad invocations: a clear message naming the bad value, exit status 2. */
