@@ -62,8 +62,22 @@ bool ck_app_poll(struct ck_app *a, uint64_t now_ms);
 bool ck_app_due(const struct ck_app *a, uint64_t now_ms);
 /* SIGTERM to the app's process group, SIGKILL after grace_ms; waits for it. */
 void ck_app_stop(struct ck_app *a, int grace_ms);
-/* One GET of the health path; 0 when it answers 2xx within timeout_ms. */
+/* One GET of the health path; 0 when it answers 2xx within timeout_ms (blocks that long). */
 int ck_app_health(const struct ck_app_spec *s, int timeout_ms, struct ck_err *err);
+
+/* The same probe for an event loop: begin connects (loopback or a UNIX socket: at once) and
+ * sends the request; then call step whenever h.fd is readable: 1 healthy, 0 not answered
+ * yet, -1 failed (the error says why). After 1 or -1, or to give up, the fd is closed
+ * (ck_health_end, safe to call twice). */
+struct ck_health {
+	int fd; /* -1 when no probe is in flight */
+	const char *path;
+	size_t have;
+	char resp[CK_APP_HEALTH_MAX_RESP];
+};
+int ck_health_begin(struct ck_health *h, const struct ck_app_spec *s, struct ck_err *err);
+int ck_health_step(struct ck_health *h, struct ck_err *err);
+void ck_health_end(struct ck_health *h);
 
 uint64_t ck_now_ms(void);
 

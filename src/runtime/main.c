@@ -304,6 +304,8 @@ int main(int argc, char **argv)
 	};
 	struct rt *rt = calloc(1, sizeof(*rt));
 	struct ck_err e = {0};
+	if (rt)
+		rt->probe.fd = -1;
 	int c, lfd = -1, ret = EXIT_FAILURE;
 	if (!rt)
 		return EXIT_FAILURE;
@@ -393,6 +395,7 @@ int main(int argc, char **argv)
 	event_base_dispatch(rt->base);
 	ret = EXIT_SUCCESS;
 out:
+	rt_probe_end(rt);
 	if (rt->app.pid)
 		ck_app_stop(&rt->app, RT_STOP_GRACE_MS);
 	ck_proxy_free(rt->px);

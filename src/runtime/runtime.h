@@ -71,6 +71,8 @@ struct rt {
 	struct ck_app app;
 	struct ck_app_spec spec;
 	bool app_running, app_healthy;
+	struct ck_health probe; /* a health probe in flight (probe.fd >= 0) */
+	struct event *probe_ev;
 
 	struct event_base *base;
 	struct ck_proxy *px;
@@ -82,6 +84,7 @@ int rt_local(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out, con
 int rt_check_provision(void *arg, const struct ck_provision *p, int *status, struct ck_err *err);
 void rt_tick(evutil_socket_t fd, short what, void *arg);
 void rt_fail(struct rt *rt, const struct ck_err *e);
+void rt_probe_end(struct rt *rt);
 void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* memfs.c: a private in-memory filesystem at a fresh directory (written to `dir`): a tmpfs in

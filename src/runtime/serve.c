@@ -65,6 +65,7 @@ void rt_fail(struct rt *rt, const struct ck_err *e)
 	if (rt->app.pid)
 		ck_app_stop(&rt->app, RT_STOP_GRACE_MS);
 	rt->app_running = rt->app_healthy = false;
+	rt_probe_end(rt);
 	ck_gate_wipe(&rt->gate);
 }
 
@@ -381,6 +382,53 @@ static void app_address(struct rt *rt)
 	ck_proxy_set_app(rt->px, (struct sockaddr *)&ss, len);
 }
 
+/* The app answered its health path: serve it (and, the first time, switch identities). */
+static void app_healthy(struct rt *rt)
+{
+	struct ck_err e = {0};
+	rt->app_healthy = true;
+	app_address(rt);
+	if (rt->state != RT_STARTING)
+		rt_log("the app is healthy again (restarts: %u)", rt->app.restarts);
+	else if (switch_to_serving(rt, &e) < 0)
+		rt_fail(rt, &e);
+}
+
+void rt_probe_end(struct rt *rt)
+{
+	if (rt->probe_ev) {
+		event_free(rt->probe_ev);
+		rt->probe_ev = NULL;
+	}
+	ck_health_end(&rt->probe);
+}
+
+static void on_probe(evutil_socket_t fd, short what, void *arg)
+{
+	struct rt *rt = arg;
+	struct ck_err e;
+	(void)fd;
+	int r = (what & EV_TIMEOUT) ? -1 : ck_health_step(&rt->probe, &e);
+	if (r == 0)
+		return;	  /* more to read */
+	rt_probe_end(rt); /* failed or timed out: the next tick tries again */
+	if (r > 0 && rt->app_running && !rt->app_healthy)
+		app_healthy(rt);
+}
+
+/* Starts a health probe unless one is in flight; it never blocks the loop. */
+static void probe(struct rt *rt)
+{
+	struct ck_err e;
+	struct timeval tv = {RT_HEALTH_WAIT_MS / 1000, (RT_HEALTH_WAIT_MS % 1000) * 1000};
+	if (rt->probe_ev || ck_health_begin(&rt->probe, &rt->spec, &e) < 0)
+		return; /* in flight, or not accepting connections yet */
+	if (!(rt->probe_ev =
+		  event_new(rt->base, rt->probe.fd, EV_READ | EV_PERSIST, on_probe, rt)) ||
+	    event_add(rt->probe_ev, &tv) < 0)
+		rt_probe_end(rt);
+}
+
 void rt_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct rt *rt = arg;
@@ -406,14 +454,6 @@ void rt_tick(evutil_socket_t fd, short what, void *arg)
 		}
 		rt->app_running = true;
 	}
-	if (!rt->app_running || rt->app_healthy)
-		return;
-	if (ck_app_health(&rt->spec, RT_HEALTH_WAIT_MS, &e) < 0)
-		return; /* not yet */
-	rt->app_healthy = true;
-	app_address(rt);
-	if (rt->state != RT_STARTING)
-		rt_log("the app is healthy again (restarts: %u)", rt->app.restarts);
-	else if (switch_to_serving(rt, &e) < 0)
-		rt_fail(rt, &e);
+	if (rt->app_running && !rt->app_healthy)
+		probe(rt);
 }

@@ -2,6 +2,7 @@
 /* The app process (see app.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,39 +265,76 @@ static int connect_app(const struct ck_app_spec *s)
 	return fd;
 }
 
-int ck_app_health(const struct ck_app_spec *s, int timeout_ms, struct ck_err *err)
+int ck_health_begin(struct ck_health *h, const struct ck_app_spec *s, struct ck_err *err)
 {
-	char req[512], resp[CK_APP_HEALTH_MAX_RESP];
-	size_t have = 0;
-	struct http_head h;
-	int fd = connect_app(s);
-	if (fd < 0)
+	char req[512];
+	h->have = 0;
+	h->fd = connect_app(s); /* loopback or a UNIX socket: connected, or refused, at once */
+	if (h->fd < 0)
 		return ck_errf(err, CK_E_IO, "the app does not accept connections yet");
 	int n =
 	    snprintf(req, sizeof(req),
 		     "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", s->health);
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (n < 0 || (size_t)n >= sizeof(req) || write(fd, req, (size_t)n) != n) {
-		close(fd);
+	if (n < 0 || (size_t)n >= sizeof(req) || write(h->fd, req, (size_t)n) != n) {
+		ck_health_end(h);
 		return ck_errf(err, CK_E_IO, "cannot send the health request");
 	}
+	fcntl(h->fd, F_SETFL, fcntl(h->fd, F_GETFL) | O_NONBLOCK);
+	h->path = s->health;
+	return 0;
+}
+
+int ck_health_step(struct ck_health *h, struct ck_err *err)
+{
+	struct http_head hd;
 	long hl = 0;
-	while (have < sizeof(resp)) {
-		ssize_t r = read(fd, resp + have, sizeof(resp) - have);
-		if (r <= 0)
-			break;
-		have += (size_t)r;
-		if ((hl = http_parse_response(resp, have, false, &h, NULL)) != 0)
+	for (;;) {
+		ssize_t r = read(h->fd, h->resp + h->have, sizeof(h->resp) - h->have);
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0)
+			h->have += (size_t)r;
+		if ((hl = http_parse_response(h->resp, h->have, false, &hd, NULL)) != 0 || r == 0 ||
+		    h->have == sizeof(h->resp))
 			break;
 	}
-	close(fd);
+	ck_health_end(h);
 	if (hl <= 0)
 		return ck_errf(err, CK_E_HTTP,
-			       "the app's health endpoint %s gave no valid response", s->health);
-	if (h.status < 200 || h.status > 299)
-		return ck_errf(err, CK_E_HTTP, "the app's health endpoint %s answered %d",
-			       s->health, h.status);
-	return 0;
+			       "the app's health endpoint %s gave no valid response", h->path);
+	if (hd.status < 200 || hd.status > 299)
+		return ck_errf(err, CK_E_HTTP, "the app's health endpoint %s answered %d", h->path,
+			       hd.status);
+	return 1;
+}
+
+void ck_health_end(struct ck_health *h)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+}
+
+int ck_app_health(const struct ck_app_spec *s, int timeout_ms, struct ck_err *err)
+{
+	struct ck_health h;
+	uint64_t until = ck_now_ms() + (uint64_t)timeout_ms;
+	if (ck_health_begin(&h, s, err) < 0)
+		return -1;
+	for (;;) {
+		int r = ck_health_step(&h, err);
+		if (r != 0)
+			return r > 0 ? 0 : -1;
+		uint64_t now = ck_now_ms();
+		struct pollfd pf = {.fd = h.fd, .events = POLLIN};
+		if (now >= until || poll(&pf, 1, (int)(until - now)) == 0) {
+			ck_health_end(&h);
+			return ck_errf(err, CK_E_HTTP,
+				       "the app's health endpoint %s did not answer "
+				       "within %d ms",
+				       s->health, timeout_ms);
+		}
+	}
 }
