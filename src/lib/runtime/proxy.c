@@ -30,7 +30,8 @@ struct ck_proxy {
 	size_t n_conns;
 };
 
-#define COPY_MAX 4096 /* bodies up to this are copied rather than moved between buffers */
+#define COPY_MAX 4096	     /* bodies up to this are copied rather than moved between buffers */
+#define APP_READ (32 * 1024) /* the most one read of the app takes */
 
 enum req_state { REQ_HEAD, REQ_BODY, REQ_DONE };
 enum resp_state { RESP_NONE, RESP_HEAD, RESP_BODY, RESP_DONE };
@@ -47,6 +48,9 @@ struct conn {
 	struct ck_proxy *px;
 	struct conn *prev, *next;
 	struct bufferevent *cli, *app;
+	struct event *app_rd; /* reads the app's socket (app_readable), not the bufferevent */
+	bool app_timed;	      /* a response head is awaited: app_tv applies to reading */
+	struct timeval app_tv;
 	struct event *head_timer;
 	struct event *sniff; /* plain or TLS? waiting for the first byte (cfg.plain) */
 	struct event *flush; /* deferred optimistic write of the client's output */
@@ -129,6 +133,8 @@ static void conn_free(struct conn *c)
 		evutil_closesocket(c->fd);
 	if (c->sniff)
 		event_free(c->sniff);
+	if (c->app_rd)
+		event_free(c->app_rd);
 	if (c->app)
 		bufferevent_free(c->app);
 	if (c->head_timer)
@@ -142,10 +148,25 @@ static void conn_free(struct conn *c)
 
 static void drop_app(struct conn *c)
 {
+	if (c->app_rd) {
+		event_free(c->app_rd);
+		c->app_rd = NULL;
+	}
 	if (c->app) {
 		bufferevent_free(c->app);
 		c->app = NULL;
 	}
+}
+
+/* Reading from the app on or off (backpressure); on re-arms the response-head timeout. */
+static void app_reading(struct conn *c, bool on)
+{
+	if (!c->app_rd)
+		return;
+	if (on)
+		event_add(c->app_rd, c->app_timed ? &c->app_tv : NULL);
+	else
+		event_del(c->app_rd);
 }
 
 /* Closes once everything written has left (or at once when nothing is pending). */
@@ -358,7 +379,8 @@ static void app_read(struct bufferevent *bev, void *arg)
 			evbuffer_drain(in, (size_t)n);
 			continue;
 		}
-		bufferevent_set_timeouts(bev, NULL, NULL);
+		c->app_timed = false; /* the head came: a body may take its time */
+		app_reading(c, true);
 		c->resp_body = (struct body){.kind = h.body, .left = h.content_length};
 		c->app_keep_alive = h.keep_alive && h.body != HTTP_BODY_UNTIL_CLOSE;
 		bool framed = h.body == HTTP_BODY_LENGTH || h.body == HTTP_BODY_NONE;
@@ -389,7 +411,8 @@ static void app_read(struct bufferevent *bev, void *arg)
 		app_fail(c, 502);
 		return;
 	}
-	backpressure(c->app, c->cli);
+	if (evbuffer_get_length(bufferevent_get_output(c->cli)) > CK_PROXY_BUF_HIGH)
+		app_reading(c, false); /* backpressure: until the client has taken some */
 	if (r == 1) {
 		c->resp = RESP_DONE;
 		if (evbuffer_get_length(in) > 0) /* bytes after the response: not a clean app */
@@ -452,6 +475,35 @@ static void app_flush(struct conn *c)
 				   EV_WRITE); /* would block, still connecting, or an error */
 }
 
+/* One read of the app's socket straight into the bufferevent's input (libevent's own read asks
+ * the kernel how much is there first, an ioctl per read), then the same callbacks. */
+static void app_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (what & EV_TIMEOUT) {
+		app_event(c->app, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, c);
+		return;
+	}
+	struct evbuffer *in = bufferevent_get_input(c->app);
+	struct evbuffer_iovec v;
+	if (evbuffer_reserve_space(in, APP_READ, &v, 1) < 1) {
+		app_event(c->app, BEV_EVENT_READING | BEV_EVENT_ERROR, c);
+		return;
+	}
+	ssize_t n = recv(fd, v.iov_base, v.iov_len < APP_READ ? v.iov_len : APP_READ, 0);
+	if (n > 0) {
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(in, &v, 1);
+		app_read(c->app, c);
+		return;
+	}
+	evbuffer_commit_space(in, NULL, 0);
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ENOTCONN))
+		return; /* spurious, or still connecting */
+	app_event(c->app, BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), c);
+}
+
 static int app_connect(struct conn *c)
 {
 	struct ck_proxy *px = c->px;
@@ -471,8 +523,14 @@ static int app_connect(struct conn *c)
 		drop_app(c);
 		return -1;
 	}
-	no_delay(bufferevent_getfd(c->app));
-	bufferevent_enable(c->app, EV_READ);
+	evutil_socket_t fd = bufferevent_getfd(c->app);
+	no_delay(fd);
+	c->app_timed = false;
+	if (!(c->app_rd = event_new(px->base, fd, EV_READ | EV_PERSIST, app_readable, c))) {
+		drop_app(c);
+		return -1;
+	}
+	app_reading(c, true); /* also while idle: an app closing a kept-alive connection */
 	return 0;
 }
 
@@ -563,9 +621,9 @@ static void forward_head(struct conn *c, const struct http_head *h)
 	else if (h->body == HTTP_BODY_CHUNKED)
 		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 	evbuffer_add(out, "\r\n", 2);
-	struct timeval at;
-	timeval_ms(&at, c->px->cfg.app_timeout_ms);
-	bufferevent_set_timeouts(c->app, &at, NULL);
+	timeval_ms(&c->app_tv, c->px->cfg.app_timeout_ms);
+	c->app_timed = true;
+	app_reading(c, true);
 	c->resp = RESP_HEAD;
 }
 
@@ -672,7 +730,7 @@ static void cli_drained(struct conn *c)
 	if (left == 0 && c->flush)
 		bufferevent_disable(c->cli, EV_WRITE);
 	if (c->app && c->resp == RESP_BODY && left <= CK_PROXY_BUF_HIGH / 2)
-		bufferevent_enable(c->app, EV_READ);
+		app_reading(c, true);
 }
 
 static void cli_write(struct bufferevent *bev, void *arg)
