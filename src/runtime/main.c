@@ -40,7 +40,8 @@ static const char usage[] =
     "  --backend sim        simulated TEE (NOT A REAL TEE): quotes from --sim-pki, whose\n"
     "                       collateral is served; MRENCLAVE = SHA-256 of this binary\n"
     "  --backend sgx        Gramine SGX: /dev/attestation (or --attestation-dir)\n"
-    "  --backend tsm        TDX / SEV-SNP through configfs-tsm (or --attestation-dir)\n"
+    "  --backend tsm        TDX / SEV-SNP through configfs-tsm (or --attestation-dir: the\n"
+    "                       report directory, or one entry in it)\n"
     "  --collateral PATH    QuoteCollateralV3 JSON (a file, or DIR/collateral.json) served\n"
     "                       with every quote; required for sgx and tsm; SIGHUP re-reads it\n"
     "  --app-dir, --data-dir  where the code is unpacked (DIR/code) and the app's data lives;\n"
@@ -133,8 +134,13 @@ static int make_attester(struct rt *rt, struct ck_err *err)
 				    &rt->att, err) < 0)
 			return -1;
 	} else if (!strcmp(rt->backend, "tsm")) {
-		if (ck_attester_tsm(rt->att_dir ? rt->att_dir : CK_TSM_REPORT_DIR, NULL, &rt->att,
-				    err) < 0)
+		/* the report directory (an entry is made per quote), or one entry in it */
+		const char *dir = rt->att_dir ? rt->att_dir : CK_TSM_REPORT_DIR;
+		char inblob[PATH_MAX];
+		struct stat st;
+		snprintf(inblob, sizeof(inblob), "%s/inblob", dir);
+		bool entry = stat(inblob, &st) == 0;
+		if (ck_attester_tsm(entry ? NULL : dir, entry ? dir : NULL, &rt->att, err) < 0)
 			return -1;
 	} else {
 		return ck_errf(err, CK_E_USAGE, "--backend: '%s' is not sim, sgx or tsm",

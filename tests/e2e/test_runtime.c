@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -967,6 +968,126 @@ static void test_sgx_backend_fake_device(void **state)
 	assert_int_equal(stat(p, &sb), -1); /* nothing of the code outlives the runtime */
 }
 
+/* A fake configfs-tsm kernel for one report entry: each time `inblob` is written (inotify),
+ * wait for the reader of `outblob` (a FIFO), bump `generation` as the kernel does for that
+ * write, and hand out the recorded quote. Runs until killed. */
+static void fake_tsm_kernel(const char *entry, const uint8_t *quote, size_t len, int ready)
+{
+	char fifo[4300], gen[4300], in[4300], g[32];
+	snprintf(fifo, sizeof(fifo), "%s/outblob", entry);
+	snprintf(gen, sizeof(gen), "%s/generation", entry);
+	snprintf(in, sizeof(in), "%s/inblob", entry);
+	int ino = inotify_init1(IN_CLOEXEC);
+	if (ino < 0 || inotify_add_watch(ino, in, IN_CLOSE_WRITE) < 0)
+		_exit(1);
+	if (write(ready, "k", 1) != 1) /* watching: the runtime may start */
+		_exit(1);
+	close(ready);
+	char ev[4096];
+	for (unsigned n = 1;; n++) {
+		if (read(ino, ev, sizeof(ev)) <= 0) /* the runtime wrote its report data */
+			_exit(1);
+		int fd = open(fifo, O_WRONLY);
+		if (fd < 0)
+			_exit(1);
+		FILE *f = fopen(gen, "w");
+		snprintf(g, sizeof(g), "%u\n", n);
+		fputs(g, f);
+		fclose(f);
+		size_t off = 0;
+		while (off < len) {
+			ssize_t k = write(fd, quote + off, len - off);
+			if (k <= 0)
+				break;
+			off += (size_t)k;
+		}
+		close(fd);
+	}
+}
+
+/* The tsm backend over a fake configfs-tsm entry returning a recorded real TDX quote: the
+ * runtime writes SHA-256(claims) to inblob, checks the generation, names the provider, and
+ * serves the quote with the collateral given. */
+static void test_tsm_backend_fake_configfs(void **state)
+{
+	(void)state;
+	char entry[4200], p[4300], mpath[4200], appdir[4200], coll[4200];
+	struct rtp rt;
+	struct resp r;
+	size_t qn, n;
+	snprintf(entry, sizeof(entry), "%s/tsm-entry", g_dir);
+	mkdir(entry, 0755);
+	snprintf(p, sizeof(p), "%s/inblob", entry);
+	write_text(p, "", 0644);
+	snprintf(p, sizeof(p), "%s/generation", entry);
+	write_text(p, "0\n", 0644);
+	snprintf(p, sizeof(p), "%s/provider", entry);
+	write_text(p, "tdx_guest\n", 0644);
+	snprintf(p, sizeof(p), "%s/outblob", entry);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	uint8_t *q = tu_read("tdx/dcap-qvl/tdx_quote.bin", &qn);
+	int ready[2];
+	char k;
+	assert_int_equal(pipe(ready), 0);
+	pid_t kernel = fork();
+	if (kernel == 0)
+		fake_tsm_kernel(entry, q, qn, ready[1]);
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &k, 1), 1);
+	close(ready[0]);
+	snprintf(coll, sizeof(coll), "%s/tdx/dcap-qvl/tdx_quote_collateral.json", tu_vectors());
+	snprintf(appdir, sizeof(appdir), "%s/tsm-app", g_dir);
+	mkdir(appdir, 0700);
+	snprintf(mpath, sizeof(mpath), "%s/tsm.manifest", g_dir);
+	manifest(mpath, CK_MODE_ZERO_TRUST, NULL, NULL, rt.manifest_sha256);
+	const char *args[] = {"--backend", "tsm",	   "--attestation-dir",
+			      entry,	   "--collateral", coll,
+			      "--package", g_pkg,	   "--manifest",
+			      mpath,	   "--app-dir",	   appdir,
+			      "--listen",  "127.0.0.1:0",  NULL};
+	bool started = rt_start(&rt, "tsm", args);
+	if (!started) {
+		kill(kernel, SIGKILL);
+		waitpid(kernel, NULL, 0);
+		dump_logs();
+		fail_msg("the runtime did not start with the tsm backend");
+	}
+	json_t *s = status_json(rt.port, true);
+	assert_string_equal(jstr(s, "backend"), "tsm-tdx");
+	assert_string_equal(jstr(s, "simulated"), "false");
+	json_decref(s);
+	call(rt.port, true, "GET", "/.well-known/cloak/evidence?nonce=a1b2", NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	json_t *b = json_loads(r.body, 0, NULL);
+	assert_non_null(json_object_get(b, "collateral"));
+	const char *quote_b64 = json_string_value(json_object_get(b, "quote"));
+	const char *claims_b64 = json_string_value(json_object_get(b, "claims"));
+	assert_non_null(quote_b64);
+	assert_non_null(claims_b64);
+	/* the recorded TDX quote, and SHA-256 of the claims (with our nonce) as report data */
+	uint8_t *got = malloc(strlen(quote_b64)), claims[4096], h[32];
+	int gl = EVP_DecodeBlock(got, (const unsigned char *)quote_b64, (int)strlen(quote_b64));
+	gl -= (int)(strlen(quote_b64) - strcspn(quote_b64, "="));
+	assert_int_equal(gl, (int)qn);
+	assert_memory_equal(got, q, qn);
+	free(got);
+	int cl =
+	    EVP_DecodeBlock(claims, (const unsigned char *)claims_b64, (int)strlen(claims_b64));
+	cl -= (int)(strlen(claims_b64) - strcspn(claims_b64, "="));
+	EVP_Digest(claims, (size_t)cl, h, NULL, EVP_sha256(), NULL);
+	snprintf(p, sizeof(p), "%s/inblob", entry);
+	uint8_t *rd = tu_read(p, &n);
+	assert_int_equal(n, 64);
+	assert_memory_equal(rd, h, 32);
+	free(rd);
+	json_decref(b);
+	resp_free(&r);
+	rt_stop(&rt);
+	kill(kernel, SIGKILL);
+	waitpid(kernel, NULL, 0);
+	free(q);
+}
+
 /* Bad invocations: a clear message naming the bad value, exit status 2. */
 static void test_usage(void **state)
 {
@@ -996,6 +1117,7 @@ int main(void)
 	    cmocka_unit_test(test_owner_cert),
 	    cmocka_unit_test(test_operator_tls),
 	    cmocka_unit_test(test_sgx_backend_fake_device),
+	    cmocka_unit_test(test_tsm_backend_fake_configfs),
 	    cmocka_unit_test(test_usage),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
