@@ -872,6 +872,49 @@ static void test_operator_tls(void **state)
 	rt_stop(&rt);
 }
 
+/* base64 (with padding) into a fresh buffer. */
+static uint8_t *unb64(const char *b64, size_t *len)
+{
+	assert_non_null(b64);
+	uint8_t *out = malloc(strlen(b64) + 1);
+	int n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)strlen(b64));
+	assert_true(n >= 0);
+	*len = (size_t)n - (strlen(b64) - strcspn(b64, "=")); /* padding */
+	return out;
+}
+
+/* A hardware backend: the status names it and says it is not simulated; its evidence, fetched
+ * with a nonce, carries the collateral, the recorded quote `q`, and claims whose SHA-256 is
+ * what the runtime wrote as report data (the first 32 bytes of the file `report_data`). */
+static void check_hw_evidence(uint16_t port, const char *backend, const uint8_t *q, size_t qn,
+			      const char *report_data)
+{
+	struct resp r;
+	size_t n, cl;
+	uint8_t h[32];
+	json_t *s = status_json(port, true);
+	assert_string_equal(jstr(s, "backend"), backend);
+	assert_string_equal(jstr(s, "simulated"), "false");
+	json_decref(s);
+	call(port, true, "GET", "/.well-known/cloak/evidence?nonce=00112233", NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	json_t *b = json_loads(r.body, 0, NULL);
+	assert_non_null(json_object_get(b, "collateral"));
+	uint8_t *got = unb64(json_string_value(json_object_get(b, "quote")), &n);
+	assert_int_equal(n, qn);
+	assert_memory_equal(got, q, qn);
+	uint8_t *claims = unb64(json_string_value(json_object_get(b, "claims")), &cl);
+	EVP_Digest(claims, cl, h, NULL, EVP_sha256(), NULL);
+	uint8_t *rd = tu_read(report_data, &n);
+	assert_int_equal(n, 64);
+	assert_memory_equal(rd, h, 32);
+	free(rd);
+	free(claims);
+	free(got);
+	json_decref(b);
+	resp_free(&r);
+}
+
 /* The sgx backend over a fake /dev/attestation that returns a recorded real quote: the
  * runtime writes SHA-256(claims) as report data, serves the real quote with the given
  * collateral, and (once provisioned) writes the code mount's key and runs the app on a UNIX
@@ -918,31 +961,10 @@ static void test_sgx_backend_fake_device(void **state)
 	    "--manifest", mpath, "--listen",	      "127.0.0.1:0", NULL};
 	assert_false(rt_start(&rt, "sgx-nocoll", nocoll));
 	assert_true(rt_start(&rt, "sgx", args));
-	json_t *s = status_json(rt.port, true);
-	assert_string_equal(jstr(s, "backend"), "sgx");
-	assert_string_equal(jstr(s, "simulated"), "false");
-	json_decref(s);
 	/* the evidence: the recorded quote, the collateral given, and claims whose hash is what
 	 * the runtime wrote to user_report_data */
-	call(rt.port, true, "GET", "/.well-known/cloak/evidence?nonce=00112233", NULL, 0, &r);
-	assert_int_equal(r.status, 200);
-	json_t *b = json_loads(r.body, 0, NULL);
-	assert_non_null(json_object_get(b, "collateral"));
-	const char *claims_b64 = json_string_value(json_object_get(b, "claims"));
-	assert_non_null(claims_b64);
-	uint8_t claims[4096], h[32];
-	int cl =
-	    EVP_DecodeBlock(claims, (const unsigned char *)claims_b64, (int)strlen(claims_b64));
-	assert_true(cl > 0);
-	cl -= (int)(strlen(claims_b64) - strcspn(claims_b64, "=")); /* padding */
-	EVP_Digest(claims, (size_t)cl, h, NULL, EVP_sha256(), NULL);
 	snprintf(p, sizeof(p), "%s/user_report_data", att);
-	uint8_t *rd = tu_read(p, &n);
-	assert_int_equal(n, 64);
-	assert_memory_equal(rd, h, 32);
-	free(rd);
-	json_decref(b);
-	resp_free(&r);
+	check_hw_evidence(rt.port, "sgx", q, qn, p);
 
 	/* provisioned: the code mount's key is written, the app runs on a UNIX socket */
 	uint8_t cert[32];
@@ -1013,8 +1035,7 @@ static void test_tsm_backend_fake_configfs(void **state)
 	(void)state;
 	char entry[4200], p[4300], mpath[4200], appdir[4200], coll[4200];
 	struct rtp rt;
-	struct resp r;
-	size_t qn, n;
+	size_t qn;
 	snprintf(entry, sizeof(entry), "%s/tsm-entry", g_dir);
 	mkdir(entry, 0755);
 	snprintf(p, sizeof(p), "%s/inblob", entry);
@@ -1052,36 +1073,9 @@ static void test_tsm_backend_fake_configfs(void **state)
 		dump_logs();
 		fail_msg("the runtime did not start with the tsm backend");
 	}
-	json_t *s = status_json(rt.port, true);
-	assert_string_equal(jstr(s, "backend"), "tsm-tdx");
-	assert_string_equal(jstr(s, "simulated"), "false");
-	json_decref(s);
-	call(rt.port, true, "GET", "/.well-known/cloak/evidence?nonce=a1b2", NULL, 0, &r);
-	assert_int_equal(r.status, 200);
-	json_t *b = json_loads(r.body, 0, NULL);
-	assert_non_null(json_object_get(b, "collateral"));
-	const char *quote_b64 = json_string_value(json_object_get(b, "quote"));
-	const char *claims_b64 = json_string_value(json_object_get(b, "claims"));
-	assert_non_null(quote_b64);
-	assert_non_null(claims_b64);
-	/* the recorded TDX quote, and SHA-256 of the claims (with our nonce) as report data */
-	uint8_t *got = malloc(strlen(quote_b64)), claims[4096], h[32];
-	int gl = EVP_DecodeBlock(got, (const unsigned char *)quote_b64, (int)strlen(quote_b64));
-	gl -= (int)(strlen(quote_b64) - strcspn(quote_b64, "="));
-	assert_int_equal(gl, (int)qn);
-	assert_memory_equal(got, q, qn);
-	free(got);
-	int cl =
-	    EVP_DecodeBlock(claims, (const unsigned char *)claims_b64, (int)strlen(claims_b64));
-	cl -= (int)(strlen(claims_b64) - strcspn(claims_b64, "="));
-	EVP_Digest(claims, (size_t)cl, h, NULL, EVP_sha256(), NULL);
+	/* the recorded TDX quote, and SHA-256 of the claims (with our nonce) in inblob */
 	snprintf(p, sizeof(p), "%s/inblob", entry);
-	uint8_t *rd = tu_read(p, &n);
-	assert_int_equal(n, 64);
-	assert_memory_equal(rd, h, 32);
-	free(rd);
-	json_decref(b);
-	resp_free(&r);
+	check_hw_evidence(rt.port, "tsm-tdx", q, qn, p);
 	rt_stop(&rt);
 	kill(kernel, SIGKILL);
 	waitpid(kernel, NULL, 0);
