@@ -111,6 +111,7 @@ int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(pr
 #define CK_E_SEAL	    "seal"		  /* a sealed message that does not open */
 #define CK_E_PROV_STATE	    "provision.state"	  /* already provisioned, or not accepting */
 #define CK_E_ROUTE	    "route"		  /* a runtime endpoint asked for wrongly */
+#define CK_E_RATE	    "rate"		  /* too many fresh quotes asked for: retry later */
 
 /* --- HTTP --------------------------------------------------------------------------------- */
 #define CK_E_HTTP_SYNTAX "http.syntax" /* a malformed or ambiguous message */

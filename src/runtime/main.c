@@ -271,6 +271,8 @@ static int boot(struct rt *rt, int *lfd, struct ck_err *err)
 	ck_gate_init(&rt->gate, rt->m.owner_key, rt->prov.cert_sha256, rt->manifest_sha256,
 		     seal_priv, c.seal_key);
 	OPENSSL_cleanse(seal_priv, sizeof(seal_priv));
+	rt->quote_tokens = RT_QUOTE_BURST;
+	rt->quote_refill_ms = ck_now_ms();
 	rt->gate.check = rt_check_provision;
 	rt->gate.check_arg = rt;
 	if ((*lfd = make_listener(rt->listen, &sa, err)) < 0)

@@ -25,9 +25,11 @@
 
 #define RT_MAX_PACKAGE	  (1024ULL * 1024 * 1024) /* held in memory from boot to unpack */
 #define RT_TICK_MS	  100			  /* app supervision */
-#define RT_HEALTH_WAIT_MS 250			  /* one health probe, while starting */
+#define RT_HEALTH_WAIT_MS 2000			  /* one health probe, while starting */
 #define RT_STOP_GRACE_MS  3000			  /* SIGTERM to SIGKILL for the app */
 #define RT_EVIDENCE_SLOTS 3			  /* provisioning, serving, none */
+#define RT_QUOTE_BURST	  32			  /* fresh (nonce-bound) quotes at once... */
+#define RT_QUOTE_RATE	  4 /* ...then per second: each blocks the loop (tens of ms on SGX) */
 
 /* The runtime's life, as the status endpoint reports it. */
 enum rt_state {
@@ -58,6 +60,8 @@ struct rt {
 	struct ck_identity prov, serve, none;
 	bool has_serve;
 	char *evidence_cache[RT_EVIDENCE_SLOTS];
+	double quote_tokens; /* fresh quotes allowed now (a token bucket) */
+	uint64_t quote_refill_ms;
 
 	struct ck_gate gate;
 	enum rt_state state;

@@ -123,6 +123,21 @@ static int status(struct rt *rt, struct evbuffer *out)
 
 /* ---- evidence ----------------------------------------------------------------------------- */
 
+/* Anyone may ask for a fresh quote, and each one blocks the loop while the TEE makes it: a
+ * token bucket keeps that from starving the app (evidence without a nonce is cached, free). */
+static bool quote_allowed(struct rt *rt)
+{
+	uint64_t now = ck_now_ms();
+	rt->quote_tokens += (double)(now - rt->quote_refill_ms) * RT_QUOTE_RATE / 1000.0;
+	if (rt->quote_tokens > RT_QUOTE_BURST)
+		rt->quote_tokens = RT_QUOTE_BURST;
+	rt->quote_refill_ms = now;
+	if (rt->quote_tokens < 1)
+		return false;
+	rt->quote_tokens -= 1;
+	return true;
+}
+
 static int evidence(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffer *out)
 {
 	const struct ck_identity *id;
@@ -143,6 +158,13 @@ static int evidence(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffe
 	if (rq->route->nonce_len == 0 && rt->evidence_cache[slot]) {
 		evbuffer_add(out, rt->evidence_cache[slot], strlen(rt->evidence_cache[slot]));
 		return 200;
+	}
+	if (rq->route->nonce_len && !quote_allowed(rt)) {
+		ck_errf(&e, CK_E_RATE,
+			"more than %d fresh quotes a second asked for: retry shortly, or fetch the "
+			"evidence without a nonce",
+			RT_QUOTE_RATE);
+		return answer_error(out, 429, &e);
 	}
 	if (ck_identity_evidence(id, rt->att, rt->has_coll ? &rt->coll : NULL, rq->route->nonce,
 				 rq->route->nonce_len, &b, &e) < 0) {

@@ -1082,6 +1082,38 @@ static void test_tsm_backend_fake_configfs(void **state)
 	free(q);
 }
 
+/* Fresh quotes block the runtime while the TEE makes them: beyond a burst, nonce-bound
+ * evidence is refused (429) for a while; cached evidence, status and the rest are not. */
+static void test_fresh_quote_rate(void **state)
+{
+	(void)state;
+	struct rtp rt;
+	struct resp r;
+	int ok = 0, refused = 0;
+	start_mode(&rt, "rate", CK_MODE_ZERO_TRUST);
+	for (int i = 0; i < 100; i++) {
+		call(rt.port, true, "GET", "/.well-known/cloak/evidence?nonce=0badcafe", NULL, 0,
+		     &r);
+		if (r.status == 200)
+			ok++;
+		else if (r.status == 429 && strstr(r.body, "\"rate\""))
+			refused++;
+		else
+			fail_msg("nonce evidence: %s", r.head);
+		resp_free(&r);
+	}
+	if (ok < 32 || refused < 1)
+		fail_msg("%d fresh quotes served, %d refused: want the burst of 32, then refusals",
+			 ok, refused);
+	call(rt.port, true, "GET", "/.well-known/cloak/evidence", NULL, 0, &r);
+	assert_int_equal(r.status, 200); /* cached: always served */
+	resp_free(&r);
+	json_t *s = status_json(rt.port, true);
+	assert_string_equal(jstr(s, "state"), "provisioning");
+	json_decref(s);
+	rt_stop(&rt);
+}
+
 /* Bad invocations: a clear message naming the bad value, exit status 2. */
 static void test_usage(void **state)
 {
@@ -1112,6 +1144,7 @@ int main(void)
 	    cmocka_unit_test(test_operator_tls),
 	    cmocka_unit_test(test_sgx_backend_fake_device),
 	    cmocka_unit_test(test_tsm_backend_fake_configfs),
+	    cmocka_unit_test(test_fresh_quote_rate),
 	    cmocka_unit_test(test_usage),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
