@@ -15,6 +15,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "cloak/http.h"
@@ -42,6 +43,7 @@ struct body {
 	uint64_t left;		/* HTTP_BODY_LENGTH */
 	struct http_chunked ch; /* HTTP_BODY_CHUNKED (decoding) */
 	bool rechunk;		/* encode what is forwarded as chunks */
+	bool wipe;		/* the runtime's own (a provisioning): wiped where it was read */
 };
 
 struct conn {
@@ -263,7 +265,26 @@ static int move_body(struct body *b, struct evbuffer *in, struct evbuffer *out)
 	if (b->kind == HTTP_BODY_LENGTH) {
 		size_t have = evbuffer_get_length(in);
 		size_t n = have < b->left ? have : (size_t)b->left;
-		if (n && n <= COPY_MAX) {
+		if (n && b->wipe) {
+			/* copied out, then the client's buffer wiped before libevent frees it */
+			struct evbuffer_iovec v[8];
+			size_t left = n;
+			while (left) {
+				int k = evbuffer_peek(in, (ev_ssize_t)left, NULL, v, 8);
+				size_t done = 0;
+				for (int i = 0; i < k && i < 8 && done < left; i++) {
+					size_t l =
+					    v[i].iov_len < left - done ? v[i].iov_len : left - done;
+					evbuffer_add(out, v[i].iov_base, l);
+					OPENSSL_cleanse(v[i].iov_base, l);
+					done += l;
+				}
+				if (done == 0)
+					return -1;
+				evbuffer_drain(in, done);
+				left -= done;
+			}
+		} else if (n && n <= COPY_MAX) {
 			/* copied, so a small body shares the head's chain: one TLS record, one
 			 * write */
 			uint8_t tmp[COPY_MAX];
@@ -651,6 +672,7 @@ static void on_head(struct conn *c, const struct http_head *h, size_t head_len)
 	}
 	if (c->route.kind != CK_ROUTE_APP) {
 		c->local = true;
+		c->req_body.wipe = true;
 		if (h->body == HTTP_BODY_CHUNKED) {
 			answer_error(c, 411);
 			return;
