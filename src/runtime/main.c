@@ -81,7 +81,7 @@ static int load_collateral(struct rt *rt, struct ck_err *err)
 	int r = ck_collateral_parse((const char *)b, n, &c, err);
 	free(b);
 	if (r < 0)
-		return -1;
+		return ck_err_wrap(err, "%s", path);
 	if (rt->has_coll)
 		ck_collateral_free(&rt->coll);
 	rt->coll = c;
@@ -168,7 +168,7 @@ static int load_inputs(struct rt *rt, struct ck_err *err)
 	int r = ck_manifest_parse((const char *)b, n, &rt->m, rt->manifest_sha256, err);
 	free(b);
 	if (r < 0)
-		return -1;
+		return ck_err_wrap(err, "%s", rt->manifest);
 	if (ck_read_file(rt->package, RT_MAX_PACKAGE, &rt->pkg, &rt->pkg_len, err) < 0)
 		return -1;
 	EVP_Digest(rt->pkg, rt->pkg_len, h, NULL, EVP_sha256(), NULL);
@@ -267,7 +267,6 @@ static int boot(struct rt *rt, int *lfd, struct ck_err *err)
 		return -1;
 	}
 	ck_identity_none(&rt->none, &c);
-	rt->serve.claims = c; /* the owner-cert check borrows these before the switch */
 	ck_gate_init(&rt->gate, rt->m.owner_key, rt->prov.cert_sha256, rt->manifest_sha256,
 		     seal_priv, c.seal_key);
 	OPENSSL_cleanse(seal_priv, sizeof(seal_priv));

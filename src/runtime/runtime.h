@@ -56,9 +56,9 @@ struct rt {
 	struct ck_collateral coll;
 	bool has_coll;
 
-	/* identities: provisioning (RA-TLS), serving (RA-TLS or the owner's), none (plain) */
+	/* identities: provisioning (RA-TLS), serving (RA-TLS or the owner's; serve.tls is NULL
+	 * until the switch), none (plain) */
 	struct ck_identity prov, serve, none;
-	bool has_serve;
 	char *evidence_cache[RT_EVIDENCE_SLOTS];
 	double quote_tokens; /* fresh quotes allowed now (a token bucket) */
 	uint64_t quote_refill_ms;
@@ -74,7 +74,7 @@ struct rt {
 	uint16_t app_port;
 	struct ck_app app;
 	struct ck_app_spec spec;
-	bool app_running, app_healthy;
+	bool app_healthy;	/* running is app.pid != 0 */
 	struct ck_health probe; /* a health probe in flight (probe.fd >= 0) */
 	struct event *probe_ev;
 

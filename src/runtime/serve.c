@@ -64,7 +64,7 @@ void rt_fail(struct rt *rt, const struct ck_err *e)
 	ck_proxy_set_app(rt->px, NULL, 0);
 	if (rt->app.pid)
 		ck_app_stop(&rt->app, RT_STOP_GRACE_MS);
-	rt->app_running = rt->app_healthy = false;
+	rt->app_healthy = false;
 	rt_probe_end(rt);
 	ck_gate_wipe(&rt->gate);
 }
@@ -97,7 +97,7 @@ static int status(struct rt *rt, struct evbuffer *out)
 	json_object_set_new(o, "cloak_runtime", json_integer(1));
 	json_object_set_new(o, "name", json_string(rt->m.name));
 	json_object_set_new(o, "state", json_string(state_name(rt->state)));
-	json_object_set_new(o, "phase", json_string(rt->has_serve ? "serving" : "provisioning"));
+	json_object_set_new(o, "phase", json_string(rt->serve.tls ? "serving" : "provisioning"));
 	json_object_set_new(o, "mode", json_string(ck_mode_name(rt->m.mode)));
 	json_object_set_new(o, "backend", json_string(rt->att->name));
 	json_object_set_new(o, "simulated", json_boolean(rt->att->simulated));
@@ -107,7 +107,7 @@ static int status(struct rt *rt, struct evbuffer *out)
 	json_object_set_new(gate, "state", json_string(ck_gate_state_name(rt->gate.state)));
 	json_object_set_new(gate, "refused", json_integer((json_int_t)rt->gate.refused));
 	json_object_set_new(o, "provisioning", gate);
-	json_object_set_new(app, "running", json_boolean(rt->app_running));
+	json_object_set_new(app, "running", json_boolean(rt->app.pid != 0));
 	json_object_set_new(app, "healthy", json_boolean(rt->app_healthy));
 	json_object_set_new(app, "restarts", json_integer(rt->app.restarts));
 	json_object_set_new(o, "app", app);
@@ -144,7 +144,7 @@ static int evidence(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffe
 	size_t slot;
 	if (!rq->ssl) {
 		id = &rt->none, slot = 2; /* behind the operator: no key of ours, and it says so */
-	} else if (rt->has_serve && ck_identity_served(&rt->serve, rq->ssl)) {
+	} else if (rt->serve.tls && ck_identity_served(&rt->serve, rq->ssl)) {
 		id = &rt->serve, slot = 1;
 	} else if (ck_identity_served(&rt->prov, rq->ssl)) {
 		id = &rt->prov, slot = 0;
@@ -222,7 +222,7 @@ int rt_check_provision(void *arg, const struct ck_provision *p, int *status, str
 			       got);
 	}
 	struct ck_identity t;
-	if (ck_identity_owner(&t, p->owner_tls_chain, p->owner_tls_key, &rt->serve.claims, err) < 0)
+	if (ck_identity_owner(&t, p->owner_tls_chain, p->owner_tls_key, &rt->prov.claims, err) < 0)
 		return -1;
 	ck_identity_free(&t);
 	return 0;
@@ -303,10 +303,7 @@ static int start_app(struct rt *rt, struct ck_err *err)
 		rt->spec.port = rt->app_port;
 	rt_log("code unpacked (%zu entries, fingerprint checked); starting '%s'", res.entries,
 	       rt->m.run);
-	if (ck_app_start(&rt->app, &rt->spec, ck_now_ms(), err) < 0)
-		return -1;
-	rt->app_running = true;
-	return 0;
+	return ck_app_start(&rt->app, &rt->spec, ck_now_ms(), err);
 }
 
 static int provision(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffer *out)
@@ -378,7 +375,6 @@ static int switch_to_serving(struct rt *rt, struct ck_err *err)
 	ck_identity_none(&rt->none, &c);
 	free(rt->evidence_cache[2]);
 	rt->evidence_cache[2] = NULL;
-	rt->has_serve = true;
 	ck_proxy_set_tls(rt->px, rt->serve.tls);
 	rt->state = RT_SERVING;
 	rt_log("serving (%s): the app is healthy, phase serving", ck_mode_name(rt->m.mode));
@@ -434,7 +430,7 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
 	if (r == 0)
 		return;	  /* more to read */
 	rt_probe_end(rt); /* failed or timed out: the next tick tries again */
-	if (r > 0 && rt->app_running && !rt->app_healthy)
+	if (r > 0 && rt->app.pid && !rt->app_healthy)
 		app_healthy(rt);
 }
 
@@ -460,22 +456,21 @@ void rt_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (rt->state != RT_STARTING && rt->state != RT_SERVING)
 		return;
-	bool running = ck_app_poll(&rt->app, now);
-	if (rt->app_running && !running) {
+	bool was_running = rt->app.pid != 0, running = ck_app_poll(&rt->app, now);
+	if (was_running && !running) {
 		int ws = rt->app.last_status;
 		rt_log("the app exited (%s %d); starting it again in %u ms",
 		       WIFSIGNALED(ws) ? "signal" : "status",
 		       WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws),
 		       (unsigned)(rt->app.next_start_ms - now));
-		rt->app_running = rt->app_healthy = false;
+		rt->app_healthy = false;
 	}
 	if (!running && ck_app_due(&rt->app, now)) {
 		if (ck_app_start(&rt->app, &rt->spec, now, &e) < 0) {
 			rt_fail(rt, &e); /* the code cannot even be executed any more */
 			return;
 		}
-		rt->app_running = true;
 	}
-	if (rt->app_running && !rt->app_healthy)
+	if (rt->app.pid && !rt->app_healthy)
 		probe(rt);
 }

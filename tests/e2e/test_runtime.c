@@ -1132,6 +1132,18 @@ static void test_usage(void **state)
 	log = rt_log(&rt);
 	assert_non_null(strstr(log, "/nonexistent"));
 	free(log);
+	/* a manifest that is there but not a manifest: its path is in the message */
+	char bad[4200];
+	snprintf(bad, sizeof(bad), "%s/not-a-manifest.json", g_dir);
+	write_text(bad, "{\"cloak_manifest\":2}", 0644);
+	const char *bad_manifest[] = {"--backend", "sim",	  "--sim-pki",	g_pki,
+				      "--package", g_pkg,	  "--manifest", bad,
+				      "--listen",  "127.0.0.1:0", NULL};
+	assert_false(rt_start(&rt, "usage3", bad_manifest));
+	log = rt_log(&rt);
+	if (!strstr(log, bad) || !strstr(log, "manifest.format"))
+		fail_msg("a bad manifest: %s", log);
+	free(log);
 }
 
 int main(void)
