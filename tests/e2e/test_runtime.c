@@ -85,11 +85,7 @@ struct rtp {
 
 static void write_text(const char *path, const char *text, mode_t mode)
 {
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
+	tu_write(path, text, strlen(text), mode);
 }
 
 static char *slurp(const char *path)

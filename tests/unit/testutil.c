@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,4 +98,40 @@ void tu_rmtree(char *dir)
 {
 	tu_rm(dir);
 	free(dir);
+}
+
+char *tu_base;
+
+int tu_scratch_setup(void **state)
+{
+	(void)state;
+	tu_base = tu_mkdtemp("scratch");
+	return 0;
+}
+
+int tu_scratch_teardown(void **state)
+{
+	(void)state;
+	tu_rmtree(tu_base);
+	tu_base = NULL;
+	return 0;
+}
+
+const char *tu_path(const char *rel)
+{
+	static char buf[8][4096];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", tu_base, rel);
+	return buf[k];
+}
+
+void tu_write(const char *path, const void *data, size_t len, unsigned mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0)
+		fail_msg("cannot write '%s': %s", path, strerror(errno));
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	assert_int_equal(chmod(path, (mode_t)mode), 0); /* whatever the umask */
 }

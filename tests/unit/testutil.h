@@ -35,4 +35,14 @@ void tu_rm(const char *path);
 /* tu_rm, then frees the name (a tu_tmpname or tu_mkdtemp). */
 void tu_rmtree(char *dir);
 
+/* A scratch directory for one test program: tu_scratch_setup / tu_scratch_teardown are cmocka
+ * group fixtures that make and remove tu_base; tu_path(rel) is a path beneath it (eight
+ * rotating buffers, so a few may be used in one call). */
+extern char *tu_base;
+int tu_scratch_setup(void **state);
+int tu_scratch_teardown(void **state);
+const char *tu_path(const char *rel);
+/* Writes a file whole with `mode`; fails the test otherwise. */
+void tu_write(const char *path, const void *data, size_t len, unsigned mode);
+
 #endif

@@ -21,39 +21,9 @@
 #include "package/tar.h"
 #include "testutil.h"
 
-static char *base; /* a private scratch directory */
-
-static char *P(const char *rel)
-{
-	static char buf[8][4096];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", base, rel);
-	return buf[k];
-}
-
 static void put(const char *rel, const char *content, mode_t mode)
 {
-	char *p = P(rel);
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	close(fd);
-	chmod(p, mode);
-}
-
-static int setup(void **s)
-{
-	(void)s;
-	base = tu_mkdtemp("pkg");
-	return 0;
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	tu_rmtree(base);
-	return 0;
+	tu_write(tu_path(rel), content, strlen(content), mode);
 }
 
 /* Entries of a directory, to prove nothing was left behind. */
@@ -72,7 +42,7 @@ static void fingerprint(const char *rel, uint8_t fp[32])
 {
 	struct ck_pack_result r;
 	struct ck_err e;
-	if (ck_fingerprint_dir(P(rel), &r, &e) < 0)
+	if (ck_fingerprint_dir(tu_path(rel), &r, &e) < 0)
 		fail_msg("fingerprint %s: %s", rel, e.msg);
 	memcpy(fp, r.fingerprint, 32);
 }
@@ -81,13 +51,13 @@ static void make_tree(const char *root, bool reverse)
 {
 	const char *files[] = {"b.txt", "a.txt", "sub/z.bin", "sub/deeper/c.txt"};
 	char rel[256];
-	mkdir(P(root), 0755);
+	mkdir(tu_path(root), 0755);
 	snprintf(rel, sizeof(rel), "%s/sub", root);
-	mkdir(P(rel), reverse ? 0700 : 0755);
+	mkdir(tu_path(rel), reverse ? 0700 : 0755);
 	snprintf(rel, sizeof(rel), "%s/sub/deeper", root);
-	mkdir(P(rel), 0755);
+	mkdir(tu_path(rel), 0755);
 	snprintf(rel, sizeof(rel), "%s/empty", root);
-	mkdir(P(rel), 0755);
+	mkdir(tu_path(rel), 0755);
 	for (int k = 0; k < 4; k++) {
 		int i = reverse ? 3 - k : k;
 		snprintf(rel, sizeof(rel), "%s/%s", root, files[i]);
@@ -97,7 +67,7 @@ static void make_tree(const char *root, bool reverse)
 	snprintf(rel, sizeof(rel), "%s/run", root);
 	put(rel, "#!/bin/sh\n", reverse ? 0700 : 0755);
 	snprintf(rel, sizeof(rel), "%s/link", root);
-	assert_int_equal(symlink("sub/deeper/c.txt", P(rel)), 0);
+	assert_int_equal(symlink("sub/deeper/c.txt", tu_path(rel)), 0);
 }
 
 static void test_fingerprint_is_deterministic(void **s)
@@ -108,10 +78,10 @@ static void test_fingerprint_is_deterministic(void **s)
 	make_tree("t2", true);
 	/* different times and owners on t2 */
 	struct timespec ts[2] = {{1000, 0}, {1000, 0}};
-	utimensat(AT_FDCWD, P("t2/a.txt"), ts, 0);
+	utimensat(AT_FDCWD, tu_path("t2/a.txt"), ts, 0);
 	if (geteuid() == 0) {
-		assert_int_equal(chown(P("t2/b.txt"), 1234, 5678), 0);
-		assert_int_equal(lchown(P("t2/link"), 42, 42), 0);
+		assert_int_equal(chown(tu_path("t2/b.txt"), 1234, 5678), 0);
+		assert_int_equal(lchown(tu_path("t2/link"), 42, 42), 0);
 	}
 	fingerprint("t1", a);
 	fingerprint("t2", b);
@@ -124,14 +94,14 @@ static void test_fingerprint_is_deterministic(void **s)
 	fingerprint("t2", c);
 	assert_memory_equal(a, c, 32);
 	/* so do the executable bit, a name, an empty directory */
-	chmod(P("t2/a.txt"), 0755);
+	chmod(tu_path("t2/a.txt"), 0755);
 	fingerprint("t2", c);
 	assert_memory_not_equal(a, c, 32);
-	chmod(P("t2/a.txt"), 0644);
-	rmdir(P("t2/empty"));
+	chmod(tu_path("t2/a.txt"), 0644);
+	rmdir(tu_path("t2/empty"));
 	fingerprint("t2", c);
 	assert_memory_not_equal(a, c, 32);
-	mkdir(P("t2/empty"), 0755);
+	mkdir(tu_path("t2/empty"), 0755);
 	fingerprint("t2", c);
 	assert_memory_equal(a, c, 32);
 }
@@ -143,31 +113,31 @@ static void test_round_trip(void **s)
 	struct ck_pack_result pr;
 	struct ck_unpack_result ur;
 	struct ck_err e;
-	if (access(P("t1"), F_OK))
+	if (access(tu_path("t1"), F_OK))
 		make_tree("t1", false);
-	if (ck_package_dir(P("t1"), P("t1.pkg"), key, &pr, &e) < 0)
+	if (ck_package_dir(tu_path("t1"), tu_path("t1.pkg"), key, &pr, &e) < 0)
 		fail_msg("%s", e.msg);
-	if (ck_unpack(P("t1.pkg"), key, pr.fingerprint, P("u1"), &ur, &e) < 0)
+	if (ck_unpack(tu_path("t1.pkg"), key, pr.fingerprint, tu_path("u1"), &ur, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_memory_equal(ur.fingerprint, pr.fingerprint, 32);
 	fingerprint("u1", fp);
 	assert_memory_equal(fp, pr.fingerprint, 32);
 	struct stat st;
-	assert_int_equal(lstat(P("u1/link"), &st), 0);
+	assert_int_equal(lstat(tu_path("u1/link"), &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
-	assert_int_equal(stat(P("u1/run"), &st), 0);
+	assert_int_equal(stat(tu_path("u1/run"), &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0755);
 	/* the target must not exist */
-	assert_int_equal(ck_unpack(P("t1.pkg"), key, NULL, P("u1"), &ur, &e), -1);
+	assert_int_equal(ck_unpack(tu_path("t1.pkg"), key, NULL, tu_path("u1"), &ur, &e), -1);
 	assert_string_equal(e.code, CK_E_USAGE);
 	/* the wrong fingerprint is refused, nothing written */
 	uint8_t bad[32];
 	memcpy(bad, pr.fingerprint, 32);
 	bad[0] ^= 1;
-	int before = count_entries(base);
-	assert_int_equal(ck_unpack(P("t1.pkg"), key, bad, P("u2"), &ur, &e), -1);
+	int before = count_entries(tu_base);
+	assert_int_equal(ck_unpack(tu_path("t1.pkg"), key, bad, tu_path("u2"), &ur, &e), -1);
 	assert_string_equal(e.code, CK_E_PKG_FINGERPRINT);
-	assert_int_equal(count_entries(base), before);
+	assert_int_equal(count_entries(tu_base), before);
 }
 
 /* A multi-chunk package, and every way of changing its bytes. */
@@ -178,19 +148,19 @@ static void test_tampering(void **s)
 	struct ck_pack_result pr;
 	struct ck_unpack_result ur;
 	struct ck_err e;
-	mkdir(P("big"), 0755);
+	mkdir(tu_path("big"), 0755);
 	char *blob = malloc(200000);
 	for (int i = 0; i < 200000; i++)
 		blob[i] = (char)('a' + i % 26);
 	blob[199999] = 0;
 	put("big/blob", blob, 0644);
 	free(blob);
-	assert_int_equal(ck_package_dir(P("big"), P("big.pkg"), key, &pr, &e), 0);
+	assert_int_equal(ck_package_dir(tu_path("big"), tu_path("big.pkg"), key, &pr, &e), 0);
 	size_t n;
-	uint8_t *orig = tu_read(P("big.pkg"), &n);
+	uint8_t *orig = tu_read(tu_path("big.pkg"), &n);
 	const size_t C = CK_PKG_CHUNK_SIZE + CK_PKG_TAG_LEN, H = CK_PKG_HEADER_LEN;
 	assert_true(n > H + 3 * C); /* four chunks */
-	int before = count_entries(base);
+	int before = count_entries(tu_base);
 	struct {
 		const char *what, *code;
 		int kind; /* 0 flip byte at off, 1 truncate to off, 2 append, 3 swap chunks 0,1,
@@ -247,25 +217,25 @@ static void test_tampering(void **s)
 			break;
 		}
 		struct ck_err e2;
-		assert_int_equal(ck_write_file(P("bad.pkg"), b, len, 0644, &e2), 0);
+		assert_int_equal(ck_write_file(tu_path("bad.pkg"), b, len, 0644, &e2), 0);
 		free(b);
-		int r = ck_unpack(P("bad.pkg"), key, NULL, P("badout"), &ur, &e);
+		int r = ck_unpack(tu_path("bad.pkg"), key, NULL, tu_path("badout"), &ur, &e);
 		if (r == 0 || strcmp(e.code, cases[i].code))
 			fail_msg("%s: got %s (%s), want %s", cases[i].what, r ? e.code : "success",
 				 r ? e.msg : "", cases[i].code);
-		assert_int_equal(access(P("badout"), F_OK), -1);
-		assert_int_equal(count_entries(base), before + 1); /* only bad.pkg */
-		unlink(P("bad.pkg"));
+		assert_int_equal(access(tu_path("badout"), F_OK), -1);
+		assert_int_equal(count_entries(tu_base), before + 1); /* only bad.pkg */
+		unlink(tu_path("bad.pkg"));
 	}
 	/* the wrong key */
 	uint8_t k2[32];
 	memcpy(k2, key, 32);
 	k2[31] ^= 0x80;
-	assert_int_equal(ck_unpack(P("big.pkg"), k2, NULL, P("badout"), &ur, &e), -1);
+	assert_int_equal(ck_unpack(tu_path("big.pkg"), k2, NULL, tu_path("badout"), &ur, &e), -1);
 	assert_string_equal(e.code, CK_E_PKG_AUTH);
-	assert_int_equal(count_entries(base), before);
+	assert_int_equal(count_entries(tu_base), before);
 	/* and the real one still works */
-	assert_int_equal(ck_unpack(P("big.pkg"), key, NULL, NULL, &ur, &e), 0);
+	assert_int_equal(ck_unpack(tu_path("big.pkg"), key, NULL, NULL, &ur, &e), 0);
 	free(orig);
 }
 
@@ -274,61 +244,61 @@ static void expect_tree_refused(const char *rel, const char *needle)
 	uint8_t key[32];
 	struct ck_pack_result r;
 	struct ck_err e;
-	int before = count_entries(base);
-	assert_int_equal(ck_package_dir(P(rel), P("hostile.pkg"), key, &r, &e), -1);
+	int before = count_entries(tu_base);
+	assert_int_equal(ck_package_dir(tu_path(rel), tu_path("hostile.pkg"), key, &r, &e), -1);
 	if (!strstr(e.msg, needle))
 		fail_msg("%s: message '%s' does not name '%s'", rel, e.msg, needle);
-	assert_int_equal(count_entries(base), before); /* no package, no temp file */
+	assert_int_equal(count_entries(tu_base), before); /* no package, no temp file */
 }
 
 static void test_hostile_trees(void **s)
 {
 	(void)s;
-	mkdir(P("h"), 0755);
+	mkdir(tu_path("h"), 0755);
 	put("h/ok", "fine", 0644);
 	/* a fifo */
-	assert_int_equal(mkfifo(P("h/pipe"), 0644), 0);
+	assert_int_equal(mkfifo(tu_path("h/pipe"), 0644), 0);
 	expect_tree_refused("h", "pipe");
-	unlink(P("h/pipe"));
+	unlink(tu_path("h/pipe"));
 	/* a socket */
 	int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", P("h/sock"));
-	if (strlen(P("h/sock")) < sizeof(sa.sun_path) &&
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", tu_path("h/sock"));
+	if (strlen(tu_path("h/sock")) < sizeof(sa.sun_path) &&
 	    bind(sfd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 		expect_tree_refused("h", "sock");
-		unlink(P("h/sock"));
+		unlink(tu_path("h/sock"));
 	}
 	close(sfd);
 	/* a device node (root only) */
-	if (mknod(P("h/null"), S_IFCHR | 0644, makedev(1, 3)) == 0) {
+	if (mknod(tu_path("h/null"), S_IFCHR | 0644, makedev(1, 3)) == 0) {
 		expect_tree_refused("h", "null");
-		unlink(P("h/null"));
+		unlink(tu_path("h/null"));
 	}
 	/* an absolute symlink */
-	assert_int_equal(symlink("/etc/passwd", P("h/abs")), 0);
+	assert_int_equal(symlink("/etc/passwd", tu_path("h/abs")), 0);
 	expect_tree_refused("h", "abs");
-	unlink(P("h/abs"));
+	unlink(tu_path("h/abs"));
 	/* a symlink out of the tree */
-	assert_int_equal(symlink("../../etc/passwd", P("h/up")), 0);
+	assert_int_equal(symlink("../../etc/passwd", tu_path("h/up")), 0);
 	expect_tree_refused("h", "up");
-	unlink(P("h/up"));
+	unlink(tu_path("h/up"));
 	/* an escape only real resolution sees: d/s -> .. is the root, so d/s/../x is above it */
-	mkdir(P("h/d"), 0755);
-	assert_int_equal(symlink("..", P("h/d/s")), 0);
-	assert_int_equal(symlink("d/s/../x", P("h/sneaky")), 0);
+	mkdir(tu_path("h/d"), 0755);
+	assert_int_equal(symlink("..", tu_path("h/d/s")), 0);
+	assert_int_equal(symlink("d/s/../x", tu_path("h/sneaky")), 0);
 	expect_tree_refused("h", "sneaky");
-	unlink(P("h/sneaky"));
+	unlink(tu_path("h/sneaky"));
 	/* a loop */
-	assert_int_equal(symlink("loop2", P("h/loop1")), 0);
-	assert_int_equal(symlink("loop1", P("h/loop2")), 0);
+	assert_int_equal(symlink("loop2", tu_path("h/loop1")), 0);
+	assert_int_equal(symlink("loop1", tu_path("h/loop2")), 0);
 	expect_tree_refused("h", "loop");
-	unlink(P("h/loop1"));
-	unlink(P("h/loop2"));
+	unlink(tu_path("h/loop1"));
+	unlink(tu_path("h/loop2"));
 	/* a control character in a name */
 	put("h/bad\nname", "x", 0644);
 	expect_tree_refused("h", "control");
-	unlink(P("h/bad\nname"));
+	unlink(tu_path("h/bad\nname"));
 	/* a path too long for ustar: five directories of 60 bytes */
 	char rel[512] = "h";
 	for (int i = 0; i < 5; i++) {
@@ -336,20 +306,20 @@ static void test_hostile_trees(void **s)
 		size_t n = strlen(rel);
 		memset(rel + n, 'a' + i, 60);
 		rel[n + 60] = 0;
-		assert_int_equal(mkdir(P(rel), 0755), 0);
+		assert_int_equal(mkdir(tu_path(rel), 0755), 0);
 	}
 	strcat(rel, "/f");
 	put(rel, "x", 0644);
 	expect_tree_refused("h", "longer than 255 bytes: 'aaaa");
-	tu_rm(P("h"));
+	tu_rm(tu_path("h"));
 	/* the package may not be written inside the tree */
-	mkdir(P("h2"), 0755);
+	mkdir(tu_path("h2"), 0755);
 	uint8_t key[32];
 	struct ck_pack_result r;
 	struct ck_err e;
-	assert_int_equal(ck_package_dir(P("h2"), P("h2/self.pkg"), key, &r, &e), -1);
+	assert_int_equal(ck_package_dir(tu_path("h2"), tu_path("h2/self.pkg"), key, &r, &e), -1);
 	assert_non_null(strstr(e.msg, "inside"));
-	tu_rm(P("h2"));
+	tu_rm(tu_path("h2"));
 }
 
 /* ---- hostile packages, written byte by byte ---------------------------------------------- */
@@ -445,18 +415,18 @@ static void expect_pkg_refused(struct rawtar *t, const char *code, const char *n
 	uint8_t key[32];
 	struct ck_unpack_result r;
 	struct ck_err e;
-	seal_raw(t, P("evil.pkg"), key);
+	seal_raw(t, tu_path("evil.pkg"), key);
 	free(t->b);
 	t->b = NULL;
 	t->n = t->cap = 0;
-	int before = count_entries(base);
-	if (ck_unpack(P("evil.pkg"), key, NULL, P("evil-out"), &r, &e) == 0)
+	int before = count_entries(tu_base);
+	if (ck_unpack(tu_path("evil.pkg"), key, NULL, tu_path("evil-out"), &r, &e) == 0)
 		fail_msg("a hostile package was unpacked (expected %s)", code);
 	if (strcmp(e.code, code) || (needle && !strstr(e.msg, needle)))
 		fail_msg("got %s '%s', want %s naming '%s'", e.code, e.msg, code, needle);
-	assert_int_equal(access(P("evil-out"), F_OK), -1);
-	assert_int_equal(count_entries(base), before);
-	unlink(P("evil.pkg"));
+	assert_int_equal(access(tu_path("evil-out"), F_OK), -1);
+	assert_int_equal(count_entries(tu_base), before);
+	unlink(tu_path("evil.pkg"));
 }
 
 static void test_hostile_packages(void **s)
@@ -471,11 +441,11 @@ static void test_hostile_packages(void **s)
 		uint8_t key[32];
 		struct ck_unpack_result r;
 		struct ck_err e;
-		seal_raw(&t, P("good.pkg"), key);
-		if (ck_unpack(P("good.pkg"), key, NULL, P("good-out"), &r, &e) < 0)
+		seal_raw(&t, tu_path("good.pkg"), key);
+		if (ck_unpack(tu_path("good.pkg"), key, NULL, tu_path("good-out"), &r, &e) < 0)
 			fail_msg("%s", e.msg);
-		tu_rm(P("good-out"));
-		unlink(P("good.pkg"));
+		tu_rm(tu_path("good-out"));
+		unlink(tu_path("good.pkg"));
 		free(t.b);
 		t = (struct rawtar){0};
 	}
@@ -561,17 +531,17 @@ static void test_key_files(void **s)
 	uint8_t k[32], k2[32];
 	struct ck_err e;
 	memset(k, 0xa5, 32);
-	assert_int_equal(ck_pkg_key_write(P("k.key"), k, &e), 0);
+	assert_int_equal(ck_pkg_key_write(tu_path("k.key"), k, &e), 0);
 	struct stat st;
-	assert_int_equal(stat(P("k.key"), &st), 0);
+	assert_int_equal(stat(tu_path("k.key"), &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(ck_pkg_key_read(P("k.key"), k2, &e), 0);
+	assert_int_equal(ck_pkg_key_read(tu_path("k.key"), k2, &e), 0);
 	assert_memory_equal(k, k2, 32);
-	chmod(P("k.key"), 0644);
-	assert_int_equal(ck_pkg_key_read(P("k.key"), k2, &e), -1);
+	chmod(tu_path("k.key"), 0644);
+	assert_int_equal(ck_pkg_key_read(tu_path("k.key"), k2, &e), -1);
 	assert_non_null(strstr(e.msg, "chmod 600"));
 	put("k2.key", "not a key\n", 0600);
-	assert_int_equal(ck_pkg_key_read(P("k2.key"), k2, &e), -1);
+	assert_int_equal(ck_pkg_key_read(tu_path("k2.key"), k2, &e), -1);
 	assert_string_equal(e.code, CK_E_KEY);
 }
 
@@ -585,5 +555,5 @@ int main(void)
 	    cmocka_unit_test(test_hostile_packages),
 	    cmocka_unit_test(test_key_files),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_scratch_setup, tu_scratch_teardown);
 }

@@ -20,34 +20,9 @@
 #include "cloak/ratls.h"
 #include "testutil.h"
 
-static char *base;
-
-static char *P(const char *rel)
-{
-	static char buf[8][4096];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", base, rel);
-	return buf[k];
-}
-
 static void put(const char *rel, const void *p, size_t n)
 {
-	assert_int_equal(ck_write_file(P(rel), p, n, 0644, NULL), 0);
-}
-
-static int setup(void **s)
-{
-	(void)s;
-	base = tu_mkdtemp("hw");
-	return 0;
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	tu_rmtree(base);
-	return 0;
+	tu_write(tu_path(rel), p, n, 0644);
 }
 
 static void test_sgx_backend(void **s)
@@ -55,13 +30,13 @@ static void test_sgx_backend(void **s)
 	(void)s;
 	size_t qn, n;
 	uint8_t *q = tu_read("sgx-dcap/dcap-qvl/sgx_quote.bin", &qn), *got, *written;
-	mkdir(P("attestation"), 0755);
+	mkdir(tu_path("attestation"), 0755);
 	put("attestation/attestation_type", "dcap\n", 5);
 	put("attestation/user_report_data", "", 0);
 	put("attestation/quote", q, qn);
 	struct ck_attester *a;
 	struct ck_err e;
-	assert_int_equal(ck_attester_sgx(P("attestation"), &a, &e), 0);
+	assert_int_equal(ck_attester_sgx(tu_path("attestation"), &a, &e), 0);
 	assert_false(a->simulated);
 	uint8_t rd[64];
 	for (int i = 0; i < 64; i++)
@@ -72,7 +47,7 @@ static void test_sgx_backend(void **s)
 	assert_int_equal(gn, qn);
 	assert_memory_equal(got, q, qn); /* the recorded real quote comes back */
 	free(got);
-	written = tu_read(P("attestation/user_report_data"), &n);
+	written = tu_read(tu_path("attestation/user_report_data"), &n);
 	assert_int_equal(n, 64);
 	assert_memory_equal(written, rd, 64); /* and exactly our report data went in */
 	free(written);
@@ -98,7 +73,7 @@ static void test_sgx_backend(void **s)
 	size_t sl;
 	assert_int_equal(ck_spki_der(k, &spki, &sl), 0);
 	ck_hash(CK_HASH_SHA256, spki, sl, want);
-	written = tu_read(P("attestation/user_report_data"), &n);
+	written = tu_read(tu_path("attestation/user_report_data"), &n);
 	assert_memory_equal(written, want, 64);
 	free(written);
 	free(spki);
@@ -108,7 +83,7 @@ static void test_sgx_backend(void **s)
 	assert_int_equal(
 	    ck_ratls_evidence(a, NULL, 0, &o.claims, NULL, 0, &cq, &cqn, &cl, &cln, &e), 0);
 	ck_hash(CK_HASH_SHA256, cl, cln, want);
-	written = tu_read(P("attestation/user_report_data"), &n);
+	written = tu_read(tu_path("attestation/user_report_data"), &n);
 	assert_memory_equal(written, want, 32);
 	free(written);
 	free(cq);
@@ -123,7 +98,7 @@ static void test_sgx_backend(void **s)
 	assert_non_null(strstr(e.msg, "'none'"));
 	ck_attester_free(a);
 	/* no such device */
-	assert_int_equal(ck_attester_sgx(P("missing"), &a, &e), 0);
+	assert_int_equal(ck_attester_sgx(tu_path("missing"), &a, &e), 0);
 	assert_int_equal(a->quote(a, rd, &got, &gn, &e), -1);
 	assert_string_equal(e.code, CK_E_IO);
 	ck_attester_free(a);
@@ -142,10 +117,11 @@ struct kernel {
 static void *fake_kernel(void *arg)
 {
 	struct kernel *k = arg;
-	int fd = open(P("report/cloak/outblob"), O_WRONLY);
+	int fd = open(tu_path("report/cloak/outblob"), O_WRONLY);
 	char g[16];
 	int gl = snprintf(g, sizeof(g), "%u\n", k->gen + k->bump);
-	assert_int_equal(ck_write_file(P("report/cloak/generation"), g, (size_t)gl, 0644, NULL), 0);
+	assert_int_equal(
+	    ck_write_file(tu_path("report/cloak/generation"), g, (size_t)gl, 0644, NULL), 0);
 	if (fd >= 0) {
 		ssize_t w = write(fd, k->quote, k->len);
 		(void)w;
@@ -172,14 +148,14 @@ static void test_tsm_backend(void **s)
 	(void)s;
 	size_t qn, n, gn;
 	uint8_t *q = tu_read("tdx/dcap-qvl/tdx_quote.bin", &qn), *got, *written;
-	mkdir(P("report"), 0755);
-	mkdir(P("report/cloak"), 0755);
+	mkdir(tu_path("report"), 0755);
+	mkdir(tu_path("report/cloak"), 0755);
 	put("report/cloak/inblob", "", 0);
 	put("report/cloak/provider", "tdx_guest\n", 10);
-	assert_int_equal(mkfifo(P("report/cloak/outblob"), 0644), 0);
+	assert_int_equal(mkfifo(tu_path("report/cloak/outblob"), 0644), 0);
 	struct ck_attester *a;
 	struct ck_err e;
-	assert_int_equal(ck_attester_tsm(P("report"), P("report/cloak"), &a, &e), 0);
+	assert_int_equal(ck_attester_tsm(tu_path("report"), tu_path("report/cloak"), &a, &e), 0);
 	uint8_t rd[64];
 	memset(rd, 0xc3, 64);
 	struct kernel k = {q, qn, 1, 7};
@@ -189,7 +165,7 @@ static void test_tsm_backend(void **s)
 	assert_memory_equal(got, q, qn);
 	assert_string_equal(a->name, "tsm-tdx");
 	free(got);
-	written = tu_read(P("report/cloak/inblob"), &n);
+	written = tu_read(tu_path("report/cloak/inblob"), &n);
 	assert_int_equal(n, 64);
 	assert_memory_equal(written, rd, 64);
 	free(written);
@@ -222,11 +198,11 @@ static void test_tsm_backend(void **s)
 	ck_attester_free(a);
 	/* without an entry, one is created and removed again, even when it fails (a plain
 	 * directory has no configfs attributes) */
-	mkdir(P("bare"), 0755);
-	assert_int_equal(ck_attester_tsm(P("bare"), NULL, &a, &e), 0);
+	mkdir(tu_path("bare"), 0755);
+	assert_int_equal(ck_attester_tsm(tu_path("bare"), NULL, &a, &e), 0);
 	assert_int_equal(a->quote(a, rd, &got, &gn, &e), -1);
 	assert_string_equal(e.code, CK_E_IO);
-	assert_int_equal(rmdir(P("bare")), 0); /* empty: nothing was left behind */
+	assert_int_equal(rmdir(tu_path("bare")), 0); /* empty: nothing was left behind */
 	ck_attester_free(a);
 	free(q);
 }
@@ -238,5 +214,5 @@ int main(void)
 	    cmocka_unit_test(test_sgx_backend),
 	    cmocka_unit_test(test_tsm_backend),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_scratch_setup, tu_scratch_teardown);
 }

@@ -15,22 +15,6 @@
 #include "cloak/fileio.h"
 #include "testutil.h"
 
-static char *base;
-
-static int setup(void **s)
-{
-	(void)s;
-	base = tu_mkdtemp("app");
-	return 0;
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	tu_rmtree(base);
-	return 0;
-}
-
 static uint16_t free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -83,10 +67,10 @@ static void test_lifecycle(void **s)
 	(void)s;
 	char cmd[4200];
 	snprintf(cmd, sizeof(cmd), "cp -r '%s/../examples/hello' '%s/code'", CLOAK_SOURCE_DIR,
-		 base);
+		 tu_base);
 	assert_int_equal(system(cmd), 0);
 	char dir[4200];
-	snprintf(dir, sizeof(dir), "%s/code", base);
+	snprintf(dir, sizeof(dir), "%s/code", tu_base);
 	struct ck_app_spec spec = {
 	    .dir = dir, .run = "./server", .health = "/healthz", .port = free_port()};
 	struct ck_app a = {0};
@@ -143,7 +127,7 @@ static void test_exec_failures(void **s)
 	struct ck_app a = {0};
 	struct ck_err e;
 	struct ck_app_spec spec = {
-	    .dir = base, .run = "./does-not-exist", .health = "/", .port = free_port()};
+	    .dir = tu_base, .run = "./does-not-exist", .health = "/", .port = free_port()};
 	assert_int_equal(ck_app_start(&a, &spec, 0, &e), -1);
 	assert_non_null(strstr(e.msg, "does-not-exist"));
 	assert_int_equal(a.pid, 0);
@@ -161,7 +145,7 @@ static void test_environment(void **s)
 	struct ck_secret sec[2] = {{"DB_PASSWORD", "s3cr3t", 6}, {"API_TOKEN", "t", 1}};
 	setenv("CLOAK_TEST_LEAK", "runtime-only", 1);
 	struct ck_app_spec spec = {
-	    .dir = base,
+	    .dir = tu_base,
 	    .run = "sh -c 'printf \"%s|%s|%s|%s\" \"$DB_PASSWORD\" \"$PORT\" "
 		   "\"${CLOAK_TEST_LEAK-unset}\" \"$CLOAK_DATA_DIR\" > env.out'",
 	    .health = "/",
@@ -177,7 +161,7 @@ static void test_environment(void **s)
 	assert_int_equal(WEXITSTATUS(a.last_status), 0);
 	char path[4200];
 	size_t n;
-	snprintf(path, sizeof(path), "%s/env.out", base);
+	snprintf(path, sizeof(path), "%s/env.out", tu_base);
 	uint8_t *out = tu_read(path, &n);
 	assert_string_equal((char *)out, "s3cr3t|4242|unset|/data");
 	free(out);
@@ -187,9 +171,9 @@ static void test_unix_socket_and_unhealthy(void **s)
 {
 	(void)s;
 	char sock[4200];
-	snprintf(sock, sizeof(sock), "%s/app.sock", base);
+	snprintf(sock, sizeof(sock), "%s/app.sock", tu_base);
 	struct ck_app_spec spec = {
-	    .dir = base,
+	    .dir = tu_base,
 	    .run = "python3 -c 'import os, socketserver, http.server\n"
 		   "class H(http.server.BaseHTTPRequestHandler):\n"
 		   "    def log_message(self, *a): pass\n"
@@ -223,5 +207,5 @@ int main(void)
 	    cmocka_unit_test(test_environment),
 	    cmocka_unit_test(test_unix_socket_and_unhealthy),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_scratch_setup, tu_scratch_teardown);
 }
