@@ -26,6 +26,7 @@
 #include "cloak/attest.h"
 #include "cloak/bundle.h"
 #include "cloak/codec.h"
+#include "cloak/net.h"
 #include "cloak/ratls.h"
 
 #define REQ_MAX	    8192
@@ -256,13 +257,13 @@ int cmd_sim_serve(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	char host[64];
-	int port;
-	if (sscanf(listen_s, "%63[0-9.]:%d", host, &port) != 2 || port < 0 || port > 65535) {
-		cli_errx("--listen: '%s' is not IPv4-ADDRESS:PORT", listen_s);
+	struct ck_err e;
+	struct sockaddr_in want, sa;
+	if (ck_addr_parse(listen_s, &want, &e) < 0) {
+		ck_err_wrap(&e, "--listen");
+		cli_err(&e);
 		return EXIT_USAGE;
 	}
-	struct ck_err e;
 	struct ck_collateral coll;
 	if (ck_attester_sim(pki, &id, &s.att, &e) < 0 || s.att->collateral(s.att, &coll, &e) < 0) {
 		cli_err(&e);
@@ -307,21 +308,17 @@ int cmd_sim_serve(int argc, char **argv)
 		}
 		SSL_CTX_set_min_proto_version(s.ctx, TLS1_2_VERSION);
 	}
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	socklen_t sl = sizeof(sa);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(lfd, 64) < 0 || getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0) {
-		cli_errx("cannot listen on %s: %s", listen_s, strerror(errno));
-		close(lfd);
+	int lfd = ck_tcp_listen(&want, &sa, &e);
+	if (lfd < 0) {
+		cli_err(&e);
 		goto out;
 	}
 	struct sigaction act = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &act, NULL);
 	sigaction(SIGINT, &act, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	printf("listening on %s:%d (%s, SIMULATED: NOT A REAL TEE)\n", host, ntohs(sa.sin_port),
+	printf("listening on %s:%d (%s, SIMULATED: NOT A REAL TEE)\n", inet_ntoa(sa.sin_addr),
+	       ntohs(sa.sin_port),
 	       s.ctx ? "https" : "http");
 	fflush(stdout);
 	while (!stop) {

@@ -22,6 +22,7 @@
 
 #include "cloak/codec.h"
 #include "cloak/fileio.h"
+#include "cloak/net.h"
 #include "runtime.h"
 
 #define EXIT_USAGE 2
@@ -223,29 +224,6 @@ static int make_places(struct rt *rt, struct ck_err *err)
 	return 0;
 }
 
-static int make_listener(const char *addr, struct sockaddr_in *sa, struct ck_err *err)
-{
-	char host[64];
-	int port, one = 1;
-	char tail;
-	if (sscanf(addr, "%63[0-9.]:%d%c", host, &port, &tail) != 2 || port < 0 || port > 65535 ||
-	    inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return ck_errf(err, CK_E_USAGE, "--listen: '%s' is not IPV4-ADDRESS:PORT", addr);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	socklen_t sl = sizeof(*sa);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0 || listen(fd, 128) < 0 ||
-	    getsockname(fd, (struct sockaddr *)sa, &sl) < 0) {
-		ck_errf(err, CK_E_IO, "cannot listen on '%s': %s", addr, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int boot(struct rt *rt, int *lfd, struct ck_err *err)
 {
 	struct sockaddr_in sa = {0};
@@ -274,7 +252,10 @@ static int boot(struct rt *rt, int *lfd, struct ck_err *err)
 	rt->quote_refill_ms = ck_now_ms();
 	rt->gate.check = rt_check_provision;
 	rt->gate.check_arg = rt;
-	if ((*lfd = make_listener(rt->listen, &sa, err)) < 0)
+	struct sockaddr_in want;
+	if (ck_addr_parse(rt->listen, &want, err) < 0)
+		return ck_err_wrap(err, "--listen");
+	if ((*lfd = ck_tcp_listen(&want, &sa, err)) < 0)
 		return -1;
 	struct ck_proxy_cfg cfg = {.tls = rt->prov.tls,
 				   .plain = rt->m.mode == CK_MODE_OPERATOR_TLS,

@@ -21,6 +21,10 @@ start_server() {
 }
 code_is() { [ "$(jget "$T/out" "[e['code'] for e in d['errors']]")" = "$1" ]; }
 
+expect 2 "sim serve: an address with junk after the port" -- \
+	"$CLOAK" sim serve --pki "$T/pki" --listen 127.0.0.1:80x
+grep -q "'127.0.0.1:80x' is not IPV4-ADDRESS:PORT" "$T/err" && ok || bad "listen: $(cat "$T/err")"
+
 # --- a good enclave ------------------------------------------------------------------------
 start_server good --app "$APP"
 GOOD=$PORT

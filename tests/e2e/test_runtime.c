@@ -79,6 +79,7 @@ struct rtp {
 	uint16_t port;
 	char log[4300];
 	uint8_t manifest_sha256[32];
+	int exit_status; /* when it did not start */
 };
 
 /* ---- fixture ---------------------------------------------------------------------------- */
@@ -223,8 +224,7 @@ static bool rt_start(struct rtp *r, const char *tag, const char *const *args)
 	close(pfd[0]);
 	unsigned port;
 	if (sscanf(line, "listening on 127.0.0.1:%u", &port) != 1) {
-		int st;
-		waitpid(r->pid, &st, 0);
+		waitpid(r->pid, &r->exit_status, 0);
 		r->pid = 0;
 		return false;
 	}
@@ -1127,6 +1127,20 @@ static void test_usage(void **state)
 	assert_false(rt_start(&rt, "usage2", bad_listen));
 	log = rt_log(&rt);
 	assert_non_null(strstr(log, "/nonexistent"));
+	free(log);
+	/* an address with something after the port: refused, named, exit 2 */
+	char good[4200];
+	uint8_t mh[32];
+	snprintf(good, sizeof(good), "%s/usage.manifest", g_dir);
+	manifest(good, CK_MODE_ZERO_TRUST, NULL, NULL, mh);
+	const char *junk_listen[] = {"--backend", "sim",	   "--sim-pki",	 g_pki,
+				     "--package", g_pkg,	   "--manifest", good,
+				     "--listen",  "127.0.0.1:80x", NULL};
+	assert_false(rt_start(&rt, "usage-listen", junk_listen));
+	assert_true(WIFEXITED(rt.exit_status) && WEXITSTATUS(rt.exit_status) == 2);
+	log = rt_log(&rt);
+	if (!strstr(log, "--listen: '127.0.0.1:80x'"))
+		fail_msg("a bad --listen: %s", log);
 	free(log);
 	/* a manifest that is there but not a manifest: its path is in the message */
 	char bad[4200];
