@@ -264,7 +264,6 @@ int cmd_provision(int argc, char **argv)
 	uint8_t *spki = NULL;
 	size_t spki_len = 0, env_len = 0, resp_len = 0;
 	int ret = EXIT_USAGE, opt, st;
-	bool have_pol = false;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -377,7 +376,6 @@ int cmd_provision(int argc, char **argv)
 		}
 		pol.allow_simulation = pol.allow_simulation || sim;
 	}
-	have_pol = true;
 
 	/* 1. one connection: its certificate, a fresh nonce-bound bundle */
 	if (conn_open(&c, target, &e) < 0) {
@@ -525,8 +523,7 @@ out:
 	ck_verified_collateral_free(vc);
 	ck_provision_free(&p);
 	ck_manifest_free(&m);
-	if (have_pol)
-		ck_policy_free(&pol);
+	ck_policy_free(&pol); /* zeroed until loaded: safe either way */
 	ck_owner_key_free(owner);
 	return ret;
 }

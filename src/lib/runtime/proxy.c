@@ -51,8 +51,7 @@ struct conn {
 	struct conn *prev, *next;
 	struct bufferevent *cli, *app;
 	struct event *app_rd; /* reads the app's socket (app_readable), not the bufferevent */
-	bool app_timed;	      /* a response head is awaited: app_tv applies to reading */
-	struct timeval app_tv;
+	bool app_timed;	      /* a response head is awaited: app_timeout_ms applies to reading */
 	struct event *head_timer;
 	struct event *sniff; /* plain or TLS? waiting for the first byte (cfg.plain) */
 	struct event *flush; /* deferred optimistic write of the client's output */
@@ -171,10 +170,13 @@ static void app_reading(struct conn *c, bool on)
 {
 	if (!c->app_rd)
 		return;
-	if (on)
-		event_add(c->app_rd, c->app_timed ? &c->app_tv : NULL);
-	else
+	if (!on) {
 		event_del(c->app_rd);
+		return;
+	}
+	struct timeval tv;
+	timeval_ms(&tv, c->px->cfg.app_timeout_ms);
+	event_add(c->app_rd, c->app_timed ? &tv : NULL);
 }
 
 /* Closes once everything written has left (or at once when nothing is pending). */
@@ -648,7 +650,6 @@ static void forward_head(struct conn *c, const struct http_head *h)
 	else if (h->body == HTTP_BODY_CHUNKED)
 		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 	evbuffer_add(out, "\r\n", 2);
-	timeval_ms(&c->app_tv, c->px->cfg.app_timeout_ms);
 	c->app_timed = true;
 	app_reading(c, true);
 	c->resp = RESP_HEAD;
