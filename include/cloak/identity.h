@@ -36,6 +36,8 @@ struct ck_identity {
 	uint8_t cert_sha256[32]; /* SHA-256 of the leaf's DER */
 	struct ck_claims claims; /* what every quote of this identity states (no pubkey-hash or
 				    nonce: those are added per quote) */
+	char *evidence;		 /* a bundle without a nonce, kept by the caller for reuse
+				    (freed here; NULL until set) */
 };
 
 /* A fresh RA-TLS identity: a certificate for `host` (and localhost, 127.0.0.1) with claims `c`,

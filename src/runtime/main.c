@@ -87,9 +87,10 @@ static int load_collateral(struct rt *rt, struct ck_err *err)
 		ck_collateral_free(&rt->coll);
 	rt->coll = c;
 	rt->has_coll = true;
-	for (size_t i = 0; i < RT_EVIDENCE_SLOTS; i++) { /* cached bundles carry the old one */
-		free(rt->evidence_cache[i]);
-		rt->evidence_cache[i] = NULL;
+	struct ck_identity *ids[] = {&rt->prov, &rt->serve, &rt->none};
+	for (size_t i = 0; i < 3; i++) { /* cached bundles carry the old collateral */
+		free(ids[i]->evidence);
+		ids[i]->evidence = NULL;
 	}
 	return 0;
 }
@@ -393,8 +394,6 @@ out:
 	ck_identity_free(&rt->prov);
 	ck_identity_free(&rt->serve);
 	ck_identity_free(&rt->none);
-	for (size_t i = 0; i < RT_EVIDENCE_SLOTS; i++)
-		free(rt->evidence_cache[i]);
 	if (rt->state != RT_PROVISIONING && *rt->code_dir)
 		rt_rmtree(rt->code_dir); /* the app's code: nothing of it outlives the runtime */
 	if (rt->memfs_kind)

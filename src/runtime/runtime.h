@@ -27,7 +27,6 @@
 #define RT_TICK_MS	  100			  /* app supervision */
 #define RT_HEALTH_WAIT_MS 2000			  /* one health probe, while starting */
 #define RT_STOP_GRACE_MS  3000			  /* SIGTERM to SIGKILL for the app */
-#define RT_EVIDENCE_SLOTS 3			  /* provisioning, serving, none */
 #define RT_QUOTE_BURST	  32			  /* fresh (nonce-bound) quotes at once... */
 #define RT_QUOTE_RATE	  4 /* ...then per second: each blocks the loop (tens of ms on SGX) */
 
@@ -59,7 +58,6 @@ struct rt {
 	/* identities: provisioning (RA-TLS), serving (RA-TLS or the owner's; serve.tls is NULL
 	 * until the switch), none (plain) */
 	struct ck_identity prov, serve, none;
-	char *evidence_cache[RT_EVIDENCE_SLOTS];
 	double quote_tokens; /* fresh quotes allowed now (a token bucket) */
 	uint64_t quote_refill_ms;
 

@@ -140,14 +140,13 @@ static bool quote_allowed(struct rt *rt)
 
 static int evidence(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffer *out)
 {
-	const struct ck_identity *id;
-	size_t slot;
+	struct ck_identity *id;
 	if (!rq->ssl) {
-		id = &rt->none, slot = 2; /* behind the operator: no key of ours, and it says so */
+		id = &rt->none; /* behind the operator: no key of ours, and it says so */
 	} else if (rt->serve.tls && ck_identity_served(&rt->serve, rq->ssl)) {
-		id = &rt->serve, slot = 1;
+		id = &rt->serve;
 	} else if (ck_identity_served(&rt->prov, rq->ssl)) {
-		id = &rt->prov, slot = 0;
+		id = &rt->prov;
 	} else {
 		struct ck_err e;
 		ck_errf(&e, CK_E_TLS, "this connection's certificate is none of the runtime's");
@@ -155,8 +154,8 @@ static int evidence(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffe
 	}
 	struct ck_err e;
 	char *b = NULL;
-	if (rq->route->nonce_len == 0 && rt->evidence_cache[slot]) {
-		evbuffer_add(out, rt->evidence_cache[slot], strlen(rt->evidence_cache[slot]));
+	if (rq->route->nonce_len == 0 && id->evidence) {
+		evbuffer_add(out, id->evidence, strlen(id->evidence));
 		return 200;
 	}
 	if (rq->route->nonce_len && !quote_allowed(rt)) {
@@ -173,7 +172,7 @@ static int evidence(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffe
 	}
 	evbuffer_add(out, b, strlen(b));
 	if (rq->route->nonce_len == 0)
-		rt->evidence_cache[slot] = b; /* the same quote for everyone who brings no nonce */
+		id->evidence = b; /* the same quote for everyone who brings no nonce */
 	else
 		free(b);
 	return 200;
@@ -373,8 +372,6 @@ static int switch_to_serving(struct rt *rt, struct ck_err *err)
 		return -1;
 	ck_identity_free(&rt->none);
 	ck_identity_none(&rt->none, &c);
-	free(rt->evidence_cache[2]);
-	rt->evidence_cache[2] = NULL;
 	ck_proxy_set_tls(rt->px, rt->serve.tls);
 	rt->state = RT_SERVING;
 	rt_log("serving (%s): the app is healthy, phase serving", ck_mode_name(rt->m.mode));

@@ -143,5 +143,6 @@ void ck_identity_free(struct ck_identity *id)
 	X509_free(id->cert);
 	EVP_PKEY_free(id->key);
 	free(id->spki);
+	free(id->evidence);
 	memset(id, 0, sizeof(*id));
 }
