@@ -40,6 +40,11 @@ struct ck_identity {
 				    (freed here; NULL until set) */
 };
 
+/* An identity around a key and its certificate, made elsewhere (the identity takes both, also
+ * on failure). */
+int ck_identity_adopt(struct ck_identity *id, EVP_PKEY *key, X509 *cert, const struct ck_claims *c,
+		      struct ck_err *err);
+
 /* A fresh RA-TLS identity: a certificate for `host` (and localhost, 127.0.0.1) with claims `c`,
  * quoted by `att`; SGX quotes (backends sim and sgx) also go in the legacy extension. */
 int ck_identity_ratls(struct ck_identity *id, struct ck_attester *att, const struct ck_claims *c,

@@ -26,6 +26,7 @@
 #include "cloak/attest.h"
 #include "cloak/bundle.h"
 #include "cloak/codec.h"
+#include "cloak/identity.h"
 #include "cloak/net.h"
 #include "cloak/ratls.h"
 
@@ -48,15 +49,15 @@ static const char usage[] =
 
 struct server {
 	struct ck_attester *att;
-	struct ck_claims claims;
-	EVP_PKEY *key;
-	X509 *cert;
-	uint8_t *spki;
-	size_t spki_len;
-	char *collateral_json;
+	struct ck_identity id; /* RA-TLS, the owner's certificate, or none (operator TLS) */
+	struct ck_collateral coll;
 	const char *fault;
-	SSL_CTX *ctx;
 };
+
+static bool fault(const struct server *s, const char *name)
+{
+	return s->fault && !strcmp(s->fault, name);
+}
 
 static volatile sig_atomic_t stop;
 static void on_signal(int s)
@@ -83,37 +84,35 @@ static void respond(SSL *ssl, int fd, int code, const char *ctype, const char *b
 		io_write(ssl, fd, body, n);
 }
 
+/* The evidence of ck_identity_evidence, bent by the fault asked for. */
 static char *evidence(struct server *s, const uint8_t *nonce, size_t nonce_len, struct ck_err *e)
 {
-	struct ck_bundle b = {0};
-	uint8_t *spki = s->spki;
-	size_t spki_len = s->spki_len;
+	struct ck_identity view = s->id; /* borrowed, never freed here */
 	EVP_PKEY *other = NULL;
 	uint8_t *other_spki = NULL;
-	if (s->fault && !strcmp(s->fault, "key-mismatch")) {
-		other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-		if (!other || ck_spki_der(other, &other_spki, &spki_len) < 0)
-			return NULL;
-		spki = other_spki;
-	}
-	if (s->claims.mode == CK_MODE_OPERATOR_TLS)
-		spki = NULL; /* the operator's TLS key is not the enclave's */
-	if (s->fault && !strcmp(s->fault, "ignore-nonce"))
-		nonce_len = 0; /* a replayed, stale quote */
-	if (ck_ratls_evidence(s->att, spki, spki_len, &s->claims, nonce, nonce_len, &b.quote,
-			      &b.quote_len, &b.claims, &b.claims_len, e) < 0) {
-		free(other_spki);
-		EVP_PKEY_free(other);
-		return NULL;
-	}
-	if (s->fault && !strcmp(s->fault, "claims-tamper"))
-		b.claims[b.claims_len - 1] ^= 1; /* after quoting: report data no longer matches */
 	char *out = NULL;
-	if (ck_collateral_parse(s->collateral_json, strlen(s->collateral_json), &b.collateral, e) == 0) {
-		b.has_collateral = true;
-		out = ck_bundle_dump(&b);
+	view.evidence = NULL;
+	if (fault(s, "key-mismatch")) { /* the evidence binds another key */
+		other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		if (!other || ck_spki_der(other, &other_spki, &view.spki_len) < 0)
+			goto done;
+		view.spki = other_spki;
 	}
-	ck_bundle_free(&b);
+	if (fault(s, "ignore-nonce"))
+		nonce_len = 0; /* a replayed, stale quote */
+	if (ck_identity_evidence(&view, s->att, &s->coll, nonce, nonce_len, &out, e) == 0 &&
+	    fault(s, "claims-tamper")) { /* after quoting: report data no longer matches */
+		struct ck_bundle b;
+		char *t = NULL;
+		if (ck_bundle_parse(out, strlen(out), &b, e) == 0) {
+			b.claims[b.claims_len - 1] ^= 1;
+			t = ck_bundle_dump(&b);
+			ck_bundle_free(&b);
+		}
+		free(out);
+		out = t;
+	}
+done:
 	free(other_spki);
 	EVP_PKEY_free(other);
 	return out;
@@ -126,8 +125,8 @@ static void handle(struct server *s, int fd)
 	size_t n = 0;
 	struct timeval tv = {READ_TIMEOUT, 0};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (s->ctx) {
-		ssl = SSL_new(s->ctx);
+	if (s->id.tls) {
+		ssl = SSL_new(s->id.tls);
 		if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1)
 			goto out;
 	}
@@ -211,30 +210,31 @@ int cmd_sim_serve(int argc, char **argv)
 	};
 	const char *pki = NULL, *listen_s = "127.0.0.1:0", *owner_cert = NULL, *owner_key = NULL;
 	struct server s = {0};
+	struct ck_claims claims = {0};
 	struct ck_sim_quote_opts id;
 	int c, ret = EXIT_USAGE;
 	ck_sim_quote_opts_default(&id, 0);
-	s.claims.phase = CK_PHASE_SERVING;
-	s.claims.mode = CK_MODE_ZERO_TRUST;
+	claims.phase = CK_PHASE_SERVING;
+	claims.mode = CK_MODE_ZERO_TRUST;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'P': pki = optarg; break;
 		case 'l': listen_s = optarg; break;
 		case 'm':
-			if (ck_mode_parse(optarg, &s.claims.mode) < 0) {
+			if (ck_mode_parse(optarg, &claims.mode) < 0) {
 				cli_errx("--mode: '%s' is not zero-trust, owner-cert or operator-tls", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'a': if (hexarg("--app", optarg, s.claims.app)) return EXIT_USAGE; s.claims.has_app = true; break;
-		case 'M': if (hexarg("--manifest", optarg, s.claims.manifest)) return EXIT_USAGE; s.claims.has_manifest = true; break;
+		case 'a': if (hexarg("--app", optarg, claims.app)) return EXIT_USAGE; claims.has_app = true; break;
+		case 'M': if (hexarg("--manifest", optarg, claims.manifest)) return EXIT_USAGE; claims.has_manifest = true; break;
 		case 'e': if (hexarg("--mrenclave", optarg, id.mrenclave)) return EXIT_USAGE; break;
 		case 'p':
-			s.claims.phase = !strcmp(optarg, "provisioning") ? CK_PHASE_PROVISIONING
+			claims.phase = !strcmp(optarg, "provisioning") ? CK_PHASE_PROVISIONING
 					 : !strcmp(optarg, "serving")	  ? CK_PHASE_SERVING
 									  : 0;
-			if (!s.claims.phase) {
+			if (!claims.phase) {
 				cli_errx("--phase: '%s' is not provisioning or serving", optarg);
 				return EXIT_USAGE;
 			}
@@ -252,7 +252,7 @@ int cmd_sim_serve(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (owner_cert)
-		s.claims.mode = CK_MODE_OWNER_CERT;
+		claims.mode = CK_MODE_OWNER_CERT;
 	if (optind != argc || !pki) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
@@ -264,49 +264,48 @@ int cmd_sim_serve(int argc, char **argv)
 		cli_err(&e);
 		return EXIT_USAGE;
 	}
-	struct ck_collateral coll;
-	if (ck_attester_sim(pki, &id, &s.att, &e) < 0 || s.att->collateral(s.att, &coll, &e) < 0) {
+	if (ck_attester_sim(pki, &id, &s.att, &e) < 0 || s.att->collateral(s.att, &s.coll, &e) < 0) {
 		cli_err(&e);
 		goto out;
 	}
-	json_t *cj = ck_collateral_to_json(&coll);
-	s.collateral_json = json_dumps(cj, JSON_COMPACT);
-	json_decref(cj);
-	ck_collateral_free(&coll);
-	if (s.claims.mode != CK_MODE_OPERATOR_TLS) {
+	if (claims.mode == CK_MODE_OPERATOR_TLS) {
+		ck_identity_none(&s.id, &claims); /* the operator's TLS key is not the enclave's */
+	} else {
 		static const char *const dns[] = {"localhost", NULL}, *const ips[] = {"127.0.0.1", NULL};
 		struct ck_ratls_cert_opts co = {.common_name = "localhost", .dns = dns, .ips = ips,
 						.valid_days = 30,
-						.legacy_extension = !(s.fault && !strcmp(s.fault, "no-legacy")),
-						.claims = s.claims};
+						.legacy_extension = !fault(&s, "no-legacy"),
+						.claims = claims};
+		EVP_PKEY *key = NULL;
+		X509 *cert = NULL;
 		if (owner_cert) { /* the owner's certificate; the evidence endpoint binds its key */
 			FILE *cf = fopen(owner_cert, "r"), *kf = fopen(owner_key, "r");
-			s.cert = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
-			s.key = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
+			cert = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
+			key = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
 			if (cf)
 				fclose(cf);
 			if (kf)
 				fclose(kf);
-			if (!s.cert || !s.key) {
+			if (!cert || !key) {
 				cli_errx("cannot read the owner's certificate '%s' or key '%s'", owner_cert,
 					 owner_key);
+				X509_free(cert);
+				EVP_PKEY_free(key);
 				goto out;
 			}
-		} else if (ck_ratls_issue(s.att, &co, &s.key, &s.cert, &e) < 0) {
+		} else if (ck_ratls_issue(s.att, &co, &key, &cert, &e) < 0) {
 			cli_err(&e);
 			goto out;
 		}
-		if (s.fault && !strcmp(s.fault, "expired")) { /* re-sign with a past validity */
-			ASN1_TIME_set(X509_getm_notBefore(s.cert), (time_t)ck_time_now() - 10 * 86400);
-			ASN1_TIME_set(X509_getm_notAfter(s.cert), (time_t)ck_time_now() - 86400);
-			X509_sign(s.cert, s.key, EVP_sha256());
+		if (fault(&s, "expired")) { /* re-sign with a past validity */
+			ASN1_TIME_set(X509_getm_notBefore(cert), (time_t)ck_time_now() - 10 * 86400);
+			ASN1_TIME_set(X509_getm_notAfter(cert), (time_t)ck_time_now() - 86400);
+			X509_sign(cert, key, EVP_sha256());
 		}
-		if (ck_spki_der(s.key, &s.spki, &s.spki_len) < 0 || !(s.ctx = SSL_CTX_new(TLS_server_method())) ||
-		    SSL_CTX_use_certificate(s.ctx, s.cert) != 1 || SSL_CTX_use_PrivateKey(s.ctx, s.key) != 1) {
-			cli_errx("TLS setup failed");
+		if (ck_identity_adopt(&s.id, key, cert, &claims, &e) < 0) {
+			cli_err(&e);
 			goto out;
 		}
-		SSL_CTX_set_min_proto_version(s.ctx, TLS1_2_VERSION);
 	}
 	int lfd = ck_tcp_listen(&want, &sa, &e);
 	if (lfd < 0) {
@@ -319,7 +318,7 @@ int cmd_sim_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	printf("listening on %s:%d (%s, SIMULATED: NOT A REAL TEE)\n", inet_ntoa(sa.sin_addr),
 	       ntohs(sa.sin_port),
-	       s.ctx ? "https" : "http");
+	       s.id.tls ? "https" : "http");
 	fflush(stdout);
 	while (!stop) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -333,11 +332,8 @@ int cmd_sim_serve(int argc, char **argv)
 	close(lfd);
 	ret = EXIT_OK;
 out:
-	SSL_CTX_free(s.ctx);
-	X509_free(s.cert);
-	EVP_PKEY_free(s.key);
-	free(s.spki);
-	free(s.collateral_json);
+	ck_identity_free(&s.id);
+	ck_collateral_free(&s.coll);
 	ck_attester_free(s.att);
 	return ret;
 }

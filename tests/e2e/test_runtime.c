@@ -515,7 +515,7 @@ static void refused(uint16_t port, bool tls, const char *env, size_t len, int st
 {
 	struct resp r;
 	if (provision(port, tls, env, len, &r) != status || !strstr(r.body, code))
-		fail_msg("want %d %s, got: %s", status, code, r.head ? r.head : "(TLS failed)");
+		fail_msg("want %d %s, got: %s", status, code, r.head ? r.body : "(TLS failed)");
 	resp_free(&r);
 }
 
@@ -808,6 +808,20 @@ static void test_owner_cert(void **state)
 	char *env = envelope(g_owner, cert, rt.manifest_sha256, g_key, false, &n);
 	refused(rt.port, true, env, n, 422, "owner-cert");
 	free(env);
+	/* the manifest's chain with a key that is not its certificate's: refused, named */
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	BIO *kb = BIO_new(BIO_s_mem());
+	char *pem, *mine = g_key_text;
+	PEM_write_bio_PrivateKey(kb, other, NULL, NULL, 0, NULL, NULL);
+	long pl = BIO_get_mem_data(kb, &pem);
+	g_key_text = strndup(pem, (size_t)pl);
+	env = envelope(g_owner, cert, rt.manifest_sha256, g_key, true, &n);
+	free(g_key_text);
+	g_key_text = mine;
+	refused(rt.port, true, env, n, 422, "/CN=e2e.localhost");
+	free(env);
+	BIO_free(kb);
+	EVP_PKEY_free(other);
 
 	appraise_and_provision(&rt, CK_MODE_OWNER_CERT, true);
 	wait_status(rt.port, true, "state", "serving");

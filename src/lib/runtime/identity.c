@@ -38,6 +38,20 @@ static int finish(struct ck_identity *id, STACK_OF(X509) * chain, struct ck_err 
 	return 0;
 }
 
+int ck_identity_adopt(struct ck_identity *id, EVP_PKEY *key, X509 *cert, const struct ck_claims *c,
+		      struct ck_err *err)
+{
+	memset(id, 0, sizeof(*id));
+	id->claims = *c;
+	id->key = key;
+	id->cert = cert;
+	if (finish(id, NULL, err) < 0) {
+		ck_identity_free(id);
+		return -1;
+	}
+	return 0;
+}
+
 int ck_identity_ratls(struct ck_identity *id, struct ck_attester *att, const struct ck_claims *c,
 		      const char *host, struct ck_err *err)
 {
@@ -49,13 +63,12 @@ int ck_identity_ratls(struct ck_identity *id, struct ck_attester *att, const str
 				       .valid_days = CK_IDENTITY_VALID_DAYS,
 				       .legacy_extension = strncmp(att->name, "tsm", 3) != 0,
 				       .claims = *c};
+	EVP_PKEY *key;
+	X509 *cert;
 	memset(id, 0, sizeof(*id));
-	id->claims = *c;
-	if (ck_ratls_issue(att, &o, &id->key, &id->cert, err) < 0 || finish(id, NULL, err) < 0) {
-		ck_identity_free(id);
+	if (ck_ratls_issue(att, &o, &key, &cert, err) < 0)
 		return -1;
-	}
-	return 0;
+	return ck_identity_adopt(id, key, cert, c, err);
 }
 
 int ck_identity_owner(struct ck_identity *id, const char *chain_pem, const char *key_pem,
@@ -93,9 +106,12 @@ int ck_identity_owner(struct ck_identity *id, const char *chain_pem, const char 
 	X509_up_ref(id->cert);
 	if (X509_check_private_key(id->cert, id->key) != 1) {
 		ERR_clear_error();
+		char subject[256];
+		X509_NAME_oneline(X509_get_subject_name(id->cert), subject, sizeof(subject));
 		ck_errf(err, CK_E_KEY,
-			"the owner's TLS key is not the key of the chain's first "
-			"certificate");
+			"the owner's TLS key is not the key of '%s', the chain's "
+			"first certificate",
+			subject);
 		goto out;
 	}
 	ret = finish(id, chain, err);
