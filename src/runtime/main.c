@@ -394,6 +394,7 @@ out:
 	ck_identity_free(&rt->prov);
 	ck_identity_free(&rt->serve);
 	ck_identity_free(&rt->none);
+	ck_identity_free(&rt->owner);
 	if (rt->state != RT_PROVISIONING && *rt->code_dir)
 		rt_rmtree(rt->code_dir); /* the app's code: nothing of it outlives the runtime */
 	if (rt->memfs_kind)

@@ -58,7 +58,9 @@ struct rt {
 	/* identities: provisioning (RA-TLS), serving (RA-TLS or the owner's; serve.tls is NULL
 	 * until the switch), none (plain) */
 	struct ck_identity prov, serve, none;
-	double quote_tokens; /* fresh quotes allowed now (a token bucket) */
+	struct ck_identity owner; /* owner cert: the serving identity, from the accepted
+				     provisioning until the switch */
+	double quote_tokens;	  /* fresh quotes allowed now (a token bucket) */
 	uint64_t quote_refill_ms;
 
 	struct ck_gate gate;

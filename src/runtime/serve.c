@@ -67,6 +67,7 @@ void rt_fail(struct rt *rt, const struct ck_err *e)
 	rt->app_healthy = false;
 	rt_probe_end(rt);
 	ck_gate_wipe(&rt->gate);
+	ck_identity_free(&rt->owner);
 }
 
 static int answer_json(struct evbuffer *out, json_t *o)
@@ -180,6 +181,17 @@ static int evidence(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffe
 
 /* ---- provisioning ------------------------------------------------------------------------- */
 
+/* What the serving identity states: phase serving, the app's fingerprint, no seal key (it has
+ * served, and is wiped). */
+static void serving_claims(const struct rt *rt, struct ck_claims *c)
+{
+	*c = rt->prov.claims;
+	c->phase = CK_PHASE_SERVING;
+	c->has_app = true;
+	memcpy(c->app, rt->m.fingerprint, 32);
+	c->has_seal_key = false;
+}
+
 /* The gate's check: an authentic provisioning is accepted only if the package opens under its
  * key with the manifest's fingerprint, and the owner's TLS chain and key are what the mode
  * needs. Nothing is written. */
@@ -220,11 +232,12 @@ int rt_check_provision(void *arg, const struct ck_provision *p, int *status, str
 			       "owner_cert_sha256",
 			       got);
 	}
-	struct ck_identity t;
-	if (ck_identity_owner(&t, p->owner_tls_chain, p->owner_tls_key, &rt->prov.claims, err) < 0)
-		return -1;
-	ck_identity_free(&t);
-	return 0;
+	/* the serving identity now: the key is then held by OpenSSL alone, and the PEM the
+	 * provisioning carried is wiped as soon as it is accepted */
+	struct ck_claims c;
+	serving_claims(rt, &c);
+	ck_identity_free(&rt->owner);
+	return ck_identity_owner(&rt->owner, p->owner_tls_chain, p->owner_tls_key, &c, err);
 }
 
 /* Derives the key of Gramine's encrypted mount for the code from the package key (sgx). */
@@ -321,6 +334,11 @@ static int provision(struct rt *rt, const struct ck_proxy_req *rq, struct evbuff
 		return answer_error(out, st, &e);
 	}
 	rt_log("provisioning accepted (secrets: %zu)", rt->gate.prov.n_secrets);
+	if (rt->gate.prov.owner_tls_key) { /* in rt->owner, held by OpenSSL: the PEM goes */
+		OPENSSL_cleanse(rt->gate.prov.owner_tls_key, strlen(rt->gate.prov.owner_tls_key));
+		free(rt->gate.prov.owner_tls_key);
+		rt->gate.prov.owner_tls_key = NULL;
+	}
 	if (start_app(rt, &e) < 0) {
 		rt_fail(rt, &e);
 		return answer_error(out, 500, &e);
@@ -353,23 +371,15 @@ int rt_local(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out, con
 
 static int switch_to_serving(struct rt *rt, struct ck_err *err)
 {
-	struct ck_claims c = rt->prov.claims;
-	c.phase = CK_PHASE_SERVING;
-	c.has_app = true;
-	memcpy(c.app, rt->m.fingerprint, 32);
-	c.has_seal_key = false; /* it has served, and is wiped */
-	int r;
+	struct ck_claims c;
+	serving_claims(rt, &c);
 	if (rt->m.mode == CK_MODE_OWNER_CERT) {
-		r = ck_identity_owner(&rt->serve, rt->gate.prov.owner_tls_chain,
-				      rt->gate.prov.owner_tls_key, &c, err);
-		size_t kl = strlen(rt->gate.prov.owner_tls_key); /* OpenSSL holds it now */
-		OPENSSL_cleanse(rt->gate.prov.owner_tls_key, kl);
-	} else {
-		r = ck_identity_ratls(&rt->serve, rt->att, &c,
-				      *rt->m.domain ? rt->m.domain : rt->m.name, err);
-	}
-	if (r < 0)
+		rt->serve = rt->owner; /* made when the provisioning was checked */
+		memset(&rt->owner, 0, sizeof(rt->owner));
+	} else if (ck_identity_ratls(&rt->serve, rt->att, &c,
+				     *rt->m.domain ? rt->m.domain : rt->m.name, err) < 0) {
 		return -1;
+	}
 	ck_identity_free(&rt->none);
 	ck_identity_none(&rt->none, &c);
 	ck_proxy_set_tls(rt->px, rt->serve.tls);
