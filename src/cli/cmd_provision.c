@@ -84,12 +84,11 @@ static void conn_close(struct conn *c)
 static int conn_open(struct conn *c, const char *target, struct ck_err *err)
 {
 	char host[256], port[16];
-	const char *colon = strrchr(target, ':');
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	if (!strncmp(target, "https://", 8))
 		target += 8;
-	colon = strrchr(target, ':');
+	const char *colon = strrchr(target, ':');
 	if (!colon || colon == target || (size_t)(colon - target) >= sizeof(host) ||
 	    strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof(port) ||
 	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
