@@ -48,6 +48,9 @@ grep -q 'not the one the manifest names' "$T/err" && ok || bad "owner key: $(cat
 expect 2 "a secret that is not NAME=VALUE" -- prov --allow-simulation --secret nonsense
 expect 2 "owner-cert options for a zero-trust manifest" -- prov --allow-simulation \
 	--owner-tls-chain /dev/null --owner-tls-key /dev/null
+expect 2 "a target that is not HOST:PORT" -- "$CLOAK" provision enclave.example \
+	--manifest "$T/hello.manifest" --package-key "$T/hello.pkg.key" --allow-simulation
+grep -q "'enclave.example' is not HOST:PORT" "$T/err" && ok || bad "target: $(cat "$T/err")"
 expect 2 "no such enclave" -- "$CLOAK" provision 127.0.0.1:1 --manifest "$T/hello.manifest" \
 	--package-key "$T/hello.pkg.key" --allow-simulation
 [ "$(status "$A" "d['provisioning']['refused'], d['provisioning']['state']")" = "0 open" ] && ok ||
