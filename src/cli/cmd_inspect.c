@@ -165,7 +165,7 @@ static json_t *tcb_json(const char *text, size_t len, struct ck_err *e)
 		json_t *adv = json_array(), *comps = json_array();
 		for (size_t k = 0; k < t.levels[i].adv_count; k++)
 			json_array_append_new(adv, json_string(t.advisories.ids[t.levels[i].adv_first + k]));
-		for (int k = 0; k < 16; k++)
+		for (int k = 0; k < CK_TCB_COMPONENTS; k++)
 			json_array_append_new(comps, json_integer(t.levels[i].sgx_svn[k]));
 		json_array_append_new(lv, json_pack("{s:s, s:o, s:i, s:o, s:o}", "status",
 						    ck_tcb_status_name(t.levels[i].status),
