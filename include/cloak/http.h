@@ -8,7 +8,8 @@
  * characters in values, Content-Length with Transfer-Encoding, two Content-Lengths (even
  * equal), a Content-Length that is not plain digits, Transfer-Encoding other than exactly
  * "chunked", two Transfer-Encodings, Transfer-Encoding in HTTP/1.0, a missing or repeated Host
- * in HTTP/1.1, an absolute-form or otherwise odd target. Limits are the named constants below.
+ * in HTTP/1.1, a Host that is empty or not a valid authority (host[:port], no userinfo), an
+ * absolute-form or otherwise odd target, "*" with any method but OPTIONS. Limits are the named constants below.
  * Each refusal carries the status to answer (400, 431, 501, 505).
  */
 #ifndef CLOAK_HTTP_H
@@ -24,6 +25,7 @@
 #define HTTP_MAX_HEADERS    100
 #define HTTP_MAX_CHUNK_LINE 256 /* chunk size + extensions */
 #define HTTP_MAX_TRAILER    (8 * 1024)
+#define HTTP_MAX_HOST	    255 /* a Host value: a DNS name, or an IP literal, and a port */
 
 struct http_header {
 	const char *name, *value;

@@ -17,6 +17,9 @@
  * connection (pipelined bytes wait in the kernel). The app failing gives 502 (it closed or sent
  * something malformed), 503 (not accepting yet), 504 (too slow), with a short body.
  *
+ * An error answer is followed by a lingering close: the write side is shut and what the client
+ * still sends is read and discarded (at most CK_PROXY_LINGER_MS), so it can read the answer.
+ *
  * Slow clients cannot hold connections: a head must arrive whole within head_timeout_ms, and a
  * body or a write may stall for at most io_timeout_ms; at most CK_PROXY_MAX_CONNS connections.
  * No hidden globals: everything lives in the struct ck_proxy the caller owns via new/free. The
@@ -43,6 +46,7 @@
 #define CK_PROXY_IO_TIMEOUT_MS	 30000	      /* a stalled body read or write */
 #define CK_PROXY_APP_TIMEOUT_MS	 60000	      /* the app's response head */
 #define CK_PROXY_BUF_HIGH	 (256 * 1024) /* buffered bytes before reading pauses */
+#define CK_PROXY_LINGER_MS	 2000 /* after an error answer: reading and discarding, at most */
 
 struct evbuffer;
 

@@ -47,6 +47,52 @@ static bool ieq(const char *a, size_t n, const char *b)
 	return strlen(b) == n && strncasecmp(a, b, n) == 0;
 }
 
+/*
+ * A Host value that is a valid authority without userinfo (RFC 9110 §7.2, RFC 3986 §3.2):
+ * a reg-name of letters, digits, '-', '.', '_', '~' (no empty label, no "..", at most
+ * HTTP_MAX_HOST bytes), or an IP literal in brackets; then optionally ':' and a port of 1-5
+ * digits up to 65535. Anything else (empty, '/', '@', spaces, percent-escapes) is refused.
+ */
+static bool valid_authority(const char *v, size_t n)
+{
+	size_t i = 0;
+	if (n == 0 || n > HTTP_MAX_HOST)
+		return false;
+	if (v[0] == '[') {
+		while (++i < n && v[i] != ']')
+			if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f') ||
+			      (v[i] >= 'A' && v[i] <= 'F') || v[i] == ':' || v[i] == '.'))
+				return false;
+		if (i == n || i < 3)
+			return false;
+		i++;
+	} else {
+		char prev = '.';
+		for (; i < n && v[i] != ':'; i++) {
+			char ch = v[i];
+			bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '~' ||
+				  ch == '.';
+			if (!ok || (ch == '.' && prev == '.'))
+				return false;
+			prev = ch;
+		}
+		if (i == 0)
+			return false;
+	}
+	if (i == n)
+		return true;
+	if (v[i] != ':' || n - i - 1 == 0 || n - i - 1 > 5)
+		return false;
+	unsigned port = 0;
+	for (i++; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		port = port * 10 + (unsigned)(v[i] - '0');
+	}
+	return port <= 65535;
+}
+
 /* Connection: a comma list of tokens */
 static void connection(struct http_head *h, const char *v, size_t n)
 {
@@ -76,8 +122,9 @@ static long headers(const char *buf, const char *p, const char *end, struct http
 			return REFUSE(400, CK_E_HTTP_SYNTAX, "bare CR or LF in the header section");
 		if (!e)
 			return (size_t)(end - buf) >= HTTP_MAX_HEAD
-				       ? REFUSE(431, CK_E_HTTP_LIMIT, "head over %d bytes", HTTP_MAX_HEAD)
-				       : 0;
+				   ? REFUSE(431, CK_E_HTTP_LIMIT, "head over %d bytes",
+					    HTTP_MAX_HEAD)
+				   : 0;
 		if (e == p) /* the empty line */
 			break;
 		if (*p == ' ' || *p == '\t')
@@ -88,8 +135,8 @@ static long headers(const char *buf, const char *p, const char *end, struct http
 		if (c == p || c == e || *c != ':')
 			return REFUSE(400, CK_E_HTTP_SYNTAX,
 				      c < e && (*c == ' ' || *c == '\t')
-					      ? "whitespace before the colon of a header"
-					      : "malformed header name");
+					  ? "whitespace before the colon of a header"
+					  : "malformed header name");
 		const char *v = c + 1, *ve = e;
 		while (v < ve && (*v == ' ' || *v == '\t'))
 			v++;
@@ -97,9 +144,11 @@ static long headers(const char *buf, const char *p, const char *end, struct http
 			ve--;
 		for (const char *q = v; q < ve; q++)
 			if (!vchar((unsigned char)*q))
-				return REFUSE(400, CK_E_HTTP_SYNTAX, "control character in a header value");
+				return REFUSE(400, CK_E_HTTP_SYNTAX,
+					      "control character in a header value");
 		if (h->n_headers == HTTP_MAX_HEADERS)
-			return REFUSE(431, CK_E_HTTP_LIMIT, "more than %d headers", HTTP_MAX_HEADERS);
+			return REFUSE(431, CK_E_HTTP_LIMIT, "more than %d headers",
+				      HTTP_MAX_HEADERS);
 		struct http_header *hd = &h->headers[h->n_headers++];
 		hd->name = p;
 		hd->name_len = (size_t)(c - p);
@@ -121,7 +170,8 @@ static long headers(const char *buf, const char *p, const char *end, struct http
 			h->content_length = n;
 		} else if (ieq(p, hd->name_len, "transfer-encoding")) {
 			if (have_te)
-				return REFUSE(400, CK_E_HTTP_SYNTAX, "two Transfer-Encoding headers");
+				return REFUSE(400, CK_E_HTTP_SYNTAX,
+					      "two Transfer-Encoding headers");
 			if (!ieq(v, hd->value_len, "chunked"))
 				return REFUSE(501, CK_E_HTTP_SYNTAX,
 					      "Transfer-Encoding other than \"chunked\"");
@@ -129,6 +179,10 @@ static long headers(const char *buf, const char *p, const char *end, struct http
 		} else if (ieq(p, hd->name_len, "host")) {
 			if (h->host)
 				return REFUSE(400, CK_E_HTTP_SYNTAX, "two Host headers");
+			if (!valid_authority(v, hd->value_len))
+				return REFUSE(400, CK_E_HTTP_SYNTAX,
+					      "Host '%.*s' is not a valid authority",
+					      (int)(hd->value_len < 64 ? hd->value_len : 64), v);
 			h->host = v;
 			h->host_len = hd->value_len;
 		} else if (ieq(p, hd->name_len, "connection")) {
@@ -171,7 +225,8 @@ long http_parse_request(const char *buf, size_t len, struct http_head *h, int *s
 	if (bad)
 		return REFUSE(400, CK_E_HTTP_SYNTAX, "bare CR or LF in the request line");
 	if (!e)
-		return len >= HTTP_MAX_HEAD ? REFUSE(431, CK_E_HTTP_LIMIT, "request line too long") : 0;
+		return len >= HTTP_MAX_HEAD ? REFUSE(431, CK_E_HTTP_LIMIT, "request line too long")
+					    : 0;
 	const char *p = buf;
 	while (p < e && tchar((unsigned char)*p))
 		p++;
@@ -180,15 +235,20 @@ long http_parse_request(const char *buf, size_t len, struct http_head *h, int *s
 	h->method = buf;
 	h->method_len = (size_t)(p - buf);
 	const char *t = ++p;
-	while (p < e && *p > 0x20 && *p < 0x7f)
+	while (p<e && * p> 0x20 && *p < 0x7f)
 		p++;
 	if (p == t || p == e || *p != ' ')
 		return REFUSE(400, CK_E_HTTP_SYNTAX, "malformed request target");
 	h->target = t;
 	h->target_len = (size_t)(p - t);
-	/* origin-form, or "*" for OPTIONS, or authority-form for CONNECT (refused by the proxy) */
-	if (t[0] != '/' && !(h->target_len == 1 && t[0] == '*'))
+	/* origin-form, or "*" for OPTIONS only (RFC 9112 §3.2.4) */
+	if (h->target_len == 1 && t[0] == '*') {
+		if (h->method_len != 7 || memcmp(h->method, "OPTIONS", 7) != 0)
+			return REFUSE(400, CK_E_HTTP_SYNTAX,
+				      "request target \"*\" with a method other than OPTIONS");
+	} else if (t[0] != '/') {
 		return REFUSE(400, CK_E_HTTP_SYNTAX, "request target is not in origin form");
+	}
 	p++;
 	if (e - p != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.')
 		return REFUSE(e - p == 8 ? 505 : 400, CK_E_HTTP_SYNTAX, "malformed request line");
@@ -211,7 +271,8 @@ long http_parse_response(const char *buf, size_t len, bool head_request, struct 
 	if (bad)
 		return ck_errf(err, CK_E_HTTP_SYNTAX, "bare CR or LF in the status line");
 	if (!e)
-		return len >= HTTP_MAX_HEAD ? ck_errf(err, CK_E_HTTP_LIMIT, "status line too long") : 0;
+		return len >= HTTP_MAX_HEAD ? ck_errf(err, CK_E_HTTP_LIMIT, "status line too long")
+					    : 0;
 	if (e - buf < 12 || version(buf, h) < 0 || buf[8] != ' ' || buf[9] < '1' || buf[9] > '5' ||
 	    buf[10] < '0' || buf[10] > '9' || buf[11] < '0' || buf[11] > '9' ||
 	    (e - buf > 12 && buf[12] != ' '))
@@ -242,8 +303,19 @@ const struct http_header *http_find(const struct http_head *h, const char *name)
 
 /* ---- chunked ------------------------------------------------------------------------------ */
 
-enum { C_SIZE, C_EXT, C_SIZE_LF, C_DATA, C_DATA_CR, C_DATA_LF, C_TRAILER, C_TRAILER_LF,
-       C_TRAILER_LINE, C_TRAILER_LINE_LF, C_DONE };
+enum {
+	C_SIZE,
+	C_EXT,
+	C_SIZE_LF,
+	C_DATA,
+	C_DATA_CR,
+	C_DATA_LF,
+	C_TRAILER,
+	C_TRAILER_LF,
+	C_TRAILER_LINE,
+	C_TRAILER_LINE_LF,
+	C_DONE
+};
 
 static int hexv(uint8_t c)
 {

@@ -63,6 +63,8 @@ struct conn {
 	struct ck_route route;
 	struct evbuffer *local_body;
 	bool head_request, keep_alive, http10, closing, app_keep_alive;
+	bool linger;	/* after an error answer: close lingering, so the client reads it */
+	bool lingering; /* written, write side shut: reading and discarding until EOF */
 	struct body req_body, resp_body;
 };
 
@@ -179,6 +181,34 @@ static void app_reading(struct conn *c, bool on)
 	event_add(c->app_rd, c->app_timed ? &tv : NULL);
 }
 
+/*
+ * Everything written has left: close. After an error answer the client may still be sending
+ * (a body, the rest of a huge head); closing with its bytes unread would make the kernel send
+ * a reset that can destroy the answer before the client reads it. So, as nginx's lingering
+ * close: shut the write side (TLS: close_notify first), read and discard until the client
+ * closes or CK_PROXY_LINGER_MS pass.
+ */
+static void closed_written(struct conn *c)
+{
+	if (!c->linger || c->lingering || !c->cli) {
+		conn_free(c);
+		return;
+	}
+	SSL *ssl = bufferevent_openssl_get_ssl(c->cli);
+	struct timeval tv;
+	c->lingering = true;
+	if (ssl) {
+		(void)SSL_shutdown(ssl); /* one close_notify, written to the socket at once */
+		ERR_clear_error();
+	}
+	(void)shutdown(c->fd, SHUT_WR);
+	evbuffer_drain(bufferevent_get_input(c->cli), (size_t)-1);
+	bufferevent_set_timeouts(c->cli, NULL, NULL);
+	timeval_ms(&tv, CK_PROXY_LINGER_MS);
+	evtimer_add(c->head_timer, &tv);
+	bufferevent_enable(c->cli, EV_READ);
+}
+
 /* Closes once everything written has left (or at once when nothing is pending). */
 static void close_after_write(struct conn *c)
 {
@@ -186,7 +216,7 @@ static void close_after_write(struct conn *c)
 	drop_app(c);
 	bufferevent_disable(c->cli, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->cli)) == 0)
-		conn_free(c);
+		closed_written(c);
 }
 
 /* A short error answer from the proxy itself; the connection closes after it. */
@@ -197,6 +227,7 @@ static void answer_error(struct conn *c, int status)
 			    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
 			    "Connection: close\r\n\r\n%s\n",
 			    status, r, strlen(r) + 1, r);
+	c->linger = true;
 	close_after_write(c);
 }
 
@@ -227,6 +258,14 @@ static bool named_by_connection(const struct http_head *head, const struct http_
 	return false;
 }
 
+/* Headers that frame or route a message: never dropped because a Connection header names them
+ * (the framing ones are written by the proxy itself, Host is the app's to see). */
+static bool frames_or_routes(const struct http_header *h)
+{
+	return name_is(h, "host") || name_is(h, "content-length") ||
+	       name_is(h, "transfer-encoding");
+}
+
 static bool hop_by_hop(const struct http_header *h)
 {
 	static const char *const hop[] = {
@@ -247,7 +286,7 @@ static void add_headers(struct evbuffer *out, const struct http_head *h, bool ke
 		const struct http_header *x = &h->headers[i];
 		if (hop_by_hop(x) && !(keep_length && name_is(x, "content-length")))
 			continue;
-		if (listed && named_by_connection(h, x))
+		if (listed && !frames_or_routes(x) && named_by_connection(h, x))
 			continue;
 		evbuffer_add(out, x->name, x->name_len);
 		evbuffer_add(out, ": ", 2);
@@ -609,8 +648,8 @@ static void head_timeout(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	(void)fd;
 	(void)what;
-	if (evbuffer_get_length(bufferevent_get_input(c->cli)) == 0)
-		conn_free(c); /* an idle keep-alive connection: just close */
+	if (c->lingering || evbuffer_get_length(bufferevent_get_input(c->cli)) == 0)
+		conn_free(c); /* lingered long enough, or an idle keep-alive connection */
 	else
 		answer_error(c, 408);
 }
@@ -702,6 +741,8 @@ static void cli_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	if (c->lingering)
+		evbuffer_drain(in, evbuffer_get_length(in)); /* read, never answered */
 	if (c->closing)
 		return;
 	if (c->req == REQ_HEAD) {
@@ -752,8 +793,8 @@ static void cli_drained(struct conn *c)
 {
 	size_t left = evbuffer_get_length(bufferevent_get_output(c->cli));
 	if (c->closing) {
-		if (left == 0)
-			conn_free(c);
+		if (left == 0 && !c->lingering)
+			closed_written(c);
 		return;
 	}
 	if (left == 0 && c->flush)

@@ -38,6 +38,15 @@ static void test_good_requests(void **s)
 	assert_true(req("GET / HTTP/1.0\r\n\r\n", &h, &st) > 0); /* 1.0: no Host needed */
 	assert_false(h.keep_alive);
 	assert_true(req("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", &h, &st) > 0);
+	/* valid authorities */
+	const char *hosts[] = {"a", "app.example.com:8443", "127.0.0.1:1", "[::1]:443",
+			       "[2001:db8::1]", "x_y-z.localhost", "a.b.:65535"};
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		char b[128];
+		snprintf(b, sizeof(b), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", hosts[i]);
+		if (req(b, &h, &st) <= 0)
+			fail_msg("Host '%s' refused", hosts[i]);
+	}
 	/* incomplete: more bytes needed, at every cut */
 	r = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 	for (size_t k = 0; k < strlen(r); k++) {
@@ -78,6 +87,20 @@ static void test_refused(void **s)
 		{"non-token name", "GET / HTTP/1.1\r\nHost: x\r\nX(y): z\r\n\r\n", 400},
 		{"empty name", "GET / HTTP/1.1\r\nHost: x\r\n: z\r\n\r\n", 400},
 		{"absolute-form target", "GET http://evil/ HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"GET *", "GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"options * in lower case", "options * HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"empty Host", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 400},
+		{"blank Host", "GET / HTTP/1.1\r\nHost:   \r\n\r\n", 400},
+		{"empty Host in 1.0", "GET / HTTP/1.0\r\nHost: \r\n\r\n", 400},
+		{"Host with a path", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400},
+		{"Host with userinfo", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n", 400},
+		{"Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+		{"Host with two dots", "GET / HTTP/1.1\r\nHost: a..b\r\n\r\n", 400},
+		{"Host port too big", "GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n", 400},
+		{"Host empty port", "GET / HTTP/1.1\r\nHost: a:\r\n\r\n", 400},
+		{"Host port not digits", "GET / HTTP/1.1\r\nHost: a:8o\r\n\r\n", 400},
+		{"Host bracket unclosed", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400},
+		{"Host only a port", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400},
 		{"space in target", "GET /a b HTTP/1.1\r\nHost: x\r\n\r\n", 400},
 		{"two spaces", "GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
 		{"HTTP/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},

@@ -798,9 +798,80 @@ static void test_expect_continue(void **state)
 	free(r);
 }
 
+/* Headers that frame or route a message are never dropped because Connection names them. */
+static void test_connection_cannot_strip_framing(void **state)
+{
+	(void)state;
+	char *r = exchange("POST /echo HTTP/1.1\r\nHost: app.example\r\n"
+			   "Connection: close, host, content-length, transfer-encoding\r\n"
+			   "Content-Length: 4\r\n\r\nbody",
+			   NULL);
+	assert_int_equal(status_of(r), 200);
+	const char *seen = strstr(r, "\r\n\r\n") + 4;
+	if (!strstr(seen, "Host: app.example\r\n"))
+		fail_msg("the app got no Host: %s", seen);
+	assert_non_null(strstr(seen, "Content-Length: 4\r\n\r\nbody"));
+	free(r);
+}
+
+/* As nginx: "*" only with OPTIONS, a Host that is a valid authority; the app sees none. */
+static void test_target_and_host_refused(void **state)
+{
+	(void)state;
+	const char *bad[] = {
+	    "GET * HTTP/1.1\r\nHost: a\r\n\r\n",     "GET /h1 HTTP/1.1\r\nHost:\r\n\r\n",
+	    "GET /h2 HTTP/1.1\r\nHost: a/b\r\n\r\n", "GET /h3 HTTP/1.1\r\nHost: u@a\r\n\r\n",
+	    "GET /h4 HTTP/1.0\r\nHost: \r\n\r\n",
+	};
+	size_t before = log_lines();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *r = exchange(bad[i], NULL);
+		if (status_of(r) != 400)
+			fail_msg("request %zu answered: %.40s", i, r);
+		free(r);
+	}
+	assert_int_equal(log_lines(), before);
+}
+
+/* After an error answer the proxy closes lingering: a client still sending when it is refused
+ * (a big upload, a huge head) can finish sending and read the answer. A plain close with its
+ * bytes unread resets the connection, and the client's sends fail before it reads anything. */
+static void test_error_answer_lingers(void **state)
+{
+	(void)state;
+	static char junk[64 * 1024];
+	memset(junk, 'a', sizeof(junk));
+	memcpy(junk, "GET / HTTP/1.1\r\nHost: a\r\nX-Big: ", 33);
+	for (int round = 0; round < 3; round++) {
+		int fd = dial();
+		write_all(fd, junk, 20 * 1024); /* over the head limit: 431 */
+		usleep(100 * 1000);		/* answered */
+		for (int i = 0; i < 16; i++) {	/* the client goes on sending, 1 MiB */
+			size_t off = 0;
+			while (off < sizeof(junk)) {
+				ssize_t k = send(fd, junk + off, sizeof(junk) - off, MSG_NOSIGNAL);
+				if (k <= 0)
+					fail_msg("round %d: send %d failed: %s", round, i,
+						 strerror(errno));
+				off += (size_t)k;
+			}
+			usleep(5 * 1000);
+		}
+		bool to;
+		char *r = read_to_close(fd, NULL, &to);
+		close(fd);
+		if (status_of(r) != 431)
+			fail_msg("round %d: no 431 read: '%.40s'", round, r);
+		free(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_connection_cannot_strip_framing),
+	    cmocka_unit_test(test_target_and_host_refused),
+	    cmocka_unit_test(test_error_answer_lingers),
 	    cmocka_unit_test(test_forward_and_hop_by_hop),
 	    cmocka_unit_test(test_keep_alive_and_pipelining),
 	    cmocka_unit_test(test_chunked_both_ways),
