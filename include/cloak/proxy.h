@@ -21,7 +21,11 @@
  * still sends is read and discarded (at most CK_PROXY_LINGER_MS), so it can read the answer.
  *
  * Slow clients cannot hold connections: a head must arrive whole within head_timeout_ms, and a
- * body or a write may stall for at most io_timeout_ms; at most CK_PROXY_MAX_CONNS connections.
+ * body or a write may stall for at most io_timeout_ms. Nor can many idle ones: the listener
+ * never pauses; at CK_PROXY_MAX_CONNS connections, or at max_per_source from one address, a new
+ * connection takes the place of the oldest head-less one (new, in its TLS handshake, idle
+ * between requests, or with a partial head; that address's own for the per-address cap), and
+ * is closed at once only when every connection in its way is busy with a request.
  * No hidden globals: everything lives in the struct ck_proxy the caller owns via new/free. The
  * process must ignore SIGPIPE (writes to a peer that has gone are errors, not signals). Create
  * the event base with EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST: event changes within one loop turn
@@ -42,6 +46,7 @@
 #include "cloak/gate.h"
 
 #define CK_PROXY_MAX_CONNS	 1024
+#define CK_PROXY_MAX_PER_SOURCE	 256	      /* connections from one client address */
 #define CK_PROXY_HEAD_TIMEOUT_MS 10000	      /* a whole request head, from its first wait */
 #define CK_PROXY_IO_TIMEOUT_MS	 30000	      /* a stalled body read or write */
 #define CK_PROXY_APP_TIMEOUT_MS	 60000	      /* the app's response head */
@@ -73,6 +78,8 @@ struct ck_proxy_cfg {
 	ck_proxy_local_fn local;     /* the runtime's endpoints; NULL: 404 */
 	void *local_arg;
 	unsigned head_timeout_ms, io_timeout_ms, app_timeout_ms; /* 0: the defaults above */
+	size_t max_per_source; /* connections from one address; 0: CK_PROXY_MAX_PER_SOURCE (a
+				  front whose clients all come through one relay raises it) */
 };
 
 struct ck_proxy;

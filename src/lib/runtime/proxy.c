@@ -29,6 +29,7 @@ struct ck_proxy {
 	struct ck_proxy_cfg cfg;
 	struct conn *conns; /* doubly linked, for free */
 	size_t n_conns;
+	struct conn *idle_head, *idle_tail; /* head-less connections, oldest first */
 };
 
 #define COPY_MAX 4096	     /* bodies up to this are copied rather than moved between buffers */
@@ -49,6 +50,10 @@ struct body {
 struct conn {
 	struct ck_proxy *px;
 	struct conn *prev, *next;
+	struct conn *idle_prev, *idle_next; /* in px's idle list: no head yet */
+	bool idle;
+	struct sockaddr_storage peer; /* the client's address (peer_len 0: unknown) */
+	socklen_t peer_len;
 	struct bufferevent *cli, *app;
 	struct event *app_rd; /* reads the app's socket (app_readable), not the bufferevent */
 	bool app_timed;	      /* a response head is awaited: app_timeout_ms applies to reading */
@@ -122,9 +127,42 @@ static const char *reason(int status)
 	}
 }
 
+/* The idle list: connections that have not sent a whole head (new ones, TLS handshakes, idle
+ * keep-alive ones, slow heads), oldest first; the first to go when connections run short. */
+static void idle_leave(struct conn *c)
+{
+	struct ck_proxy *px = c->px;
+	if (!c->idle)
+		return;
+	if (c->idle_prev)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		px->idle_head = c->idle_next;
+	if (c->idle_next)
+		c->idle_next->idle_prev = c->idle_prev;
+	else
+		px->idle_tail = c->idle_prev;
+	c->idle_prev = c->idle_next = NULL;
+	c->idle = false;
+}
+
+static void idle_enter(struct conn *c)
+{
+	struct ck_proxy *px = c->px;
+	idle_leave(c);
+	c->idle = true;
+	c->idle_prev = px->idle_tail;
+	if (px->idle_tail)
+		px->idle_tail->idle_next = c;
+	else
+		px->idle_head = c;
+	px->idle_tail = c;
+}
+
 static void conn_free(struct conn *c)
 {
 	struct ck_proxy *px = c->px;
+	idle_leave(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -151,8 +189,6 @@ static void conn_free(struct conn *c)
 	if (c->local_body)
 		evbuffer_free(c->local_body);
 	free(c);
-	if (px->listener && px->n_conns < CK_PROXY_MAX_CONNS)
-		evconnlistener_enable(px->listener);
 }
 
 static void drop_app(struct conn *c)
@@ -669,6 +705,7 @@ static void start_head(struct conn *c)
 	c->req = REQ_HEAD;
 	c->resp = RESP_NONE;
 	c->local = false;
+	idle_enter(c);
 	io_timeouts(c, false);
 	timeval_ms(&tv, c->px->cfg.head_timeout_ms);
 	evtimer_add(c->head_timer, &tv);
@@ -700,6 +737,7 @@ static void on_head(struct conn *c, const struct http_head *h, size_t head_len)
 	struct evbuffer *in = bufferevent_get_input(c->cli);
 	int status;
 	evtimer_del(c->head_timer);
+	idle_leave(c);
 	io_timeouts(c, true);
 	c->head_request = h->method_len == 4 && memcmp(h->method, "HEAD", 4) == 0;
 	c->keep_alive = h->keep_alive;
@@ -937,9 +975,59 @@ static void sniff_first(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 }
 
+static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false; /* UNIX, unknown: not counted per source */
+}
+
+/*
+ * Room for a connection from `peer`, made by closing idle ones (oldest first) rather than by
+ * refusing or pausing the listener: at most cfg.max_per_source from one address (beyond, that
+ * address's oldest idle connection goes), at most CK_PROXY_MAX_CONNS in all (beyond, the
+ * oldest idle one goes). false when every connection that stands in the way is busy.
+ */
+static bool make_room(struct ck_proxy *px, const struct sockaddr_storage *peer, socklen_t len)
+{
+	if (len && (peer->ss_family == AF_INET || peer->ss_family == AF_INET6)) {
+		size_t from = 0;
+		for (struct conn *c = px->conns; c; c = c->next)
+			from += c->peer_len && same_source(&c->peer, peer);
+		if (from >= px->cfg.max_per_source) {
+			struct conn *old = px->idle_head;
+			while (old && !(old->peer_len && same_source(&old->peer, peer)))
+				old = old->idle_next;
+			if (!old)
+				return false;
+			conn_free(old);
+		}
+	}
+	if (px->n_conns >= CK_PROXY_MAX_CONNS) {
+		if (!px->idle_head)
+			return false;
+		conn_free(px->idle_head);
+	}
+	return true;
+}
+
 /* A new client connection on `fd` (the proxy owns it from here, even on failure). */
 static int conn_open(struct ck_proxy *px, evutil_socket_t fd)
 {
+	struct sockaddr_storage peer = {0};
+	socklen_t plen = sizeof(peer);
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
+		plen = 0;
+	if (!make_room(px, &peer, plen)) {
+		evutil_closesocket(fd);
+		return -1;
+	}
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c) {
 		evutil_closesocket(fd);
@@ -947,13 +1035,15 @@ static int conn_open(struct ck_proxy *px, evutil_socket_t fd)
 	}
 	c->px = px;
 	c->fd = fd;
+	c->peer = peer;
+	c->peer_len = plen;
 	no_delay(fd);
 	c->next = px->conns;
 	if (px->conns)
 		px->conns->prev = c;
 	px->conns = c;
-	if (++px->n_conns >= CK_PROXY_MAX_CONNS && px->listener)
-		evconnlistener_disable(px->listener);
+	px->n_conns++;
+	idle_enter(c);
 	if (!(c->head_timer = evtimer_new(px->base, head_timeout, c)))
 		goto fail;
 	if (px->cfg.tls && px->cfg.plain) {
@@ -978,19 +1068,18 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)l;
 	(void)sa;
 	(void)salen;
-	(void)conn_open(arg, fd); /* out of memory: that one connection is closed */
+	(void)conn_open(arg, fd); /* no room, or out of memory: that one connection is closed */
 }
 
 int ck_proxy_adopt(struct ck_proxy *p, int fd, struct ck_err *err)
 {
-	if (p->n_conns >= CK_PROXY_MAX_CONNS) {
-		evutil_closesocket(fd);
-		return ck_errf(err, CK_E_TOO_LARGE, "already %d connections", CK_PROXY_MAX_CONNS);
-	}
 	evutil_make_socket_nonblocking(fd);
 	evutil_make_socket_closeonexec(fd);
 	if (conn_open(p, fd) < 0)
-		return ck_errf(err, CK_E_NOMEM, "out of memory for a connection");
+		return ck_errf(err, CK_E_TOO_LARGE,
+			       "no room for a connection (%zu open, every one busy), or out of "
+			       "memory",
+			       p->n_conns);
 	return 0;
 }
 
@@ -1010,6 +1099,8 @@ int ck_proxy_new(struct event_base *base, int listen_fd, const struct ck_proxy_c
 		px->cfg.io_timeout_ms = CK_PROXY_IO_TIMEOUT_MS;
 	if (!px->cfg.app_timeout_ms)
 		px->cfg.app_timeout_ms = CK_PROXY_APP_TIMEOUT_MS;
+	if (!px->cfg.max_per_source)
+		px->cfg.max_per_source = CK_PROXY_MAX_PER_SOURCE;
 	evutil_make_socket_nonblocking(listen_fd);
 	px->listener =
 	    evconnlistener_new(base, on_accept, px, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,

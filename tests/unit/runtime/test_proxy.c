@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -866,9 +867,83 @@ static void test_error_answer_lingers(void **state)
 	}
 }
 
+static int dial_from(const char *src)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in me = {.sin_family = AF_INET},
+			   sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(g_proxy_port)};
+	inet_pton(AF_INET, src, &me.sin_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Of `fds`, how many the proxy has closed (EOF readable). */
+static size_t closed_by_proxy(const int *fds, size_t n)
+{
+	size_t closed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pollfd p = {.fd = fds[i], .events = POLLIN};
+		char b;
+		if (poll(&p, 1, 0) == 1 && recv(fds[i], &b, 1, MSG_DONTWAIT) == 0)
+			closed++;
+	}
+	return closed;
+}
+
+/* A client holding more idle connections than the proxy's limit, from another address and from
+ * the same one: legitimate requests are still answered at once (well within the head timeout
+ * after which the old code freed idle connections), idle ones being closed to make room. */
+static void test_idle_connections_reclaimed(void **state)
+{
+	(void)state;
+	enum { HOLD = CK_PROXY_MAX_CONNS + 76 };
+	static int fds[HOLD];
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *attacker = pass == 0 ? "127.0.0.2" : "127.0.0.1";
+		size_t held = 0;
+		for (size_t i = 0; i < HOLD; i++) {
+			int fd = dial_from(attacker);
+			if (fd >= 0)
+				fds[held++] = fd;
+		}
+		assert_true(held > CK_PROXY_MAX_CONNS);
+		usleep(100 * 1000);
+		size_t closed = closed_by_proxy(fds, held);
+		if (pass == 0 && closed < held - CK_PROXY_MAX_PER_SOURCE)
+			fail_msg("one address holds %zu connections (cap %d)", held - closed,
+				 CK_PROXY_MAX_PER_SOURCE);
+		for (int k = 0; k < 10; k++) {
+			double t0 = now_s();
+			char *r = exchange("GET /echo HTTP/1.1\r\nHost: a\r\nConnection: close"
+					   "\r\n\r\n",
+					   NULL);
+			double took = now_s() - t0;
+			if (status_of(r) != 200 || took > HEAD_MS / 2000.0)
+				fail_msg("pass %d request %d: '%.20s' after %.0f ms", pass, k, r,
+					 took * 1000);
+			free(r);
+		}
+		for (size_t i = 0; i < held; i++)
+			close(fds[i]);
+		usleep(50 * 1000);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_idle_connections_reclaimed),
 	    cmocka_unit_test(test_connection_cannot_strip_framing),
 	    cmocka_unit_test(test_target_and_host_refused),
 	    cmocka_unit_test(test_error_answer_lingers),
