@@ -40,7 +40,9 @@ http { $temps keepalive_requests 1000000;
     ssl_certificate_key $d/key.pem; ssl_protocols TLSv1.3;
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 NGX
-# The same app, packaged: it writes its nginx configuration for $PORT into its data directory.
+# The same app, packaged: it writes its nginx configuration for $PORT into its data directory,
+# and serves on the socket the runtime holds for it (descriptor 3: nginx inherits listening
+# sockets named in $NGINX).
 mkdir -p "$d/app"
 {
 	echo '#!/bin/sh'
@@ -53,6 +55,7 @@ mkdir -p "$d/app"
 	echo 'http { client_body_temp_path $d/1; proxy_temp_path $d/2; fastcgi_temp_path $d/3;'
 	echo "  uwsgi_temp_path \$d/4; scgi_temp_path \$d/5; access_log off; ${app_http//APPPORT/\$PORT} }"
 	echo 'CONF'
+	echo 'export NGINX="3;"'
 	echo 'exec /usr/sbin/nginx -e "$d/err.log" -p "$d" -c "$d/app.conf"'
 } > "$d/app/run.sh"
 chmod 755 "$d/app/run.sh"

@@ -4,10 +4,17 @@
  * with backoff when it dies, stop it. Loop-agnostic: ck_app_poll() never blocks, so the
  * runtime's event loop drives it from a timer; ck_app_health() is one bounded probe.
  *
- * The app gets a clean environment: PATH, HOME (its directory), PORT (TCP on 127.0.0.1) or
- * CLOAK_APP_SOCKET (a UNIX socket, the only choice under SGX), CLOAK_DATA_DIR, and the
+ * The app is reached only through a listening socket its supervisor made and holds for as long
+ * as the app is served, across restarts (ck_app_listen): TCP on 127.0.0.1 or a UNIX socket.
+ * The app receives it as descriptor 3 with LISTEN_FDS=1, LISTEN_PID and LISTEN_FDNAMES=app
+ * (the sd_listen_fds convention) and must serve on it: it cannot bind the address itself, and
+ * neither can anything else, so no other process can take the app's place while it restarts
+ * and receive its decrypted requests (a port number alone would be free for anyone to bind).
+ *
+ * The app gets a clean environment: PATH, HOME (its directory), PORT or CLOAK_APP_SOCKET (what
+ * descriptor 3 is bound to, for information), CLOAK_DATA_DIR, the LISTEN_* variables and the
  * provisioned secrets. Nothing of the runtime's own environment leaks in, and no descriptor
- * but 0, 1 and 2 (not the runtime's sockets, whatever flags they were opened with).
+ * but 0, 1, 2 and 3 (not the runtime's sockets, whatever flags they were opened with).
  *
  * `run` is split like a shell would for plain words and quotes ('…', "…" with \" and \\),
  * with no expansion, globbing or redirection: a program and its arguments.
@@ -33,8 +40,9 @@ struct ck_app_spec {
 	const char *dir;	 /* working directory: the unpacked code */
 	const char *run;	 /* the command line from the manifest */
 	const char *health;	 /* health path, e.g. "/healthz" */
-	uint16_t port;		 /* TCP port on 127.0.0.1, or 0 to use... */
-	const char *socket_path; /* ...a UNIX socket */
+	uint16_t port;		 /* TCP port on 127.0.0.1 (ck_app_listen: 0 picks one), or... */
+	const char *socket_path; /* ...a UNIX socket (then port is not used) */
+	int listen_fd;		 /* the held listening socket (ck_app_listen); 0..2: none */
 	const char *data_dir;
 	const struct ck_secret *secrets;
 	size_t n_secrets;
@@ -51,7 +59,15 @@ struct ck_app {
 /* Splits `run` into a NULL-terminated argv (one malloc'ed block; free(*argv)). */
 int ck_app_split(const char *run, char ***argv, struct ck_err *err);
 
-/* Starts the app now. Fails (nothing left running) if the program cannot be executed. */
+/* Makes the app's listening socket, close-on-exec, into s->listen_fd: a UNIX socket at
+ * s->socket_path (a stale file there is replaced; mode 0600), else TCP on 127.0.0.1:s->port
+ * (0: a free port, written back to s->port). Held until ck_app_unlisten. */
+int ck_app_listen(struct ck_app_spec *s, struct ck_err *err);
+/* Closes the listening socket (and removes a UNIX socket's file); safe to call twice. */
+void ck_app_unlisten(struct ck_app_spec *s);
+
+/* Starts the app now, with s->listen_fd as its descriptor 3 (refused without one). Fails
+ * (nothing left running) if the program cannot be executed. */
 int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms,
 		 struct ck_err *err);
 /* Non-blocking: reaps the app if it has exited. Returns true while it runs; after an exit it

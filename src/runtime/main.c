@@ -387,6 +387,7 @@ out:
 	rt_probe_end(rt);
 	if (rt->app.pid)
 		ck_app_stop(&rt->app, RT_STOP_GRACE_MS);
+	ck_app_unlisten(&rt->spec);
 	ck_proxy_free(rt->px);
 	if (lfd >= 0)
 		close(lfd);

@@ -71,7 +71,6 @@ struct rt {
 	char memfs[PATH_MAX]; /* the private in-memory filesystem, or "" */
 	const char *memfs_kind;
 	char code_dir[PATH_MAX], data_dir[PATH_MAX], sock_path[PATH_MAX];
-	uint16_t app_port;
 	struct ck_app app;
 	struct ck_app_spec spec;
 	bool app_healthy;	/* running is app.pid != 0 */

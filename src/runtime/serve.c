@@ -64,6 +64,7 @@ void rt_fail(struct rt *rt, const struct ck_err *e)
 	ck_proxy_set_app(rt->px, NULL, 0);
 	if (rt->app.pid)
 		ck_app_stop(&rt->app, RT_STOP_GRACE_MS);
+	ck_app_unlisten(&rt->spec);
 	rt->app_healthy = false;
 	rt_probe_end(rt);
 	ck_gate_wipe(&rt->gate);
@@ -265,24 +266,6 @@ static int sgx_code_key(struct rt *rt, struct ck_err *err)
 	return ok ? 0 : ck_errf(err, CK_E_IO, "cannot write '%s': %s", path, strerror(errno));
 }
 
-/* A free loopback port for the app, chosen just before its first start (chosen at boot, it
- * could be handed to another listener in between). */
-static int free_port(uint16_t *port, struct ck_err *err)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-		 getsockname(fd, (struct sockaddr *)&sa, &sl) == 0;
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	if (!ok)
-		return ck_errf(err, CK_E_IO, "no free loopback port for the app: %s", strerror(e));
-	*port = ntohs(sa.sin_port);
-	return 0;
-}
-
 /* Accepted: the code into memory, the package key wiped, the app started. */
 static int start_app(struct rt *rt, struct ck_err *err)
 {
@@ -307,12 +290,12 @@ static int start_app(struct rt *rt, struct ck_err *err)
 	rt->spec.data_dir = rt->data_dir;
 	rt->spec.secrets = rt->gate.prov.secrets;
 	rt->spec.n_secrets = rt->gate.prov.n_secrets;
+	/* the app's socket, held by the runtime from now on: across the app's restarts nothing
+	 * else can bind its address and receive its decrypted requests */
 	if (rt->app_unix)
 		rt->spec.socket_path = rt->sock_path;
-	else if (free_port(&rt->app_port, err) < 0)
+	if (ck_app_listen(&rt->spec, err) < 0)
 		return -1;
-	else
-		rt->spec.port = rt->app_port;
 	rt_log("code unpacked (%zu entries, fingerprint checked); starting '%s'", res.entries,
 	       rt->m.run);
 	return ck_app_start(&rt->app, &rt->spec, ck_now_ms(), err);
@@ -401,7 +384,7 @@ static void app_address(struct rt *rt)
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 		in->sin_family = AF_INET;
 		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		in->sin_port = htons(rt->app_port);
+		in->sin_port = htons(rt->spec.port);
 		len = sizeof(*in);
 	}
 	ck_proxy_set_app(rt->px, (struct sockaddr *)&ss, len);

@@ -32,10 +32,11 @@
 #include "cloak/sim.h"
 #include "testutil.h"
 
-/* The app: PORT or CLOAK_APP_SOCKET; /env shows what it was given; /write uses its data dir. */
+/* The app: serves on descriptor 3 (LISTEN_FDS; bound to PORT or CLOAK_APP_SOCKET); /env shows
+ * what it was given; /write uses its data dir. */
 static const char app_py[] =
     "#!/usr/bin/env python3\n"
-    "import http.server, json, os, socketserver\n"
+    "import http.server, json, os, socket, socketserver\n"
     "inherited = []\n"
     "for fd in range(3, 1024):\n"
     "    try: os.fstat(fd); inherited.append(fd)\n"
@@ -60,9 +61,13 @@ static const char app_py[] =
     "        self.send_header('Content-Length', str(len(body)))\n"
     "        self.end_headers()\n"
     "        self.wfile.write(body)\n"
-    "s = os.environ.get('CLOAK_APP_SOCKET')\n"
-    "srv = socketserver.UnixStreamServer(s, H) if s else \\\n"
-    "    http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H)\n"
+    "assert os.environ['LISTEN_FDS'] == '1' and os.environ['LISTEN_PID'] == str(os.getpid())\n"
+    "class S(http.server.HTTPServer):\n"
+    "    def get_request(self):\n"
+    "        c, a = self.socket.accept(); return c, a if isinstance(a, tuple) else ('u', 0)\n"
+    "srv = S(('127.0.0.1', 0), H, bind_and_activate=False)\n"
+    "srv.socket.close()\n"
+    "srv.socket = socket.socket(fileno=3)\n"
     "srv.serve_forever()\n";
 
 static char *g_dir;
@@ -623,11 +628,14 @@ static void test_zero_trust(void **state)
 	assert_string_equal(jstr(env, "greeting"), "provisioned secret");
 	assert_string_equal(jstr(env, "leak"), "(none)");
 	assert_string_not_equal(jstr(env, "data"), "(none)");
-	/* and not one of the runtime's descriptors (its listener, client connections) */
+	/* and not one of the runtime's descriptors (its listener, client connections): only 3,
+	 * its own listening socket */
 	json_t *inh = json_object_get(env, "inherited");
-	if (!json_is_array(inh) || json_array_size(inh) != 0)
+	if (!json_is_array(inh) || json_array_size(inh) != 1 ||
+	    json_integer_value(json_array_get(inh, 0)) != 3)
 		fail_msg("the app inherited descriptors: %s", json_dumps(inh, 0));
 	long pid = atol(jstr(env, "pid"));
+	int app_port = atoi(jstr(env, "port"));
 	json_decref(env);
 	call(rt.port, true, "GET", "/write", NULL, 0, &r);
 	assert_int_equal(r.status, 200);
@@ -661,8 +669,23 @@ static void test_zero_trust(void **state)
 	refused(rt.port, true, again, n, 409, "provision.state");
 	free(again);
 
-	/* a killed app comes back, and is served again */
+	/* a killed app comes back, and is served again; while it is down, an impostor cannot
+	 * take its port and receive the clients' decrypted requests (the runtime holds it) */
 	assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+	assert_true(app_port > 0);
+	for (int i = 0; i < 600; i++) {
+		int imp = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+		setsockopt(imp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		setsockopt(imp, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+		struct sockaddr_in isa = {.sin_family = AF_INET,
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+					  .sin_port = htons((uint16_t)app_port)};
+		int b = bind(imp, (struct sockaddr *)&isa, sizeof(isa));
+		close(imp);
+		if (b == 0)
+			fail_msg("an impostor bound the app's port %d after %d ms", app_port, i);
+		usleep(1000);
+	}
 	wait_status(rt.port, true, "app.restarts", "1");
 	wait_status(rt.port, true, "app.healthy", "true");
 	call(rt.port, true, "GET", "/", NULL, 0, &r);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -82,7 +83,60 @@ unterminated:
 	return ck_errf(err, CK_E_USAGE, "run: unterminated quote in '%.80s'", run);
 }
 
-#define ENV_MAX (CK_PROVISION_MAX_SECRETS + 8)
+#define ENV_MAX	      (CK_PROVISION_MAX_SECRETS + 12)
+#define APP_LISTEN_FD 3 /* SD_LISTEN_FDS_START */
+#define APP_BACKLOG   511
+
+int ck_app_listen(struct ck_app_spec *s, struct ck_err *err)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd;
+	if (s->socket_path) {
+		struct sockaddr_un *su = (struct sockaddr_un *)&ss;
+		if (strlen(s->socket_path) >= sizeof(su->sun_path))
+			return ck_errf(err, CK_E_USAGE, "the app's socket path '%s' is too long",
+				       s->socket_path);
+		su->sun_family = AF_UNIX;
+		strcpy(su->sun_path, s->socket_path);
+		len = sizeof(*su);
+		(void)unlink(s->socket_path); /* a previous run's */
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		in->sin_port = htons(s->port);
+		len = sizeof(*in);
+	}
+	/* no SO_REUSEADDR/SO_REUSEPORT: nothing may bind the address beside us */
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (s->socket_path && chmod(s->socket_path, 0600) < 0) || listen(fd, APP_BACKLOG) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		if (s->socket_path)
+			return ck_errf(err, CK_E_IO, "cannot listen on the app's socket '%s': %s",
+				       s->socket_path, strerror(e));
+		return ck_errf(err, CK_E_IO, "cannot listen on 127.0.0.1:%u for the app: %s",
+			       s->port, strerror(e));
+	}
+	if (!s->socket_path)
+		s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	s->listen_fd = fd;
+	return 0;
+}
+
+void ck_app_unlisten(struct ck_app_spec *s)
+{
+	if (s->listen_fd <= 2)
+		return;
+	close(s->listen_fd);
+	s->listen_fd = -1;
+	if (s->socket_path)
+		(void)unlink(s->socket_path);
+}
 
 /* In the child before exec: nothing of the runtime's own (its listening socket, client
  * connections, keys in files) is inherited by the app, whatever flags they were opened with.
@@ -101,9 +155,11 @@ static void close_inherited(void)
 int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms, struct ck_err *err)
 {
 	char **argv, *envp[ENV_MAX + 1], port[32], home[4200], sock[4200], data[4200];
-	char *sec[CK_PROVISION_MAX_SECRETS];
+	char lpid[32] = "LISTEN_PID=", *sec[CK_PROVISION_MAX_SECRETS];
 	size_t ne = 0, ns = 0;
 	int ret = -1, pfd[2] = {-1, -1};
+	if (s->listen_fd <= 2)
+		return ck_errf(err, CK_E_USAGE, "the app has no listening socket (ck_app_listen)");
 	if (ck_app_split(s->run, &argv, err) < 0)
 		return -1;
 	/* the environment, built before fork so the child only execs */
@@ -121,6 +177,9 @@ int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms,
 		snprintf(data, sizeof(data), "CLOAK_DATA_DIR=%s", s->data_dir);
 		envp[ne++] = data;
 	}
+	envp[ne++] = "LISTEN_FDS=1";
+	envp[ne++] = "LISTEN_FDNAMES=app";
+	envp[ne++] = lpid; /* the pid is the child's: written after fork */
 	for (size_t i = 0; i < s->n_secrets && ne < ENV_MAX; i++) {
 		size_t l = strlen(s->secrets[i].name) + 1 + s->secrets[i].value_len + 1;
 		if (!(sec[ns] = malloc(l))) {
@@ -147,9 +206,17 @@ int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms,
 		 * looked up in PATH */
 		static const char *const dirs[] = {"/usr/local/bin", "/usr/bin", "/bin"};
 		char full[4200];
-		int e = 0;
+		int e = 0, st = pfd[1];
 		setpgid(0, 0);
 		close_inherited();
+		snprintf(lpid, sizeof(lpid), "LISTEN_PID=%d", (int)getpid());
+		if (st == APP_LISTEN_FD) /* the status pipe must not be where the socket goes */
+			pfd[1] = st = fcntl(st, F_DUPFD_CLOEXEC, APP_LISTEN_FD + 1);
+		if (s->listen_fd == APP_LISTEN_FD ? fcntl(APP_LISTEN_FD, F_SETFD, 0) < 0
+						  : dup2(s->listen_fd, APP_LISTEN_FD) < 0) {
+			e = errno;
+			goto child_fail;
+		}
 		if (chdir(s->dir) < 0) {
 			e = errno;
 		} else if (strchr(argv[0], '/')) {
@@ -163,6 +230,7 @@ int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms,
 					e = errno;
 			}
 		}
+	child_fail:;
 		ssize_t wr = write(pfd[1], &e, sizeof(e));
 		(void)wr;
 		_exit(127);

@@ -3,6 +3,7 @@
  * failures; the environment the app sees; a UNIX-socket app; command-line splitting. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,18 +15,6 @@
 #include "cloak/app.h"
 #include "cloak/fileio.h"
 #include "testutil.h"
-
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t l = sizeof(sa);
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	getsockname(fd, (struct sockaddr *)&sa, &l);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
 
 /* Polls the health endpoint for up to 10 s. */
 static int wait_healthy(const struct ck_app_spec *s)
@@ -71,10 +60,12 @@ static void test_lifecycle(void **s)
 	assert_int_equal(system(cmd), 0);
 	char dir[4200];
 	snprintf(dir, sizeof(dir), "%s/code", tu_base);
-	struct ck_app_spec spec = {
-	    .dir = dir, .run = "./server", .health = "/healthz", .port = free_port()};
+	struct ck_app_spec spec = {.dir = dir, .run = "./server", .health = "/healthz"};
 	struct ck_app a = {0};
 	struct ck_err e;
+	assert_int_equal(ck_app_start(&a, &spec, 0, &e), -1); /* no listening socket: refused */
+	assert_int_equal(ck_app_listen(&spec, &e), 0);
+	assert_true(spec.port > 0);
 	uint64_t t0 = ck_now_ms();
 	if (ck_app_start(&a, &spec, t0, &e) < 0)
 		fail_msg("%s", e.msg);
@@ -88,6 +79,17 @@ static void test_lifecycle(void **s)
 	assert_int_equal(a.pid, 0);
 	assert_int_equal(a.restarts, 1);
 	assert_true(WIFSIGNALED(a.last_status));
+	/* while it is down, nothing else can take its address (the supervisor holds it), so no
+	 * impostor receives what was meant for the app */
+	int imp = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	setsockopt(imp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(imp, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	struct sockaddr_in isa = {.sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons(spec.port)};
+	assert_int_equal(bind(imp, (struct sockaddr *)&isa, sizeof(isa)), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	close(imp);
 	uint64_t died = ck_now_ms();
 	assert_false(ck_app_due(&a, died));
 	assert_true(ck_app_due(&a, died + CK_APP_BACKOFF_MIN_MS + 5));
@@ -95,9 +97,11 @@ static void test_lifecycle(void **s)
 	assert_int_equal(b1, 2 * CK_APP_BACKOFF_MIN_MS); /* the next wait doubles */
 	assert_int_equal(ck_app_start(&a, &spec, ck_now_ms(), &e), 0);
 	assert_int_equal(wait_healthy(&spec), 0);
-	/* stopping ends it, and the port is free again */
+	/* stopping ends it: nothing answers (the socket is still held), then it is let go */
 	ck_app_stop(&a, 2000);
 	assert_int_equal(a.pid, 0);
+	assert_int_not_equal(ck_app_health(&spec, 200, &e), 0);
+	ck_app_unlisten(&spec);
 	assert_int_not_equal(ck_app_health(&spec, 200, &e), 0);
 	/* the backoff is capped */
 	struct ck_app c = {
@@ -126,8 +130,8 @@ static void test_exec_failures(void **s)
 	(void)s;
 	struct ck_app a = {0};
 	struct ck_err e;
-	struct ck_app_spec spec = {
-	    .dir = tu_base, .run = "./does-not-exist", .health = "/", .port = free_port()};
+	struct ck_app_spec spec = {.dir = tu_base, .run = "./does-not-exist", .health = "/"};
+	assert_int_equal(ck_app_listen(&spec, &e), 0);
 	assert_int_equal(ck_app_start(&a, &spec, 0, &e), -1);
 	assert_non_null(strstr(e.msg, "does-not-exist"));
 	assert_int_equal(a.pid, 0);
@@ -146,16 +150,21 @@ static void test_environment(void **s)
 	setenv("CLOAK_TEST_LEAK", "runtime-only", 1);
 	struct ck_app_spec spec = {
 	    .dir = tu_base,
-	    .run = "sh -c 'printf \"%s|%s|%s|%s\" \"$DB_PASSWORD\" \"$PORT\" "
-		   "\"${CLOAK_TEST_LEAK-unset}\" \"$CLOAK_DATA_DIR\" > env.out'",
+	    .run =
+		"sh -c 'printf \"%s|%s|%s|%s|%s|%s|%s\" \"$DB_PASSWORD\" \"$PORT\" "
+		"\"${CLOAK_TEST_LEAK-unset}\" \"$CLOAK_DATA_DIR\" \"$LISTEN_FDS\" "
+		"\"$LISTEN_PID\" \"$$\" > env.out; readlink /proc/$$/fd/3 | cut -c1-7 > fds.out; "
+		"for f in 4 5 6 7 8 9; do [ -e /proc/$$/fd/$f ] && echo $f >> fds.out; done; "
+		"true'",
 	    .health = "/",
-	    .port = 4242,
 	    .data_dir = "/data",
 	    .secrets = sec,
 	    .n_secrets = 2};
 	struct ck_app a = {0};
 	struct ck_err e;
+	assert_int_equal(ck_app_listen(&spec, &e), 0);
 	assert_int_equal(ck_app_start(&a, &spec, 0, &e), 0);
+	pid_t child = a.pid;
 	while (ck_app_poll(&a, ck_now_ms()))
 		usleep(5000);
 	assert_int_equal(WEXITSTATUS(a.last_status), 0);
@@ -163,8 +172,18 @@ static void test_environment(void **s)
 	size_t n;
 	snprintf(path, sizeof(path), "%s/env.out", tu_base);
 	uint8_t *out = tu_read(path, &n);
-	assert_string_equal((char *)out, "s3cr3t|4242|unset|/data");
+	char want[128];
+	snprintf(want, sizeof(want), "s3cr3t|%u|unset|/data|1|%d|%d", spec.port, (int)child,
+		 (int)child);
+	assert_string_equal((char *)out, want);
 	free(out);
+	/* descriptor 3 is the listening socket, and nothing else of the supervisor's is there */
+	snprintf(path, sizeof(path), "%s/fds.out", tu_base);
+	out = tu_read(path, &n);
+	if (strcmp((char *)out, "socket:\n"))
+		fail_msg("descriptor 3 is not the socket, or the app had more: %s", out);
+	free(out);
+	ck_app_unlisten(&spec);
 }
 
 static void test_unix_socket_and_unhealthy(void **s)
@@ -184,17 +203,24 @@ static void test_unix_socket_and_unhealthy(void **s)
 		   "class S(socketserver.UnixStreamServer):\n"
 		   "    def get_request(self):\n"
 		   "        r, _ = self.socket.accept(); return r, (\"unix\", 0)\n"
-		   "S(os.environ[\"CLOAK_APP_SOCKET\"], H).serve_forever()'",
+		   "import socket\n"
+		   "s = S(os.environ[\"CLOAK_APP_SOCKET\"], H, bind_and_activate=False)\n"
+		   "s.socket = socket.socket(fileno=3)\n"
+		   "s.serve_forever()'",
 	    .health = "/healthz",
 	    .socket_path = sock};
 	struct ck_app a = {0};
 	struct ck_err e;
+	assert_int_equal(ck_app_listen(&spec, &e), 0);
 	assert_int_equal(ck_app_start(&a, &spec, 0, &e), 0);
 	assert_int_equal(wait_healthy(&spec), 0);
 	spec.health = "/broken";
 	assert_int_equal(ck_app_health(&spec, 1000, &e), -1);
 	assert_non_null(strstr(e.msg, "503"));
 	ck_app_stop(&a, 2000);
+	ck_app_unlisten(&spec);
+	struct stat st;
+	assert_int_equal(stat(sock, &st), -1); /* the socket's file goes with it */
 }
 
 int main(void)
