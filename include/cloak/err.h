@@ -35,8 +35,9 @@ static inline bool ck_err_is(const struct ck_err *e, const char *code)
 int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* --- input and format errors ------------------------------------------------------------- */
-#define CK_E_IO		   "io"	   /* a file could not be read or written */
-#define CK_E_USAGE	   "usage" /* bad argument to a library call or CLI */
+#define CK_E_IO		   "io"		 /* a file could not be read or written */
+#define CK_E_INTERRUPTED   "interrupted" /* stopped by a signal; nothing was left behind */
+#define CK_E_USAGE	   "usage"	 /* bad argument to a library call or CLI */
 #define CK_E_NOMEM	   "nomem"
 #define CK_E_TOO_LARGE	   "input.too_large" /* an input exceeds a named limit */
 #define CK_E_ENCODING	   "input.encoding"  /* bad hex/base64/PEM/DER/time text */
@@ -90,6 +91,7 @@ int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(pr
 #define CK_E_PKG_TAR	     "package.tar"  /* the decrypted archive breaks cloak's tar profile */
 #define CK_E_PKG_LIMIT	     "package.limit"	   /* too many entries, too large, too deep */
 #define CK_E_PKG_FINGERPRINT "package.fingerprint" /* the tree is not the one expected */
+#define CK_E_PKG_CHANGED     "package.changed"	   /* the file changed between check and write */
 #define CK_E_MANIFEST	     "manifest.format"
 #define CK_E_KEY	     "key" /* a key file is missing, malformed or unsafe */
 

@@ -21,6 +21,7 @@
 #define CLOAK_PACKAGE_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "cloak/err.h"
@@ -51,9 +52,14 @@ struct ck_unpack_result {
 
 /* Checks the package in `pkg` (file) under `key` and, if `expect_fp` is not NULL, that its
  * tree has this fingerprint; then creates `out_dir` (which must not exist) holding the tree.
- * With out_dir NULL only the first, checking pass runs. */
+ * With out_dir NULL only the first, checking pass runs. What is written is what was checked:
+ * the writing pass hashes what it writes and keeps it only if that is the checked tree's
+ * fingerprint (a file changed between the passes fails, CK_E_PKG_CHANGED, nothing left).
+ * `cancel` (may be NULL), set by a signal handler, stops the writing pass between two chunks
+ * (CK_E_INTERRUPTED): what it had written is removed, as on any failure. */
 int ck_unpack(const char *pkg, const uint8_t key[CK_PKG_KEY_LEN], const uint8_t *expect_fp,
-	      const char *out_dir, struct ck_unpack_result *res, struct ck_err *err);
+	      const char *out_dir, const volatile sig_atomic_t *cancel,
+	      struct ck_unpack_result *res, struct ck_err *err);
 
 /* The same for a package held in memory (the runtime's path: the host cannot change it
  * between the passes). */

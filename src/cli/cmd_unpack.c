@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cloak unpack: check a package completely, then extract it. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +14,46 @@
 #include "cloak/package.h"
 
 static const char usage[] =
-	"Usage: cloak unpack PACKAGE --key FILE [-o DIR] [--fingerprint HEX | --manifest FILE]\n"
-	"                    [--json]\n"
-	"\n"
-	"Authenticates every chunk and checks the whole tree (paths, links, limits) and its\n"
-	"fingerprint before writing anything; then writes DIR (which must not exist). Without\n"
-	"-o, only checks. On any failure nothing is left behind.\n";
+    "Usage: cloak unpack PACKAGE --key FILE [-o DIR] [--fingerprint HEX | --manifest FILE]\n"
+    "                    [--json]\n"
+    "\n"
+    "Authenticates every chunk and checks the whole tree (paths, links, limits) and its\n"
+    "fingerprint before writing anything; then writes DIR (which must not exist), hashing\n"
+    "what it writes, and keeps it only if it is the tree it checked. Without -o, only\n"
+    "checks. On any failure, or SIGINT/SIGTERM/SIGHUP/SIGQUIT, nothing is left behind.\n";
+
+/* A signal while writing: the library stops between two chunks and removes what it wrote;
+ * then the signal takes its usual course. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void catch_signals(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue; /* ignored by whoever started us (a background job): it stays so
+				   */
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
 
 int cmd_unpack(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"key", required_argument, NULL, 'k'},	   {"fingerprint", required_argument, NULL, 'f'},
-		{"manifest", required_argument, NULL, 'm'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	    {"key", required_argument, NULL, 'k'},
+	    {"fingerprint", required_argument, NULL, 'f'},
+	    {"manifest", required_argument, NULL, 'm'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *key_path = NULL, *out = NULL, *fp_hex = NULL, *man = NULL;
 	bool json = false;
@@ -33,13 +61,27 @@ int cmd_unpack(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': key_path = optarg; break;
-		case 'o': out = optarg; break;
-		case 'f': fp_hex = optarg; break;
-		case 'm': man = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
+		case 'k':
+			key_path = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			fp_hex = optarg;
+			break;
+		case 'm':
+			man = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1 || !key_path || (fp_hex && man)) {
@@ -49,7 +91,8 @@ int cmd_unpack(int argc, char **argv)
 	struct ck_err e;
 	uint8_t key[CK_PKG_KEY_LEN], expect[32], *ep = NULL;
 	if (fp_hex) {
-		if (ck_hex_decode_exact(fp_hex, strlen(fp_hex), expect, 32, "--fingerprint", &e) < 0) {
+		if (ck_hex_decode_exact(fp_hex, strlen(fp_hex), expect, 32, "--fingerprint", &e) <
+		    0) {
 			cli_err(&e);
 			return EXIT_USAGE;
 		}
@@ -76,11 +119,19 @@ int cmd_unpack(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct ck_unpack_result res;
-	int r = ck_unpack(argv[optind], key, ep, out, &res, &e);
+	catch_signals();
+	int r = ck_unpack(argv[optind], key, ep, out, &interrupted, &res, &e);
 	OPENSSL_cleanse(key, sizeof(key));
+	if (interrupted) {
+		if (r < 0)
+			cli_err(&e);
+		signal(interrupted, SIG_DFL);
+		raise(interrupted);
+	}
 	if (r < 0) {
 		cli_err(&e);
-		return ck_err_is(&e, CK_E_IO) || ck_err_is(&e, CK_E_USAGE) ? EXIT_USAGE : EXIT_REJECTED;
+		return ck_err_is(&e, CK_E_IO) || ck_err_is(&e, CK_E_USAGE) ? EXIT_USAGE
+									   : EXIT_REJECTED;
 	}
 	char fp[65];
 	ck_hex_encode(res.fingerprint, 32, fp);

@@ -105,4 +105,32 @@ expect 0 "inspect package" -- "$CLOAK" inspect "$T/app.pkg" --json
 expect 0 "inspect manifest" -- "$CLOAK" inspect "$T/app.manifest" --json
 [ "$(jget "$T/out" "d['name']")" = shop ] && ok || bad "inspect manifest name"
 
+# --- a signal while writing: what was written is removed, the signal then ends cloak ---------
+mkdir -p "$T/big"
+head -c $((96 << 20)) /dev/zero >"$T/big/blob"
+expect 0 "package a large tree" -- "$CLOAK" package "$T/big" -o "$T/big.pkg"
+for sig in INT TERM; do
+	rm -rf "$T/big-out"
+	# (a background job of a script ignores SIGINT: started with every signal at its default)
+	python3 -c 'import os, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$CLOAK" unpack "$T/big.pkg" --key "$T/big.pkg.key" \
+		-o "$T/big-out" >/dev/null 2>"$T/sig.err" &
+	upid=$!
+	for _ in $(seq 1 5000); do # until the writing pass has begun (its staging directory)
+		compgen -G "$T/big-out.cloak-unpack-*/blob" >/dev/null && break
+		sleep 0.001
+	done
+	kill -"$sig" "$upid"
+	wait "$upid"
+	st=$?
+	if [ -e "$T/big-out" ]; then
+		echo "note: unpack finished before SIG$sig arrived" >&2
+	else
+		[ "$st" -gt 128 ] && ok || bad "SIG$sig ended unpack with status $st"
+		grep -q interrupted "$T/sig.err" && ok || bad "SIG$sig named: $(cat "$T/sig.err")"
+	fi
+	compgen -G "$T/big-out.cloak-unpack-*" >/dev/null && bad "SIG$sig left plaintext behind: $(ls -d "$T"/big-out.cloak-unpack-*)" || ok
+done
+
 finish

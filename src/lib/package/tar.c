@@ -33,8 +33,8 @@ int tar_path_check(const char *path, bool dir, struct ck_err *err)
 			return ck_errf(err, CK_E_PKG_TREE,
 				       "'%.200s': empty, '.' or '..' path component", path);
 		if (++depth > CK_PKG_MAX_DEPTH)
-			return ck_errf(err, CK_E_PKG_LIMIT, "'%.200s' is deeper than %d levels", path,
-				       CK_PKG_MAX_DEPTH);
+			return ck_errf(err, CK_E_PKG_LIMIT, "'%.200s' is deeper than %d levels",
+				       path, CK_PKG_MAX_DEPTH);
 		start = i + 1;
 	}
 	return 0;
@@ -135,7 +135,10 @@ int tar_header_decode(const uint8_t b[TAR_BLOCK], struct tar_entry *e, struct ck
 	uint64_t mode, size;
 	uint8_t again[TAR_BLOCK];
 	memset(e, 0, sizeof(*e));
-	if (memcmp(b + 257, "ustar\0" "00", 8) != 0)
+	if (memcmp(b + 257,
+		   "ustar\0"
+		   "00",
+		   8) != 0)
 		return TFAIL("entry header is not ustar");
 	if (field_str(b, 100, name, &nl) < 0 || field_str(b + 345, 155, prefix, &pl) < 0 || nl == 0)
 		return TFAIL("entry header has a malformed path");
@@ -171,9 +174,10 @@ int tar_header_decode(const uint8_t b[TAR_BLOCK], struct tar_entry *e, struct ck
 	if (tar_header_encode(e, again, err) < 0)
 		return -1;
 	if (memcmp(again, b, TAR_BLOCK) != 0)
-		return TFAIL("'%.200s': header is not in cloak's canonical form (owner, time, mode, "
-			     "checksum or padding)",
-			     e->path);
+		return TFAIL(
+		    "'%.200s': header is not in cloak's canonical form (owner, time, mode, "
+		    "checksum or padding)",
+		    e->path);
 	return 0;
 }
 
@@ -193,6 +197,22 @@ static bool is_prefix(const char *dir, const char *path)
 	return strncmp(dir, path, n) == 0;
 }
 
+static const struct tar_entry *lookup(const struct tar_tree *t, const char *path)
+{
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(t->e[mid].path, path);
+		if (c == 0)
+			return &t->e[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 int tar_tree_add(struct tar_tree *t, const struct tar_entry *e, struct ck_err *err)
 {
 	if (tar_path_check(e->path, e->type == TAR_DIR, err) < 0)
@@ -204,7 +224,17 @@ int tar_tree_add(struct tar_tree *t, const struct tar_entry *e, struct ck_err *e
 		return ck_errf(err, CK_E_PKG_LIMIT, "more than %llu bytes at '%.200s'",
 			       CK_PKG_MAX_TOTAL, e->path);
 	if (t->n && strcmp(t->e[t->n - 1].path, e->path) >= 0)
-		return ck_errf(err, CK_E_PKG_TAR, "'%.200s' is out of order or a duplicate", e->path);
+		return ck_errf(err, CK_E_PKG_TAR, "'%.200s' is out of order or a duplicate",
+			       e->path);
+	if (e->type == TAR_DIR) { /* "a/" sorts after "a": a file or link "a" came before */
+		char bare[CK_PKG_MAX_PATH + 2];
+		size_t bl = strlen(e->path) - 1;
+		memcpy(bare, e->path, bl);
+		bare[bl] = 0;
+		if (lookup(t, bare))
+			return ck_errf(err, CK_E_PKG_TAR,
+				       "'%.200s' is both a directory and a file or link", bare);
+	}
 	/* Parent: the innermost open directory that is a prefix of this path. */
 	while (t->depth && !is_prefix(t->e[t->dir_stack[t->depth - 1]].path, e->path))
 		t->depth--;
@@ -236,22 +266,6 @@ int tar_tree_add(struct tar_tree *t, const struct tar_entry *e, struct ck_err *e
 		t->dir_stack[t->depth++] = t->n;
 	t->n++;
 	return 0;
-}
-
-static const struct tar_entry *lookup(const struct tar_tree *t, const char *path)
-{
-	size_t lo = 0, hi = t->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(t->e[mid].path, path);
-		if (c == 0)
-			return &t->e[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
 }
 
 #define RESOLVE_MAX 4096
@@ -287,8 +301,8 @@ static int resolve(const struct tar_tree *t, const char *linkpath, struct ck_err
 		if (!strcmp(comp, "..")) {
 			if (!cur[0])
 				return ck_errf(err, CK_E_PKG_TREE,
-					       "symlink '%.200s' -> '%.100s' escapes the tree", linkpath,
-					       l->link);
+					       "symlink '%.200s' -> '%.100s' escapes the tree",
+					       linkpath, l->link);
 			char *s = strrchr(cur, '/');
 			if (s)
 				*s = 0;
@@ -297,8 +311,8 @@ static int resolve(const struct tar_tree *t, const char *linkpath, struct ck_err
 			continue;
 		}
 		if (strlen(cur) + 1 + strlen(comp) + 1 >= sizeof(cur))
-			return ck_errf(err, CK_E_PKG_TREE, "symlink '%.200s' resolves too long a path",
-				       linkpath);
+			return ck_errf(err, CK_E_PKG_TREE,
+				       "symlink '%.200s' resolves too long a path", linkpath);
 		if (cur[0])
 			strcat(cur, "/");
 		strcat(cur, comp);
@@ -310,7 +324,8 @@ static int resolve(const struct tar_tree *t, const char *linkpath, struct ck_err
 					       linkpath, CK_PKG_MAX_HOPS);
 			if (x->link[0] == '/')
 				return ck_errf(err, CK_E_PKG_TREE,
-					       "symlink '%.200s' leads to an absolute path", linkpath);
+					       "symlink '%.200s' leads to an absolute path",
+					       linkpath);
 			if (strlen(x->link) + 1 + strlen(rest) + 1 >= sizeof(tmp))
 				return ck_errf(err, CK_E_PKG_TREE, "symlink '%.200s' is too long",
 					       linkpath);

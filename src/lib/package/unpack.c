@@ -41,9 +41,10 @@ static int src_read(const struct src *s, uint64_t off, uint8_t *dst, size_t n)
 }
 
 struct extract {
-	int rootfd;	/* the staging directory */
-	int cur;	/* the file being written, or -1 */
-	size_t created; /* entries created so far (in tree order) */
+	const volatile sig_atomic_t *cancel; /* set by a signal: stop */
+	int rootfd;			     /* the staging directory */
+	int cur;			     /* the file being written, or -1 */
+	size_t created;			     /* entries created so far (in tree order) */
 	const struct tar_tree *tree;
 	const char *failed_path;
 	int failed_errno;
@@ -54,6 +55,8 @@ static int ex_entry(void *ctx, const struct tar_entry *e)
 	struct extract *x = ctx;
 	char pbuf[CK_PKG_MAX_PATH + 2];
 	const char *name;
+	if (x->cancel && *x->cancel)
+		return -1;
 	if (x->cur >= 0) {
 		close(x->cur);
 		x->cur = -1;
@@ -98,6 +101,8 @@ fail:
 static int ex_data(void *ctx, const uint8_t *p, size_t n)
 {
 	struct extract *x = ctx;
+	if (x->cancel && *x->cancel)
+		return -1;
 	if (fs_write_full(x->cur, p, n) < 0) {
 		x->failed_errno = errno;
 		return -1;
@@ -225,20 +230,24 @@ int ck_unpack_check_buf(const uint8_t *pkg, size_t len, const uint8_t key[CK_PKG
 /* Both passes over `s`: check everything, then write beneath a staging directory that is
  * renamed to out_dir (with out_dir NULL only the check). */
 static int unpack_src(const struct src *s, const uint8_t key[CK_PKG_KEY_LEN],
-		      const uint8_t *expect_fp, const char *out_dir, struct ck_unpack_result *res,
+		      const uint8_t *expect_fp, const char *out_dir,
+		      const volatile sig_atomic_t *cancel, struct ck_unpack_result *res,
 		      struct ck_err *err)
 {
 	struct tar_tree tree = {0};
 	char *staging = NULL;
 	int stfd = -1, ret = -1;
-	struct extract x = {.cur = -1};
+	struct extract x = {.cur = -1, .cancel = cancel};
+	EVP_MD_CTX *fp2 = NULL;
 
 	if (out_dir && access(out_dir, F_OK) == 0)
 		return ck_errf(err, CK_E_USAGE, "'%s' already exists: unpacking never overwrites",
 			       out_dir);
 	/* Pass 1: everything is checked before anything is written. */
-	if (check_pass(s, key, expect_fp, res, &tree, err) < 0 || !out_dir) {
-		ret = out_dir ? -1 : 0;
+	if (check_pass(s, key, expect_fp, res, &tree, err) < 0)
+		goto out;
+	if (!out_dir) { /* only the check */
+		ret = 0;
 		goto out;
 	}
 	/* Pass 2: write into a private staging directory beside the target. */
@@ -258,16 +267,22 @@ static int unpack_src(const struct src *s, const uint8_t key[CK_PKG_KEY_LEN],
 		ck_errf(err, CK_E_IO, "cannot open '%s': %s", staging, strerror(errno));
 		goto out;
 	}
+	/* Pass 2 hashes what it writes: kept only if it is the tree pass 1 checked. */
 	struct tar_reader r;
-	struct ck_unpack_result again;
 	uint64_t len2;
+	uint8_t written_fp[32];
+	unsigned fpn = 0;
+	if (!(fp2 = EVP_MD_CTX_new()) || EVP_DigestInit_ex(fp2, EVP_sha256(), NULL) != 1) {
+		ck_errf(err, CK_E_NOMEM, "out of memory");
+		goto out;
+	}
 	tar_reader_init(&r);
 	x.rootfd = stfd;
 	x.tree = &tree;
 	r.on_entry = ex_entry;
 	r.on_data = ex_data;
 	r.ctx = &x;
-	int pr = pass(s, key, &r, NULL, &len2, err);
+	int pr = pass(s, key, &r, fp2, &len2, err);
 	if (x.cur >= 0) {
 		if (fsync(x.cur) < 0 && pr == 0)
 			pr = ck_errf(err, CK_E_IO, "cannot write into '%s': %s", staging,
@@ -275,13 +290,21 @@ static int unpack_src(const struct src *s, const uint8_t key[CK_PKG_KEY_LEN],
 		close(x.cur);
 		x.cur = -1;
 	}
-	/* The second pass must have seen the same tree (the file could have changed). */
-	if (pr == 0 && (r.tree.n != tree.n || len2 != res->tar_len))
-		pr = ck_errf(err, CK_E_PKG_SIZE, "the package changed between the two passes");
+	/* The second pass must have written the very tree the first checked (the file could
+	 * have been changed in place between them, by someone holding the key). */
+	if (pr == 0 && (EVP_DigestFinal_ex(fp2, written_fp, &fpn) != 1 || r.tree.n != tree.n ||
+			len2 != res->tar_len || !ck_ct_equal(written_fp, res->fingerprint, 32)))
+		pr = ck_errf(err, CK_E_PKG_CHANGED,
+			     "the package '%s' changed between checking and writing: nothing was "
+			     "kept",
+			     out_dir);
 	tar_reader_free(&r);
-	(void)again;
 	if (pr < 0) {
-		if (x.failed_errno)
+		if (cancel && *cancel)
+			ck_errf(err, CK_E_INTERRUPTED,
+				"interrupted by a signal while writing '%s': nothing was kept",
+				out_dir);
+		else if (x.failed_errno)
 			ck_errf(err, CK_E_IO, "cannot write into '%s': %s", staging,
 				strerror(x.failed_errno));
 		goto out;
@@ -303,12 +326,14 @@ out:
 	}
 	if (stfd >= 0)
 		close(stfd);
+	EVP_MD_CTX_free(fp2);
 	tar_tree_free(&tree);
 	return ret;
 }
 
 int ck_unpack(const char *pkg, const uint8_t key[CK_PKG_KEY_LEN], const uint8_t *expect_fp,
-	      const char *out_dir, struct ck_unpack_result *res, struct ck_err *err)
+	      const char *out_dir, const volatile sig_atomic_t *cancel,
+	      struct ck_unpack_result *res, struct ck_err *err)
 {
 	struct src s = {NULL, -1, 0};
 	struct stat st;
@@ -319,7 +344,7 @@ int ck_unpack(const char *pkg, const uint8_t key[CK_PKG_KEY_LEN], const uint8_t 
 		ck_errf(err, CK_E_IO, "'%s' is not a regular file", pkg);
 	} else {
 		s.len = (uint64_t)st.st_size;
-		ret = unpack_src(&s, key, expect_fp, out_dir, res, err);
+		ret = unpack_src(&s, key, expect_fp, out_dir, cancel, res, err);
 	}
 	if (s.fd >= 0)
 		close(s.fd);
@@ -331,7 +356,7 @@ int ck_unpack_buf(const uint8_t *pkg, size_t len, const uint8_t key[CK_PKG_KEY_L
 		  struct ck_err *err)
 {
 	struct src s = {pkg, -1, len};
-	return unpack_src(&s, key, expect_fp, out_dir, res, err);
+	return unpack_src(&s, key, expect_fp, out_dir, NULL, res, err);
 }
 
 static int is_hex_file(const uint8_t *b, size_t n)

@@ -10,13 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "cloak/fileio.h"
+#include "cloak/stream.h"
 #include "cloak/package.h"
 #include "package/tar.h"
 #include "testutil.h"
@@ -117,7 +122,7 @@ static void test_round_trip(void **s)
 		make_tree("t1", false);
 	if (ck_package_dir(tu_path("t1"), tu_path("t1.pkg"), key, &pr, &e) < 0)
 		fail_msg("%s", e.msg);
-	if (ck_unpack(tu_path("t1.pkg"), key, pr.fingerprint, tu_path("u1"), &ur, &e) < 0)
+	if (ck_unpack(tu_path("t1.pkg"), key, pr.fingerprint, tu_path("u1"), NULL, &ur, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_memory_equal(ur.fingerprint, pr.fingerprint, 32);
 	fingerprint("u1", fp);
@@ -128,14 +133,14 @@ static void test_round_trip(void **s)
 	assert_int_equal(stat(tu_path("u1/run"), &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0755);
 	/* the target must not exist */
-	assert_int_equal(ck_unpack(tu_path("t1.pkg"), key, NULL, tu_path("u1"), &ur, &e), -1);
+	assert_int_equal(ck_unpack(tu_path("t1.pkg"), key, NULL, tu_path("u1"), NULL, &ur, &e), -1);
 	assert_string_equal(e.code, CK_E_USAGE);
 	/* the wrong fingerprint is refused, nothing written */
 	uint8_t bad[32];
 	memcpy(bad, pr.fingerprint, 32);
 	bad[0] ^= 1;
 	int before = count_entries(tu_base);
-	assert_int_equal(ck_unpack(tu_path("t1.pkg"), key, bad, tu_path("u2"), &ur, &e), -1);
+	assert_int_equal(ck_unpack(tu_path("t1.pkg"), key, bad, tu_path("u2"), NULL, &ur, &e), -1);
 	assert_string_equal(e.code, CK_E_PKG_FINGERPRINT);
 	assert_int_equal(count_entries(tu_base), before);
 }
@@ -219,7 +224,7 @@ static void test_tampering(void **s)
 		struct ck_err e2;
 		assert_int_equal(ck_write_file(tu_path("bad.pkg"), b, len, 0644, &e2), 0);
 		free(b);
-		int r = ck_unpack(tu_path("bad.pkg"), key, NULL, tu_path("badout"), &ur, &e);
+		int r = ck_unpack(tu_path("bad.pkg"), key, NULL, tu_path("badout"), NULL, &ur, &e);
 		if (r == 0 || strcmp(e.code, cases[i].code))
 			fail_msg("%s: got %s (%s), want %s", cases[i].what, r ? e.code : "success",
 				 r ? e.msg : "", cases[i].code);
@@ -231,11 +236,12 @@ static void test_tampering(void **s)
 	uint8_t k2[32];
 	memcpy(k2, key, 32);
 	k2[31] ^= 0x80;
-	assert_int_equal(ck_unpack(tu_path("big.pkg"), k2, NULL, tu_path("badout"), &ur, &e), -1);
+	assert_int_equal(ck_unpack(tu_path("big.pkg"), k2, NULL, tu_path("badout"), NULL, &ur, &e),
+			 -1);
 	assert_string_equal(e.code, CK_E_PKG_AUTH);
 	assert_int_equal(count_entries(tu_base), before);
 	/* and the real one still works */
-	assert_int_equal(ck_unpack(tu_path("big.pkg"), key, NULL, NULL, &ur, &e), 0);
+	assert_int_equal(ck_unpack(tu_path("big.pkg"), key, NULL, NULL, NULL, &ur, &e), 0);
 	free(orig);
 }
 
@@ -420,7 +426,14 @@ static void expect_pkg_refused(struct rawtar *t, const char *code, const char *n
 	t->b = NULL;
 	t->n = t->cap = 0;
 	int before = count_entries(tu_base);
-	if (ck_unpack(tu_path("evil.pkg"), key, NULL, tu_path("evil-out"), &r, &e) == 0)
+	/* refused by the checking pass alone, before anything could be written... */
+	if (ck_unpack(tu_path("evil.pkg"), key, NULL, NULL, NULL, &r, &e) == 0)
+		fail_msg("the checking pass accepted a hostile package (expected %s %s)", code,
+			 needle);
+	if (strcmp(e.code, code) || (needle && !strstr(e.msg, needle)))
+		fail_msg("check: got %s '%s', want %s naming '%s'", e.code, e.msg, code, needle);
+	/* ...and so by the whole unpack */
+	if (ck_unpack(tu_path("evil.pkg"), key, NULL, tu_path("evil-out"), NULL, &r, &e) == 0)
 		fail_msg("a hostile package was unpacked (expected %s)", code);
 	if (strcmp(e.code, code) || (needle && !strstr(e.msg, needle)))
 		fail_msg("got %s '%s', want %s naming '%s'", e.code, e.msg, code, needle);
@@ -442,7 +455,8 @@ static void test_hostile_packages(void **s)
 		struct ck_unpack_result r;
 		struct ck_err e;
 		seal_raw(&t, tu_path("good.pkg"), key);
-		if (ck_unpack(tu_path("good.pkg"), key, NULL, tu_path("good-out"), &r, &e) < 0)
+		if (ck_unpack(tu_path("good.pkg"), key, NULL, tu_path("good-out"), NULL, &r, &e) <
+		    0)
 			fail_msg("%s", e.msg);
 		tu_rm(tu_path("good-out"));
 		unlink(tu_path("good.pkg"));
@@ -507,6 +521,18 @@ static void test_hostile_packages(void **s)
 	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "duplicate");
+	/* a file and a directory of one name, next to each other or apart */
+	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a/", TAR_DIR, 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TAR, "both a directory and a file");
+	raw_entry(&t, "a", TAR_LINK, 0, "b", 0);
+	raw_entry(&t, "a-x", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a/", TAR_DIR, 0, NULL, 0);
+	raw_entry(&t, "a/f", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "b", TAR_FILE, 0, NULL, 0);
+	raw_end(&t);
+	expect_pkg_refused(&t, CK_E_PKG_TAR, "both a directory and a file");
 	/* no end marker; data after it */
 	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "truncated");
@@ -523,6 +549,122 @@ static void test_hostile_packages(void **s)
 	}
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_LIMIT, "entries");
+}
+
+/* Chunk i of a package under `header`, as anyone holding the key can make it (stream.h). */
+static void seal_chunk(const uint8_t key[32], const uint8_t header[CK_PKG_HEADER_LEN], uint64_t i,
+		       bool last, const uint8_t *plain, size_t n, uint8_t *out)
+{
+	uint8_t iv[12], aad[41];
+	int l;
+	memcpy(iv, header + 16, 8); /* the nonce prefix */
+	for (int k = 0; k < 4; k++)
+		iv[8 + k] = (uint8_t)(i >> (24 - 8 * k));
+	EVP_Digest(header, CK_PKG_HEADER_LEN, aad, NULL, EVP_sha256(), NULL);
+	for (int k = 0; k < 8; k++)
+		aad[32 + k] = (uint8_t)(i >> (56 - 8 * k));
+	aad[40] = last;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	assert_int_equal(EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, iv), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, NULL, &l, aad, sizeof(aad)), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, out, &l, plain, (int)n), 1);
+	assert_int_equal(EVP_EncryptFinal_ex(c, out + l, &l), 1);
+	assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, out + n), 1);
+	EVP_CIPHER_CTX_free(c);
+}
+
+/*
+ * The package author (who holds the key) changes the file in place between the checking and
+ * the writing pass: a watcher process counts the unpacker's reads of the file (inotify) and,
+ * once the checking pass has read every chunk, rewrites the last one (another valid chunk,
+ * other bytes). What is written must be what was checked: the unpack fails and keeps nothing
+ * (or, had the watcher come too late, writes exactly the checked tree).
+ */
+static void test_package_changed_between_passes(void **s)
+{
+	(void)s;
+	enum { SIZE = 16 << 20 }; /* one file of 16 MiB: 257 chunks, the writing pass takes ms */
+	struct rawtar t = {0};
+	raw_entry(&t, "f", TAR_FILE, SIZE, NULL, 0);
+	size_t data_at = t.n;
+	for (size_t k = 0; k < SIZE / TAR_BLOCK; k++)
+		raw_data(&t, "checked");
+	raw_end(&t);
+	bool caught = false;
+	for (int attempt = 0; attempt < 5 && !caught; attempt++) {
+		uint8_t key[32], header[CK_PKG_HEADER_LEN], fp[32];
+		struct ck_pkg_header h;
+		struct ck_unpack_result r;
+		struct ck_err e;
+		seal_raw(&t, tu_path("flip.pkg"), key);
+		int hfd = open(tu_path("flip.pkg"), O_RDONLY);
+		assert_int_equal(read(hfd, header, sizeof(header)), (ssize_t)sizeof(header));
+		close(hfd);
+		assert_int_equal(ck_pkg_header_parse(header, sizeof(header), &h, NULL), 0);
+		uint64_t chunks = ck_pkg_chunks(&h), last = chunks - 1;
+		/* another valid last chunk: the file's final block says "swapped" instead */
+		size_t plen = ck_pkg_chunk_plain(&h, last);
+		uint64_t plain_off = last * CK_PKG_CHUNK_SIZE;
+		assert_true(plain_off > data_at);
+		uint8_t *plain = malloc(plen), *other = malloc(plen + CK_PKG_TAG_LEN);
+		memcpy(plain, t.b + plain_off, plen);
+		memcpy(plain, "swapped", 7); /* inside the file's data (the end marker is after) */
+		seal_chunk(key, header, last, true, plain, plen, other);
+		uint64_t chunk_off =
+		    CK_PKG_HEADER_LEN + last * (CK_PKG_CHUNK_SIZE + CK_PKG_TAG_LEN);
+		assert_int_equal(ck_unpack(tu_path("flip.pkg"), key, NULL, NULL, NULL, &r, &e), 0);
+		memcpy(fp, r.fingerprint, 32);
+
+		int in = inotify_init1(IN_CLOEXEC);
+		assert_true(in >= 0);
+		assert_true(inotify_add_watch(in, tu_path("flip.pkg"), IN_ACCESS) >= 0);
+		pid_t w = fork();
+		if (w == 0) { /* the package's author: counts reads, then swaps the last chunk */
+			char ev[4096];
+			uint64_t reads = 0;
+			int fd = open(tu_path("flip.pkg"), O_WRONLY);
+			while (reads < chunks + 1) { /* the header, then every chunk */
+				ssize_t k = read(in, ev, sizeof(ev));
+				for (ssize_t o = 0; k > 0 && o < k;) {
+					struct inotify_event *ie = (struct inotify_event *)(ev + o);
+					reads += (ie->mask & IN_ACCESS) != 0;
+					o += (ssize_t)(sizeof(*ie) + ie->len);
+				}
+			}
+			_exit(pwrite(fd, other, plen + CK_PKG_TAG_LEN, (off_t)chunk_off) > 0 ? 0
+											     : 1);
+		}
+		char out[64], f[80];
+		snprintf(out, sizeof(out), "flip-out-%d", attempt);
+		snprintf(f, sizeof(f), "%s/f", out);
+		int ret = ck_unpack(tu_path("flip.pkg"), key, fp, tu_path(out), NULL, &r, &e);
+		kill(w, SIGKILL);
+		waitpid(w, NULL, 0);
+		close(in);
+		if (ret == 0) { /* the author was too late: then it is the checked tree, whole */
+			char got[8] = {0};
+			struct stat st;
+			int ofd = open(tu_path(f), O_RDONLY);
+			assert_int_equal(fstat(ofd, &st), 0);
+			assert_int_equal(st.st_size, SIZE);
+			assert_int_equal(pread(ofd, got, 7, (off_t)(plain_off - data_at)), 7);
+			close(ofd);
+			if (strcmp(got, "swapped") == 0)
+				fail_msg("bytes that were never checked were written, as checked");
+			tu_rm(tu_path(out));
+		} else {
+			if (strcmp(e.code, CK_E_PKG_CHANGED))
+				fail_msg("got %s: %s", e.code, e.msg);
+			assert_int_equal(access(tu_path(out), F_OK), -1);
+			caught = true;
+		}
+		unlink(tu_path("flip.pkg"));
+		free(plain);
+		free(other);
+	}
+	free(t.b);
+	if (!caught)
+		skip(); /* the author never came in time: nothing shown either way */
 }
 
 static void test_key_files(void **s)
@@ -553,6 +695,7 @@ int main(void)
 	    cmocka_unit_test(test_tampering),
 	    cmocka_unit_test(test_hostile_trees),
 	    cmocka_unit_test(test_hostile_packages),
+	    cmocka_unit_test(test_package_changed_between_passes),
 	    cmocka_unit_test(test_key_files),
 	};
 	return cmocka_run_group_tests(tests, tu_scratch_setup, tu_scratch_teardown);
