@@ -35,8 +35,10 @@
 
 #define CK_MAX_RESULT_ADVISORIES 64
 
-/* The pinned Intel SGX Root CA public key (uncompressed P-256 point). */
+/* The pinned Intel SGX Root CA: its public key (uncompressed P-256 point), and the SHA-256 of
+ * its certificate's DER. A root with the key must be this very certificate. */
 extern const uint8_t CK_INTEL_SGX_ROOT_KEY[65];
+extern const uint8_t CK_INTEL_SGX_ROOT_SHA256[32];
 /* The marker every simulation certificate carries in its subject. */
 #define CK_SIM_MARKER "NOT A REAL TEE"
 

@@ -11,11 +11,18 @@
 #include "evidence/cert.h"
 
 const uint8_t CK_INTEL_SGX_ROOT_KEY[65] = {
-	0x04, 0x0b, 0xa9, 0xc4, 0xc0, 0xc0, 0xc8, 0x61, 0x93, 0xa3, 0xfe, 0x23, 0xd6,
-	0xb0, 0x2c, 0xda, 0x10, 0xa8, 0xbb, 0xd4, 0xe8, 0x8e, 0x48, 0xb4, 0x45, 0x85,
-	0x61, 0xa3, 0x6e, 0x70, 0x55, 0x25, 0xf5, 0x67, 0x91, 0x8e, 0x2e, 0xdc, 0x88,
-	0xe4, 0x0d, 0x86, 0x0b, 0xd0, 0xcc, 0x4e, 0xe2, 0x6a, 0xac, 0xc9, 0x88, 0xe5,
-	0x05, 0xa9, 0x53, 0x55, 0x8c, 0x45, 0x3f, 0x6b, 0x09, 0x04, 0xae, 0x73, 0x94};
+    0x04, 0x0b, 0xa9, 0xc4, 0xc0, 0xc0, 0xc8, 0x61, 0x93, 0xa3, 0xfe, 0x23, 0xd6,
+    0xb0, 0x2c, 0xda, 0x10, 0xa8, 0xbb, 0xd4, 0xe8, 0x8e, 0x48, 0xb4, 0x45, 0x85,
+    0x61, 0xa3, 0x6e, 0x70, 0x55, 0x25, 0xf5, 0x67, 0x91, 0x8e, 0x2e, 0xdc, 0x88,
+    0xe4, 0x0d, 0x86, 0x0b, 0xd0, 0xcc, 0x4e, 0xe2, 0x6a, 0xac, 0xc9, 0x88, 0xe5,
+    0x05, 0xa9, 0x53, 0x55, 0x8c, 0x45, 0x3f, 0x6b, 0x09, 0x04, 0xae, 0x73, 0x94};
+
+/* SHA-256 of the Intel SGX Root CA certificate's DER: the root in every chain must be this very
+ * certificate, not merely one with its key (a renamed root, or one whose self-signature is
+ * broken, is refused, as Intel's QVL refuses it). */
+const uint8_t CK_INTEL_SGX_ROOT_SHA256[32] = {
+    0x44, 0xa0, 0x19, 0x6b, 0x2b, 0x99, 0xf8, 0x89, 0xb8, 0xe1, 0x49, 0xe9, 0x5b, 0x80, 0x7a, 0x35,
+    0x0e, 0x74, 0x24, 0x96, 0x43, 0x99, 0xe8, 0x85, 0xa7, 0xcb, 0xb8, 0xcc, 0xfa, 0xb6, 0x74, 0xd3};
 
 #define MAX_WINDOWS 16
 
@@ -28,12 +35,12 @@ struct window {
 
 struct ck_verified_collateral {
 	bool simulated;
-	uint8_t root_pub[CK_P256_PUB_LEN]; /* the trust anchor */
-	struct ck_chain tcb_chain;	   /* [TCB signer, root]; root is the anchor */
-	struct ck_chain qe_chain;	   /* [QE Identity signer, root] */
-	struct ck_chain pck_ca_chain;	   /* [PCK CA, root] from the collateral, or from the
-					      first quote when the collateral has none */
-	bool have_pck_ca;		   /* pck_ca_chain.c[0] verified the PCK CRL */
+	uint8_t root_sha256[32];      /* the trust anchor: SHA-256 of its certificate */
+	struct ck_chain tcb_chain;    /* [TCB signer, root]; root is the anchor */
+	struct ck_chain qe_chain;     /* [QE Identity signer, root] */
+	struct ck_chain pck_ca_chain; /* [PCK CA, root] from the collateral, or from the
+					 first quote when the collateral has none */
+	bool have_pck_ca;	      /* pck_ca_chain.c[0] verified the PCK CRL */
 	uint8_t *root_crl_der, *pck_crl_der;
 	struct ck_crl root_crl, pck_crl;
 	struct ck_tcb_info tcb;
@@ -82,14 +89,14 @@ static void cert_window(const struct ck_cert *c, const char *what, struct window
 }
 
 /* Certificate role (QVL X509Constants: CN substrings) and CA flag. */
-static int check_role(const struct ck_cert *c, const char *what, const char *cn1,
-		      const char *cn2, bool ca, struct ck_err *err)
+static int check_role(const struct ck_cert *c, const char *what, const char *cn1, const char *cn2,
+		      bool ca, struct ck_err *err)
 {
 	char cn[CK_CN_MAX];
 	ck_name_cn(c->subject, cn);
 	if (!strstr(cn, cn1) && !(cn2 && strstr(cn, cn2)))
-		return ck_errf(err, CK_E_CERT_FORMAT, "%s: subject CN '%s' does not name a %s", what,
-			       cn, cn1);
+		return ck_errf(err, CK_E_CERT_FORMAT, "%s: subject CN '%s' does not name a %s",
+			       what, cn, cn1);
 	if (c->is_ca != ca)
 		return ck_errf(err, CK_E_CERT_FORMAT, "%s '%s': %s", what, cn,
 			       ca ? "is not a CA certificate" : "is a CA used as an end entity");
@@ -136,8 +143,17 @@ static int check_anchor(const struct ck_cert *root, bool allow_sim, bool *simula
 			struct ck_err *err)
 {
 	char cn[CK_CN_MAX];
+	uint8_t h[32];
 	ck_name_cn(root->subject, cn);
 	if (ck_ct_equal(root->pub, CK_INTEL_SGX_ROOT_KEY, sizeof(CK_INTEL_SGX_ROOT_KEY))) {
+		if (ck_sha256_2(root->der.p, root->der.n, NULL, 0, h) < 0 ||
+		    !ck_ct_equal(h, CK_INTEL_SGX_ROOT_SHA256, 32))
+			return ck_errf(
+			    err, CK_E_ROOT_UNTRUSTED,
+			    "root CA '%s' has the Intel SGX Root CA's key but is not the "
+			    "pinned certificate (renamed, re-encoded or its self-signature "
+			    "changed)",
+			    cn);
 		*simulated = false;
 		return 0;
 	}
@@ -156,6 +172,13 @@ static int check_anchor(const struct ck_cert *root, bool allow_sim, bool *simula
 	return 0;
 }
 
+/* true when `c` is the anchor: byte for byte (by SHA-256 of its DER). */
+static bool is_anchor(const struct ck_cert *c, const uint8_t anchor[32])
+{
+	uint8_t h[32];
+	return ck_sha256_2(c->der.p, c->der.n, NULL, 0, h) == 0 && ck_ct_equal(h, anchor, 32);
+}
+
 /* A two-certificate issuer chain [signer, root] whose root must be the anchor. */
 static int issuer_chain(const char *pem, const char *what, const uint8_t *anchor,
 			struct ck_chain *ch, struct ck_err *err)
@@ -163,7 +186,7 @@ static int issuer_chain(const char *pem, const char *what, const uint8_t *anchor
 	char cn[CK_CN_MAX];
 	if (ck_chain_load(pem, strlen(pem), 2, 2, ch, what, CK_E_COLLATERAL, err) < 0)
 		return -1;
-	if (anchor && !ck_ct_equal(ch->c[1].pub, anchor, CK_P256_PUB_LEN))
+	if (anchor && !is_anchor(&ch->c[1], anchor))
 		return ck_errf(err, CK_E_CHAIN_MISMATCH,
 			       "%s ends in root '%s', not the root of the TCB Info chain", what,
 			       ck_name_cn(ch->c[1].subject, cn));
@@ -176,7 +199,7 @@ static int check_signer(const struct ck_cert *signer, struct ck_verified_collate
 {
 	if (check_role(signer, what, "SGX TCB Signing", NULL, false, err) < 0 ||
 	    check_issued(signer, &vc->tcb_chain.c[1], &vc->root_crl, what, CK_E_CA_REVOKED, err) <
-		    0)
+		0)
 		return -1;
 	cert_window(signer, what, vc->win, &vc->n_win);
 	return 0;
@@ -206,7 +229,8 @@ int ck_collateral_verify(const struct ck_collateral *c, bool allow_simulation,
 	if (check_anchor(root, allow_simulation, &vc->simulated, err) < 0 ||
 	    check_role(root, "root CA", "SGX Root CA", NULL, true, err) < 0)
 		goto fail;
-	memcpy(vc->root_pub, root->pub, CK_P256_PUB_LEN);
+	if (ck_sha256_2(root->der.p, root->der.n, NULL, 0, vc->root_sha256) < 0)
+		return ck_errf(err, CK_E_NOMEM, "cannot hash the root CA certificate");
 	cert_window(root, "root CA certificate", vc->win, &vc->n_win);
 
 	/* Root CRL: issued and signed by the root. */
@@ -237,7 +261,7 @@ int ck_collateral_verify(const struct ck_collateral *c, bool allow_simulation,
 	add_window(vc->win, &vc->n_win, "TCB Info", vc->tcb.issue_date, vc->tcb.next_update, true);
 
 	/* QE Identity: same checks; its signer is usually the same certificate. */
-	if (issuer_chain(c->qe_identity_issuer_chain, "QE Identity issuer chain", vc->root_pub,
+	if (issuer_chain(c->qe_identity_issuer_chain, "QE Identity issuer chain", vc->root_sha256,
 			 &vc->qe_chain, err) < 0)
 		goto fail;
 	const struct ck_cert *qe_signer = &vc->qe_chain.c[0];
@@ -258,10 +282,10 @@ int ck_collateral_verify(const struct ck_collateral *c, bool allow_simulation,
 		ck_err_wrap(err, "PCK CRL");
 		goto fail;
 	}
-	add_window(vc->win, &vc->n_win, "PCK CRL", vc->pck_crl.this_update,
-		   vc->pck_crl.next_update, true);
+	add_window(vc->win, &vc->n_win, "PCK CRL", vc->pck_crl.this_update, vc->pck_crl.next_update,
+		   true);
 	if (c->pck_crl_issuer_chain && c->pck_crl_issuer_chain[0]) {
-		if (issuer_chain(c->pck_crl_issuer_chain, "PCK CRL issuer chain", vc->root_pub,
+		if (issuer_chain(c->pck_crl_issuer_chain, "PCK CRL issuer chain", vc->root_sha256,
 				 &vc->pck_ca_chain, err) < 0)
 			goto fail;
 		const struct ck_cert *ca = &vc->pck_ca_chain.c[0];
@@ -362,8 +386,8 @@ static int appraise_pck_chain(const struct ck_quote *q, struct ck_verified_colla
 	const struct ck_cert *leaf = &ch->c[0], *ca = &ch->c[1], *root = &ch->c[2];
 
 	/* The chain's root must be the collateral's trust anchor. */
-	if (!ck_ct_equal(root->pub, vc->root_pub, CK_P256_PUB_LEN)) {
-		if (ck_ct_equal(root->pub, CK_INTEL_SGX_ROOT_KEY, CK_P256_PUB_LEN))
+	if (!is_anchor(root, vc->root_sha256)) {
+		if (is_anchor(root, CK_INTEL_SGX_ROOT_SHA256))
 			return ck_errf(err, CK_E_CHAIN_MISMATCH,
 				       "the quote's PCK chain ends in the Intel root, the "
 				       "collateral in another");
@@ -483,8 +507,8 @@ int ck_appraise(const struct ck_quote *q, struct ck_verified_collateral *vc,
 		goto out;
 	}
 	if (strcmp(vc->qe.id, "QE") != 0) {
-		ck_errf(err, CK_E_QE_ID_MISMATCH, "QE Identity id is \"%s\", an SGX quote needs \"QE\"",
-			vc->qe.id);
+		ck_errf(err, CK_E_QE_ID_MISMATCH,
+			"QE Identity id is \"%s\", an SGX quote needs \"QE\"", vc->qe.id);
 		goto out;
 	}
 
@@ -542,7 +566,8 @@ int ck_appraise(const struct ck_quote *q, struct ck_verified_collateral *vc,
 	uint8_t ak[CK_P256_PUB_LEN] = {0x04};
 	memcpy(ak + 1, q->attest_key, 64);
 	if (!ck_p256_verify(ak, q->signed_data, q->signed_len, q->isv_sig)) {
-		ck_errf(err, CK_E_QUOTE_SIGNATURE, "quote signature by the attestation key is invalid");
+		ck_errf(err, CK_E_QUOTE_SIGNATURE,
+			"quote signature by the attestation key is invalid");
 		goto out;
 	}
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "cloak/appraise.h"
@@ -78,8 +79,8 @@ static void test_flip_report_body(void **state)
 {
 	struct fixture *f = *state;
 	/* header and ISV report: covered by the quote signature */
-	assert_string_equal(flip(f, 30), CK_E_QUOTE_SIGNATURE);	 /* user data */
-	assert_string_equal(flip(f, 48 + 64), CK_E_QUOTE_SIGNATURE); /* MRENCLAVE */
+	assert_string_equal(flip(f, 30), CK_E_QUOTE_SIGNATURE);	      /* user data */
+	assert_string_equal(flip(f, 48 + 64), CK_E_QUOTE_SIGNATURE);  /* MRENCLAVE */
 	assert_string_equal(flip(f, 48 + 320), CK_E_QUOTE_SIGNATURE); /* report data */
 	assert_string_equal(flip(f, 436 + 10), CK_E_QUOTE_SIGNATURE); /* the signature itself */
 }
@@ -244,7 +245,8 @@ static void test_truncated_and_oversized(void **state)
 	for (size_t len = 0; len < f->qlen - f->parsed.trailing_len; len += 7) {
 		int r = ck_quote_parse(f->q, len, &q, &e);
 		assert_int_equal(r, -1);
-		assert_true(!strcmp(e.code, CK_E_QUOTE_TRUNCATED) || !strcmp(e.code, CK_E_QUOTE_FORMAT));
+		assert_true(!strcmp(e.code, CK_E_QUOTE_TRUNCATED) ||
+			    !strcmp(e.code, CK_E_QUOTE_FORMAT));
 	}
 	assert_int_equal(ck_quote_parse(f->q, f->qlen - f->parsed.trailing_len - 1, &q, &e), -1);
 	/* oversized */
@@ -276,9 +278,9 @@ static void test_header_fields(void **state)
 		uint8_t val;
 		const char *code;
 	} cases[] = {
-		{0, 2, CK_E_QUOTE_VERSION},  {0, 9, CK_E_QUOTE_VERSION}, {2, 3, CK_E_QUOTE_KEY_TYPE},
-		{4, 0x81, CK_E_QUOTE_TEE_TYPE}, {4, 0x7, CK_E_QUOTE_TEE_TYPE},
-		{12, 0, CK_E_QUOTE_VENDOR},
+	    {0, 2, CK_E_QUOTE_VERSION},	   {0, 9, CK_E_QUOTE_VERSION},
+	    {2, 3, CK_E_QUOTE_KEY_TYPE},   {4, 0x81, CK_E_QUOTE_TEE_TYPE},
+	    {4, 0x7, CK_E_QUOTE_TEE_TYPE}, {12, 0, CK_E_QUOTE_VENDOR},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memcpy(c, f->q, f->qlen);
@@ -307,8 +309,8 @@ static void test_foreign_root_collateral(void **state)
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	X509 *x = X509_new();
 	X509_NAME *n = X509_NAME_new();
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"Intel SGX Root CA",
-				   -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+				   (const unsigned char *)"Intel SGX Root CA", -1, -1, 0);
 	X509_set_version(x, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
 	X509_set_subject_name(x, n);
@@ -341,23 +343,114 @@ static void test_foreign_root_collateral(void **state)
 	EVP_PKEY_free(k);
 }
 
+/*
+ * Patches the last certificate of a PEM chain in place (the root): its base64 is decoded, the
+ * DER changed by `patch` keeping its length, and re-encoded into the same characters (the line
+ * breaks stay where they were).
+ */
+static void patch_root(char *pem, size_t len, void (*patch)(uint8_t *der, size_t n))
+{
+	char *begin = NULL, *end;
+	for (char *p = pem;
+	     (p = memmem(p, len - (size_t)(p - pem), "-----BEGIN CERTIFICATE-----", 27)); p++)
+		begin = p;
+	assert_non_null(begin);
+	begin += 27;
+	end = memmem(begin, len - (size_t)(begin - pem), "-----END", 8);
+	assert_non_null(end);
+	char *b64 = malloc((size_t)(end - begin) + 1);
+	size_t k = 0;
+	for (char *p = begin; p < end; p++)
+		if (*p != '\n' && *p != '\r')
+			b64[k++] = *p;
+	b64[k] = 0;
+	uint8_t *der = malloc(k);
+	int n = EVP_DecodeBlock(der, (unsigned char *)b64, (int)k);
+	size_t pad = (b64[k - 1] == '=') + (b64[k - 2] == '=');
+	patch(der, (size_t)n - pad);
+	char *re = malloc(k + 4);
+	assert_int_equal(EVP_EncodeBlock((unsigned char *)re, der, n - (int)pad), (int)k);
+	k = 0;
+	for (char *p = begin; p < end; p++)
+		if (*p != '\n' && *p != '\r')
+			*p = re[k++];
+	free(b64);
+	free(der);
+	free(re);
+}
+
+/* The Intel root's own signature (its last bytes), or its name, changed: the same key. */
+static void corrupt_signature(uint8_t *der, size_t n)
+{
+	der[n - 3] ^= 0x01;
+}
+
+static void rename_root(uint8_t *der, size_t n)
+{
+	int renamed = 0;
+	for (uint8_t *p = der; (p = memmem(p, n - (size_t)(p - der), "SGX Root CA", 11)); p++) {
+		p[10] = 'X';
+		renamed++;
+	}
+	assert_true(renamed >= 2); /* issuer and subject */
+}
+
+/* The root in every chain must be the pinned Intel certificate, not just carry its key (as
+ * Intel's QVL: a renamed root, or one whose self-signature is broken, is refused). */
+static void test_root_is_the_pinned_certificate(void **state)
+{
+	struct fixture *f = *state;
+	void (*patches[])(uint8_t *, size_t) = {corrupt_signature, rename_root};
+	for (size_t i = 0; i < 2; i++) {
+		/* in the collateral's chains */
+		char *chains[] = {f->c.tcb_info_issuer_chain, f->c.qe_identity_issuer_chain,
+				  f->c.pck_crl_issuer_chain};
+		for (size_t c = 0; c < 3; c++) {
+			if (!chains[c])
+				continue;
+			char *keep = strdup(chains[c]);
+			patch_root(chains[c], strlen(chains[c]), patches[i]);
+			struct ck_appraisal a;
+			const char *code = run(f->q, f->qlen, &f->c, &a);
+			if (strcmp(code, CK_E_ROOT_UNTRUSTED) && strcmp(code, CK_E_CHAIN_MISMATCH))
+				fail_msg("patch %zu of chain %zu: %s (%s)", i, c, code,
+					 strcmp(code, "ok") ? a.error.msg : "accepted");
+			strcpy(chains[c], keep);
+			free(keep);
+		}
+		/* in the quote's PCK chain */
+		uint8_t *q = malloc(f->qlen);
+		memcpy(q, f->q, f->qlen);
+		size_t off = (size_t)(f->parsed.cert_data - f->q);
+		patch_root((char *)q + off, f->parsed.cert_data_len, patches[i]);
+		struct ck_appraisal a;
+		const char *code = run(q, f->qlen, &f->c, &a);
+		if (strcmp(code, CK_E_ROOT_UNTRUSTED) && strcmp(code, CK_E_CHAIN_MISMATCH))
+			fail_msg("patch %zu of the quote's chain: %s", i, code);
+		free(q);
+	}
+	struct ck_appraisal a;
+	assert_string_equal(run(f->q, f->qlen, &f->c, &a), "ok"); /* all restored */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_baseline_ok),
-		cmocka_unit_test(test_flip_report_body),
-		cmocka_unit_test(test_flip_qe_report),
-		cmocka_unit_test(test_flip_qe_auth_and_key),
-		cmocka_unit_test(test_flip_certification_data),
-		cmocka_unit_test(test_certification_data_garbage),
-		cmocka_unit_test(test_flip_tcb_info),
-		cmocka_unit_test(test_flip_qe_identity),
-		cmocka_unit_test(test_flip_crls),
-		cmocka_unit_test(test_crl_of_another_ca),
-		cmocka_unit_test(test_collateral_of_another_fmspc),
-		cmocka_unit_test(test_truncated_and_oversized),
-		cmocka_unit_test(test_header_fields),
-		cmocka_unit_test(test_foreign_root_collateral),
+	    cmocka_unit_test(test_baseline_ok),
+	    cmocka_unit_test(test_flip_report_body),
+	    cmocka_unit_test(test_flip_qe_report),
+	    cmocka_unit_test(test_flip_qe_auth_and_key),
+	    cmocka_unit_test(test_flip_certification_data),
+	    cmocka_unit_test(test_certification_data_garbage),
+	    cmocka_unit_test(test_flip_tcb_info),
+	    cmocka_unit_test(test_flip_qe_identity),
+	    cmocka_unit_test(test_flip_crls),
+	    cmocka_unit_test(test_crl_of_another_ca),
+	    cmocka_unit_test(test_collateral_of_another_fmspc),
+	    cmocka_unit_test(test_truncated_and_oversized),
+	    cmocka_unit_test(test_header_fields),
+	    cmocka_unit_test(test_foreign_root_collateral),
+	    cmocka_unit_test(test_root_is_the_pinned_certificate),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
