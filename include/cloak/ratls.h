@@ -30,7 +30,8 @@
 #include "cloak/err.h"
 #include "cloak/policy.h"
 
-#define CK_RATLS_MAX_EXT 5
+#define CK_RATLS_MAX_EXT  5
+#define CK_RATLS_MAX_CERT (256 * 1024) /* DER bytes of one RA-TLS certificate */
 
 enum ck_ratls_kind {
 	CK_RATLS_STANDARD = 1,	 /* 2.23.133.5.4.9 */
@@ -129,5 +130,27 @@ int ck_evidence_verify(const uint8_t *quote, size_t quote_len, const uint8_t *cl
 		       struct ck_verified_collateral *vc, const struct ck_appraise_opts *o,
 		       const struct ck_policy *p, const struct ck_expect *x,
 		       struct ck_evidence_result *r);
+
+/*
+ * The one decision on a certificate's own evidence, for every verifier (the TLS hook, cloak
+ * verify, cloak inspect's key_bound): its primary quote appraised (ck_evidence_verify), the
+ * key bound by the one rule of ck_ratls_inspect (info->key_bound: every extension that defines
+ * a binding binds this key, and one does; for a legacy certificate without claims that binding
+ * stands for the claims'), and its self-signature verified. `bound_elsewhere`: the evidence
+ * binds no TLS key (operator TLS, behind the operator): no key check. Every failure is listed
+ * in r; 0 when accepted.
+ */
+int ck_ratls_verify_cert(X509 *cert, const struct ck_ratls_info *info, bool bound_elsewhere,
+			 struct ck_verified_collateral *vc, const struct ck_appraise_opts *o,
+			 const struct ck_policy *p, const struct ck_expect *x,
+			 struct ck_evidence_result *r);
+
+/* An RA-TLS certificate is self-signed: its signature must verify under its own key (a
+ * certificate whose validity or name was changed after issuing is refused). */
+int ck_ratls_check_self_signed(X509 *cert, struct ck_err *err);
+
+/* A certificate from its bytes, in DER only: exactly one certificate, nothing after it, and
+ * encoded as DER re-encodes it (no BER: indefinite lengths, long-form short lengths). */
+int ck_ratls_cert_from_der(const uint8_t *der, size_t n, X509 **out, struct ck_err *err);
 
 #endif

@@ -30,22 +30,24 @@
 #include "cloak/net.h"
 #include "cloak/ratls.h"
 
-#define REQ_MAX	    8192
+#define REQ_MAX	     8192
 #define READ_TIMEOUT 5
 
 static const char usage[] =
-	"Usage: cloak sim serve --pki DIR [--listen ADDR:PORT] [--mode MODE] [--app HEX]\n"
-	"                       [--manifest HEX] [--phase provisioning|serving] [--mrenclave HEX]\n"
-	"                       [--debug] [--fault NAME] [--owner-cert PEM --owner-key PEM]\n"
-	"\n"
-	"Serves HTTPS with a simulated RA-TLS certificate (NOT A REAL TEE) and\n"
-	"GET /.well-known/cloak/evidence[?nonce=HEX]. Prints 'listening on ADDR:PORT' once ready\n"
-	"(port 0 picks a free one). --mode operator-tls serves plain HTTP, as behind the operator;\n"
-	"with --owner-cert and --owner-key it serves the owner's certificate (mode owner-cert) and\n"
-	"its evidence binds the owner's key.\n"
-	"Faults, for tests: key-mismatch (the evidence binds another key), claims-tamper (claims\n"
-	"changed after quoting), expired (the certificate's validity is over), ignore-nonce\n"
-	"(answers with a quote that lacks the verifier's nonce), no-legacy.\n";
+    "Usage: cloak sim serve --pki DIR [--listen ADDR:PORT] [--mode MODE] [--app HEX]\n"
+    "                       [--manifest HEX] [--phase provisioning|serving] [--mrenclave HEX]\n"
+    "                       [--debug] [--fault NAME] [--owner-cert PEM --owner-key PEM]\n"
+    "\n"
+    "Serves HTTPS with a simulated RA-TLS certificate (NOT A REAL TEE) and\n"
+    "GET /.well-known/cloak/evidence[?nonce=HEX]. Prints 'listening on ADDR:PORT' once ready\n"
+    "(port 0 picks a free one). --mode operator-tls serves plain HTTP, as behind the operator;\n"
+    "with --owner-cert and --owner-key it serves the owner's certificate (mode owner-cert) and\n"
+    "its evidence binds the owner's key.\n"
+    "Faults, for tests: key-mismatch (the evidence binds another key), claims-tamper (claims\n"
+    "changed after quoting), expired (the certificate's validity is over), ignore-nonce\n"
+    "(answers with a quote that lacks the verifier's nonce), no-legacy, legacy-other-key (the\n"
+    "legacy extension's quote binds another key, the standard one this one), not-resigned\n"
+    "(the certificate's validity moved to 2049 after signing).\n";
 
 struct server {
 	struct ck_attester *att;
@@ -78,10 +80,36 @@ static void respond(SSL *ssl, int fd, int code, const char *ctype, const char *b
 	int hn = snprintf(head, sizeof(head),
 			  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 			  "Connection: close\r\n\r\n",
-			  code, code == 200 ? "OK" : code == 404 ? "Not Found" : "Bad Request", ctype,
-			  n);
+			  code,
+			  code == 200	? "OK"
+			  : code == 404 ? "Not Found"
+					: "Bad Request",
+			  ctype, n);
 	if (io_write(ssl, fd, head, (size_t)hn) == 0)
 		io_write(ssl, fd, body, n);
+}
+
+/* legacy-other-key: the legacy extension of a certificate for another key put into `cert`,
+ * which is then signed again with its own key (its standard extension still binds it). */
+static int swap_legacy(struct server *s, const struct ck_ratls_cert_opts *co, X509 *cert,
+		       EVP_PKEY *key, struct ck_err *e)
+{
+	EVP_PKEY *k2 = NULL;
+	X509 *other = NULL;
+	if (ck_ratls_issue(s->att, co, &k2, &other, e) < 0)
+		return -1;
+	ASN1_OBJECT *legacy = OBJ_txt2obj("1.2.840.113741.1337.6", 1);
+	int at = X509_get_ext_by_OBJ(cert, legacy, -1), ot = X509_get_ext_by_OBJ(other, legacy, -1);
+	int ok = legacy && at >= 0 && ot >= 0;
+	if (ok) {
+		X509_EXTENSION_free(X509_delete_ext(cert, at));
+		ok = X509_add_ext(cert, X509_get_ext(other, ot), -1) == 1 &&
+		     X509_sign(cert, key, EVP_sha256()) > 0;
+	}
+	ASN1_OBJECT_free(legacy);
+	X509_free(other);
+	EVP_PKEY_free(k2);
+	return ok ? 0 : ck_errf(e, CK_E_CERT_FORMAT, "cannot swap the legacy extension");
 }
 
 /* The evidence of ck_identity_evidence, bent by the fault asked for. */
@@ -200,13 +228,19 @@ static int hexarg(const char *opt, const char *v, uint8_t out[32])
 int cmd_sim_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"pki", required_argument, NULL, 'P'},	 {"listen", required_argument, NULL, 'l'},
-		{"mode", required_argument, NULL, 'm'},	 {"app", required_argument, NULL, 'a'},
-		{"manifest", required_argument, NULL, 'M'}, {"phase", required_argument, NULL, 'p'},
-		{"mrenclave", required_argument, NULL, 'e'}, {"debug", no_argument, NULL, 'd'},
-		{"fault", required_argument, NULL, 'f'},  {"help", no_argument, NULL, 'h'},
-		{"owner-cert", required_argument, NULL, 'C'}, {"owner-key", required_argument, NULL, 'K'},
-		{NULL, 0, NULL, 0},
+	    {"pki", required_argument, NULL, 'P'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"app", required_argument, NULL, 'a'},
+	    {"manifest", required_argument, NULL, 'M'},
+	    {"phase", required_argument, NULL, 'p'},
+	    {"mrenclave", required_argument, NULL, 'e'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"fault", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"owner-cert", required_argument, NULL, 'C'},
+	    {"owner-key", required_argument, NULL, 'K'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *pki = NULL, *listen_s = "127.0.0.1:0", *owner_cert = NULL, *owner_key = NULL;
 	struct server s = {0};
@@ -219,32 +253,61 @@ int cmd_sim_serve(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'P': pki = optarg; break;
-		case 'l': listen_s = optarg; break;
+		case 'P':
+			pki = optarg;
+			break;
+		case 'l':
+			listen_s = optarg;
+			break;
 		case 'm':
 			if (ck_mode_parse(optarg, &claims.mode) < 0) {
-				cli_errx("--mode: '%s' is not zero-trust, owner-cert or operator-tls", optarg);
+				cli_errx(
+				    "--mode: '%s' is not zero-trust, owner-cert or operator-tls",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'a': if (hexarg("--app", optarg, claims.app)) return EXIT_USAGE; claims.has_app = true; break;
-		case 'M': if (hexarg("--manifest", optarg, claims.manifest)) return EXIT_USAGE; claims.has_manifest = true; break;
-		case 'e': if (hexarg("--mrenclave", optarg, id.mrenclave)) return EXIT_USAGE; break;
+		case 'a':
+			if (hexarg("--app", optarg, claims.app))
+				return EXIT_USAGE;
+			claims.has_app = true;
+			break;
+		case 'M':
+			if (hexarg("--manifest", optarg, claims.manifest))
+				return EXIT_USAGE;
+			claims.has_manifest = true;
+			break;
+		case 'e':
+			if (hexarg("--mrenclave", optarg, id.mrenclave))
+				return EXIT_USAGE;
+			break;
 		case 'p':
 			claims.phase = !strcmp(optarg, "provisioning") ? CK_PHASE_PROVISIONING
-					 : !strcmp(optarg, "serving")	  ? CK_PHASE_SERVING
-									  : 0;
+				       : !strcmp(optarg, "serving")    ? CK_PHASE_SERVING
+								       : 0;
 			if (!claims.phase) {
 				cli_errx("--phase: '%s' is not provisioning or serving", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'd': id.debug = true; break;
-		case 'f': s.fault = optarg; break;
-		case 'C': owner_cert = optarg; break;
-		case 'K': owner_key = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
+		case 'd':
+			id.debug = true;
+			break;
+		case 'f':
+			s.fault = optarg;
+			break;
+		case 'C':
+			owner_cert = optarg;
+			break;
+		case 'K':
+			owner_key = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (!owner_cert != !owner_key) {
@@ -264,15 +327,19 @@ int cmd_sim_serve(int argc, char **argv)
 		cli_err(&e);
 		return EXIT_USAGE;
 	}
-	if (ck_attester_sim(pki, &id, &s.att, &e) < 0 || s.att->collateral(s.att, &s.coll, &e) < 0) {
+	if (ck_attester_sim(pki, &id, &s.att, &e) < 0 ||
+	    s.att->collateral(s.att, &s.coll, &e) < 0) {
 		cli_err(&e);
 		goto out;
 	}
 	if (claims.mode == CK_MODE_OPERATOR_TLS) {
 		ck_identity_none(&s.id, &claims); /* the operator's TLS key is not the enclave's */
 	} else {
-		static const char *const dns[] = {"localhost", NULL}, *const ips[] = {"127.0.0.1", NULL};
-		struct ck_ratls_cert_opts co = {.common_name = "localhost", .dns = dns, .ips = ips,
+		static const char *const dns[] = {"localhost", NULL}, *const ips[] = {"127.0.0.1",
+										      NULL};
+		struct ck_ratls_cert_opts co = {.common_name = "localhost",
+						.dns = dns,
+						.ips = ips,
 						.valid_days = 30,
 						.legacy_extension = !fault(&s, "no-legacy"),
 						.claims = claims};
@@ -287,8 +354,8 @@ int cmd_sim_serve(int argc, char **argv)
 			if (kf)
 				fclose(kf);
 			if (!cert || !key) {
-				cli_errx("cannot read the owner's certificate '%s' or key '%s'", owner_cert,
-					 owner_key);
+				cli_errx("cannot read the owner's certificate '%s' or key '%s'",
+					 owner_cert, owner_key);
 				X509_free(cert);
 				EVP_PKEY_free(key);
 				goto out;
@@ -297,8 +364,21 @@ int cmd_sim_serve(int argc, char **argv)
 			cli_err(&e);
 			goto out;
 		}
+		if (fault(&s, "legacy-other-key") && !owner_cert &&
+		    swap_legacy(&s, &co, cert, key, &e) < 0) {
+			cli_err(&e);
+			X509_free(cert);
+			EVP_PKEY_free(key);
+			goto out;
+		}
+		if (fault(&s, "not-resigned")) { /* changed after signing: the signature breaks */
+			ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)2500000000);
+			X509_set1_notAfter(cert, t);
+			ASN1_TIME_free(t);
+		}
 		if (fault(&s, "expired")) { /* re-sign with a past validity */
-			ASN1_TIME_set(X509_getm_notBefore(cert), (time_t)ck_time_now() - 10 * 86400);
+			ASN1_TIME_set(X509_getm_notBefore(cert),
+				      (time_t)ck_time_now() - 10 * 86400);
 			ASN1_TIME_set(X509_getm_notAfter(cert), (time_t)ck_time_now() - 86400);
 			X509_sign(cert, key, EVP_sha256());
 		}
@@ -317,8 +397,7 @@ int cmd_sim_serve(int argc, char **argv)
 	sigaction(SIGINT, &act, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	printf("listening on %s:%d (%s, SIMULATED: NOT A REAL TEE)\n", inet_ntoa(sa.sin_addr),
-	       ntohs(sa.sin_port),
-	       s.id.tls ? "https" : "http");
+	       ntohs(sa.sin_port), s.id.tls ? "https" : "http");
 	fflush(stdout);
 	while (!stop) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -25,23 +26,23 @@
 #define FETCH_TIMEOUT 20L
 
 static const char usage[] =
-	"Usage: cloak verify TARGET [--fingerprint HEX] [--policy FILE] [--allow-simulation]\n"
-	"                    [--nonce] [--collateral FILE] [--out CERT.pem] [--at RFC3339] [--json]\n"
-	"\n"
-	"TARGET is https://host[:port], host:port, http://host:port (behind the operator's TLS),\n"
-	"or a file: an RA-TLS certificate (PEM) or an evidence bundle.\n"
-	"\n"
-	"  --fingerprint HEX   the app fingerprint the enclave must report (cloak fingerprint DIR)\n"
-	"  --policy FILE       attestation policy (default: UpToDate only, no debug)\n"
-	"  --allow-simulation  accept cloak's simulation PKI (every output then says SIMULATED)\n"
-	"  --nonce             ask for a fresh quote bound to a random nonce\n"
-	"  --collateral FILE   collateral for evidence that carries none\n"
-	"  --out CERT.pem      on success, write the verified certificate (for curl --cacert)\n"
-	"  --at TIME           verification time (default now)\n"
-	"  --json              print one JSON object\n"
-	"\n"
-	"Exit status: 0 verified, 1 invalid or rejected, 2 usage, unreadable input or no\n"
-	"connection.\n";
+    "Usage: cloak verify TARGET [--fingerprint HEX] [--policy FILE] [--allow-simulation]\n"
+    "                    [--nonce] [--collateral FILE] [--out CERT.pem] [--at RFC3339] [--json]\n"
+    "\n"
+    "TARGET is https://host[:port], host:port, http://host:port (behind the operator's TLS),\n"
+    "or a file: an RA-TLS certificate (PEM) or an evidence bundle.\n"
+    "\n"
+    "  --fingerprint HEX   the app fingerprint the enclave must report (cloak fingerprint DIR)\n"
+    "  --policy FILE       attestation policy (default: UpToDate only, no debug)\n"
+    "  --allow-simulation  accept cloak's simulation PKI (every output then says SIMULATED)\n"
+    "  --nonce             ask for a fresh quote bound to a random nonce\n"
+    "  --collateral FILE   collateral for evidence that carries none\n"
+    "  --out CERT.pem      on success, write the verified certificate (for curl --cacert)\n"
+    "  --at TIME           verification time (default now)\n"
+    "  --json              print one JSON object\n"
+    "\n"
+    "Exit status: 0 verified, 1 invalid or rejected, 2 usage, unreadable input or no\n"
+    "connection.\n";
 
 struct fetch {
 	X509 *cert; /* the leaf the server presented on this connection */
@@ -117,7 +118,8 @@ static int fetch(const char *base, const uint8_t *nonce, size_t nl, struct fetch
 		return ck_errf(err, CK_E_NOMEM, "curl init failed");
 	if (nl)
 		ck_hex_encode(nonce, nl, hex);
-	snprintf(url, sizeof(url), "%s%s%s%s", base, EVIDENCE_PATH, nl ? "?nonce=" : "", nl ? hex : "");
+	snprintf(url, sizeof(url), "%s%s%s%s", base, EVIDENCE_PATH, nl ? "?nonce=" : "",
+		 nl ? hex : "");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, FETCH_TIMEOUT);
@@ -147,9 +149,12 @@ static int fetch(const char *base, const uint8_t *nonce, size_t nl, struct fetch
 static const char *who_can_read(enum ck_mode m)
 {
 	switch (m) {
-	case CK_MODE_ZERO_TRUST: return "only the enclave";
-	case CK_MODE_OWNER_CERT: return "the enclave and the app owner (who holds the TLS key)";
-	case CK_MODE_OPERATOR_TLS: return "the enclave and the node operator (who terminates TLS)";
+	case CK_MODE_ZERO_TRUST:
+		return "only the enclave";
+	case CK_MODE_OWNER_CERT:
+		return "the enclave and the app owner (who holds the TLS key)";
+	case CK_MODE_OPERATOR_TLS:
+		return "the enclave and the node operator (who terminates TLS)";
 	}
 	return "unknown";
 }
@@ -180,7 +185,8 @@ static json_t *report_json(const struct report *r, const struct ck_policy *p, ck
 						      "message", r->extra[i].msg));
 	json_object_set_new(o, "errors", errs);
 	json_object_set_new(o, "verdict", json_string(r->accepted ? "accepted" : "rejected"));
-	json_object_set_new(o, "key_bound", r->have_cert ? json_boolean(r->ev.key_bound) : json_null());
+	json_object_set_new(o, "key_bound",
+			    r->have_cert ? json_boolean(r->ev.key_bound) : json_null());
 	const struct ck_claims *c = &r->ev.claims;
 	json_t *cl = r->ev.have_claims ? claims_json(c) : json_object();
 	json_object_set_new(o, "claims", cl);
@@ -189,10 +195,10 @@ static json_t *report_json(const struct report *r, const struct ck_policy *p, ck
 	json_object_set_new(o, "who_can_read", json_string(who_can_read(c->mode)));
 	json_t *exts = json_array();
 	for (size_t i = 0; r->have_cert && i < r->info.n_ext; i++)
-		json_array_append_new(exts, json_pack("{s:s, s:b, s:b}", "extension",
-						      ck_ratls_kind_name(r->info.ext[i].kind),
-						      "binding_defined", r->info.ext[i].binding_defined,
-						      "bound", r->info.ext[i].bound));
+		json_array_append_new(
+		    exts, json_pack("{s:s, s:b, s:b}", "extension",
+				    ck_ratls_kind_name(r->info.ext[i].kind), "binding_defined",
+				    r->info.ext[i].binding_defined, "bound", r->info.ext[i].bound));
 	json_object_set_new(o, "certificate_evidence", exts);
 	json_object_set_new(o, "spki_sha256_base64",
 			    r->spki_b64[0] ? json_string(r->spki_b64) : json_null());
@@ -208,11 +214,16 @@ static void add_extra(struct report *r, const struct ck_err *e)
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"fingerprint", required_argument, NULL, 'f'}, {"policy", required_argument, NULL, 'p'},
-		{"allow-simulation", no_argument, NULL, 's'},  {"nonce", no_argument, NULL, 'n'},
-		{"collateral", required_argument, NULL, 'c'},  {"out", required_argument, NULL, 'o'},
-		{"at", required_argument, NULL, 't'},	       {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"fingerprint", required_argument, NULL, 'f'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"allow-simulation", no_argument, NULL, 's'},
+	    {"nonce", no_argument, NULL, 'n'},
+	    {"collateral", required_argument, NULL, 'c'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"at", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *fp_hex = NULL, *pol_path = NULL, *coll_path = NULL, *out = NULL, *at_s = NULL;
 	bool sim = false, want_nonce = false, json = false;
@@ -220,16 +231,36 @@ int cmd_verify(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f': fp_hex = optarg; break;
-		case 'p': pol_path = optarg; break;
-		case 's': sim = true; break;
-		case 'n': want_nonce = true; break;
-		case 'c': coll_path = optarg; break;
-		case 'o': out = optarg; break;
-		case 't': at_s = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
+		case 'f':
+			fp_hex = optarg;
+			break;
+		case 'p':
+			pol_path = optarg;
+			break;
+		case 's':
+			sim = true;
+			break;
+		case 'n':
+			want_nonce = true;
+			break;
+		case 'c':
+			coll_path = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 't':
+			at_s = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
@@ -242,7 +273,8 @@ int cmd_verify(int argc, char **argv)
 	struct ck_policy pol;
 	ck_time_t at;
 	if (fp_hex) {
-		if (ck_hex_decode_exact(fp_hex, strlen(fp_hex), x.app, 32, "--fingerprint", &e) < 0) {
+		if (ck_hex_decode_exact(fp_hex, strlen(fp_hex), x.app, 32, "--fingerprint", &e) <
+		    0) {
 			cli_err(&e);
 			return EXIT_USAGE;
 		}
@@ -301,11 +333,25 @@ int cmd_verify(int argc, char **argv)
 			}
 			have_bundle = true;
 		} else {
+			/* PEM, decoded to its DER bytes, which must be DER (ratls.h) */
 			BIO *bio = BIO_new_mem_buf(file, (int)flen);
-			r.cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+			unsigned char *der = NULL;
+			long dl = 0;
+			int pem = bio && PEM_bytes_read_bio(&der, &dl, NULL, PEM_STRING_X509, bio,
+							    NULL, NULL) == 1;
 			BIO_free(bio);
-			if (!r.cert) {
-				cli_errx("'%s' is neither a PEM certificate nor an evidence bundle", target);
+			ERR_clear_error();
+			if (!pem) {
+				cli_errx("'%s' is neither a PEM certificate nor an evidence bundle",
+					 target);
+				goto out;
+			}
+			int strict = ck_ratls_cert_from_der(der, (size_t)dl, &r.cert, &e);
+			OPENSSL_free(der);
+			if (strict < 0) {
+				ck_err_wrap(&e, "%s", target);
+				cli_err(&e);
+				ret = EXIT_REJECTED;
 				goto out;
 			}
 		}
@@ -347,7 +393,8 @@ int cmd_verify(int argc, char **argv)
 		cli_errx("no collateral: the evidence carries none; pass --collateral FILE");
 		goto out;
 	}
-	struct ck_appraise_opts ao = {.at = at, .allow_simulation = pol.allow_simulation,
+	struct ck_appraise_opts ao = {.at = at,
+				      .allow_simulation = pol.allow_simulation,
 				      .allow_expired_collateral = pol.allow_expired_collateral};
 	if (ck_collateral_verify(use, pol.allow_simulation, &vc, &e) < 0) {
 		r.ev.appraise_ret = -1;
@@ -357,26 +404,10 @@ int cmd_verify(int argc, char **argv)
 		goto decide;
 	}
 	/* The evidence to appraise: the bundle's (fresh, nonce-bound when asked), else the
-	 * certificate's own. The TLS key must be the one it binds, unless the operator
-	 * terminates TLS. */
-	const uint8_t *quote = NULL, *claims = NULL;
-	size_t qn = 0, cn = 0;
-	if (have_bundle) {
-		quote = b.quote;
-		qn = b.quote_len;
-		claims = b.claims;
-		cn = b.claims_len;
-	} else if (r.have_cert && ck_ratls_primary(&r.info)) {
-		const struct ck_ratls_ext *pe = ck_ratls_primary(&r.info);
-		quote = pe->quote;
-		qn = pe->quote_len;
-		claims = r.info.claims_cbor;
-		cn = r.info.claims_len;
-	} else {
-		ck_errf(&e, CK_E_RATLS_NONE, "the certificate carries no attestation evidence");
-		add_extra(&r, &e);
-		goto report;
-	}
+	 * certificate's own, decided by the library's one rule for certificates. The TLS key
+	 * must be the one it binds, unless the operator terminates TLS. */
+	const uint8_t *claims = have_bundle ? b.claims : r.info.claims_cbor;
+	size_t cn = have_bundle ? b.claims_len : r.info.claims_len;
 	bool operator_tls = false;
 	if (claims) {
 		struct ck_claims peek;
@@ -385,34 +416,31 @@ int cmd_verify(int argc, char **argv)
 		operator_tls = ck_claims_parse(claims, cn, &peek, NULL) == 0 &&
 			       peek.mode == CK_MODE_OPERATOR_TLS && !peek.has_pubkey_hash;
 	}
-	ck_evidence_verify(quote, qn, claims, cn, operator_tls ? NULL : spki, spki_len, vc, &ao,
-			   &pol, &x, &r.ev);
-	r.have_ev = true;
-	if (!have_bundle && !r.info.key_bound && !operator_tls) {
-		/* legacy certificates: the extension's own binding is what binds the key */
-		bool legacy_only = !r.info.has_claims;
-		if (legacy_only && r.info.n_ext) {
-			ck_errf(&e, CK_E_KEY_BINDING, "no evidence extension binds this certificate's key");
-			add_extra(&r, &e);
-		}
-	} else if (!have_bundle && r.info.key_bound && !r.info.has_claims) {
-		/* a legacy certificate whose binding holds: the claim checks do not apply */
-		size_t k = 0;
-		for (size_t i = 0; i < r.ev.n_errs; i++)
-			if (!ck_err_is(&r.ev.errs[i], CK_E_CLAIMS_BINDING))
-				r.ev.errs[k++] = r.ev.errs[i];
-		r.ev.n_errs = k;
-		r.ev.key_bound = true;
+	if (have_bundle) {
+		ck_evidence_verify(b.quote, b.quote_len, claims, cn, operator_tls ? NULL : spki,
+				   spki_len, vc, &ao, &pol, &x, &r.ev);
+	} else if (r.have_cert && ck_ratls_primary(&r.info)) {
+		ck_ratls_verify_cert(r.cert, &r.info, operator_tls, vc, &ao, &pol, &x, &r.ev);
+	} else {
+		ck_errf(&e, CK_E_RATLS_NONE, "the certificate carries no attestation evidence");
+		add_extra(&r, &e);
+		goto report;
 	}
-	/* a certificate that also carries evidence must agree with it */
+	r.have_ev = true;
+	/* a certificate that also carries evidence must agree with it, and be as it was issued */
 	if (have_bundle && r.have_cert && r.info.n_ext && !r.info.key_bound) {
-		ck_errf(&e, CK_E_KEY_BINDING, "the certificate's own evidence does not bind its key");
+		ck_errf(&e, CK_E_KEY_BINDING,
+			"the certificate's own evidence does not bind its key");
 		add_extra(&r, &e);
 	}
+	if (have_bundle && r.have_cert && r.info.n_ext &&
+	    ck_ratls_check_self_signed(r.cert, &e) < 0)
+		add_extra(&r, &e);
 	if (r.cert && !operator_tls) {
 		if (X509_cmp_time(X509_get0_notAfter(r.cert), &(time_t){(time_t)at}) < 0 ||
 		    X509_cmp_time(X509_get0_notBefore(r.cert), &(time_t){(time_t)at}) > 0) {
-			ck_errf(&e, CK_E_EXPIRED, "the TLS certificate is not valid at the verification time");
+			ck_errf(&e, CK_E_EXPIRED,
+				"the TLS certificate is not valid at the verification time");
 			add_extra(&r, &e);
 		}
 	}
@@ -426,32 +454,40 @@ report:
 		verdict_decide(&v, &r.ev.a, r.ev.appraise_ret, &pol, at);
 		v.accepted = r.accepted;
 		v.n_errs = 0;
-		for (size_t i = 0; i < r.ev.n_errs && v.n_errs < sizeof(v.errs) / sizeof(v.errs[0]); i++)
+		for (size_t i = 0; i < r.ev.n_errs && v.n_errs < sizeof(v.errs) / sizeof(v.errs[0]);
+		     i++)
 			v.errs[v.n_errs++] = r.ev.errs[i];
-		for (size_t i = 0; i < r.n_extra && v.n_errs < sizeof(v.errs) / sizeof(v.errs[0]); i++)
+		for (size_t i = 0; i < r.n_extra && v.n_errs < sizeof(v.errs) / sizeof(v.errs[0]);
+		     i++)
 			v.errs[v.n_errs++] = r.extra[i];
 		verdict_print(&v);
 		if (r.ev.have_claims) {
 			char h[65];
-			printf("  mode           %s\n", r.ev.claims.mode ? ck_mode_name(r.ev.claims.mode) : "?");
+			printf("  mode           %s\n",
+			       r.ev.claims.mode ? ck_mode_name(r.ev.claims.mode) : "?");
 			if (r.ev.claims.has_app) {
 				ck_hex_encode(r.ev.claims.app, 32, h);
-				printf("  app            %s%s\n", h, x.has_app ? " (as expected)" : "");
+				printf("  app            %s%s\n", h,
+				       x.has_app ? " (as expected)" : "");
 			}
-			printf("  phase          %s\n", r.ev.claims.phase ? ck_phase_name(r.ev.claims.phase) : "?");
+			printf("  phase          %s\n",
+			       r.ev.claims.phase ? ck_phase_name(r.ev.claims.phase) : "?");
 		}
 		if (r.have_cert)
-			printf("  key bound      %s\n", r.ev.key_bound ? "yes: the TLS key lives in the enclave" : "NO");
+			printf("  key bound      %s\n",
+			       r.ev.key_bound ? "yes: the TLS key lives in the enclave" : "NO");
 		printf("  who can read   %s\n", who_can_read(r.ev.claims.mode));
 		if (r.accepted && r.spki_b64[0])
-			printf("  chromium       --ignore-certificate-errors-spki-list=%s\n", r.spki_b64);
+			printf("  chromium       --ignore-certificate-errors-spki-list=%s\n",
+			       r.spki_b64);
 	}
 	ret = r.accepted ? EXIT_OK : EXIT_REJECTED;
 	if (r.accepted && out && r.cert) {
 		BIO *bio = BIO_new(BIO_s_mem());
 		char *pem;
 		long pn;
-		if (bio && PEM_write_bio_X509(bio, r.cert) && (pn = BIO_get_mem_data(bio, &pem)) > 0 &&
+		if (bio && PEM_write_bio_X509(bio, r.cert) &&
+		    (pn = BIO_get_mem_data(bio, &pem)) > 0 &&
 		    ck_write_file(out, pem, (size_t)pn, 0644, &e) == 0) {
 			if (!json)
 				printf("  certificate    %s (curl --cacert %s ...)\n", out, out);

@@ -72,6 +72,43 @@ grep -q ratls.claims_binding "$T/out" && ok || bad "ratls.claims_binding"
 start_server expired --app "$APP" --fault expired
 expect 1 "an expired certificate" -- "$CLOAK" verify "127.0.0.1:$PORT" --allow-simulation --json
 code_is "['time.expired']" && ok || bad "time.expired: $(head -c 400 "$T/out")"
+# one rule decides whether a certificate binds its key, for verify, inspect and the TLS hook:
+# here the standard extension binds it, the legacy one another key
+start_server legacyother --app "$APP" --fault legacy-other-key
+echo | openssl s_client -connect "127.0.0.1:$PORT" -servername localhost 2>/dev/null |
+	openssl x509 >"$T/hybrid.pem" 2>/dev/null
+expect 1 "a certificate whose legacy quote binds another key (file)" -- "$CLOAK" verify "$T/hybrid.pem" \
+	--allow-simulation --collateral <("$CLOAK" sim collateral --pki "$T/pki" -o -) --json
+code_is "['ratls.key_binding']" && ok || bad "hybrid file: $(head -c 300 "$T/out")"
+[ "$(jget "$T/out" "d['key_bound']")" = False ] && ok || bad "hybrid file: key_bound false"
+expect 0 "inspect the same certificate" -- "$CLOAK" inspect "$T/hybrid.pem" --json
+[ "$(jget "$T/out" "d['certificates'][0]['ratls']['key_bound']")" = False ] && ok || bad "inspect says key_bound false"
+expect 1 "the same certificate, live" -- "$CLOAK" verify "127.0.0.1:$PORT" --allow-simulation --json
+code_is "['ratls.key_binding']" && ok || bad "hybrid live: $(head -c 300 "$T/out")"
+# a certificate changed after it was signed (validity moved to 2049): its signature is checked
+start_server notresigned --app "$APP" --fault not-resigned
+echo | openssl s_client -connect "127.0.0.1:$PORT" -servername localhost 2>/dev/null |
+	openssl x509 >"$T/changed.pem" 2>/dev/null
+expect 1 "a certificate changed after signing (file)" -- "$CLOAK" verify "$T/changed.pem" \
+	--allow-simulation --collateral <("$CLOAK" sim collateral --pki "$T/pki" -o -) --json
+code_is "['cert.signature']" && ok || bad "changed file: $(head -c 300 "$T/out")"
+expect 1 "a certificate changed after signing, live" -- "$CLOAK" verify "127.0.0.1:$PORT" --allow-simulation --json
+code_is "['cert.signature']" && ok || bad "changed live: $(head -c 300 "$T/out")"
+# DER only: the good certificate with an indefinite-length (BER) outer SEQUENCE is refused
+python3 - "$T/cert.pem" "$T/ber.pem" <<'PY'
+import base64, sys
+t = open(sys.argv[1]).read()
+der = base64.b64decode("".join(l for l in t.splitlines() if not l.startswith("-----")))
+assert der[0] == 0x30 and der[1] == 0x82
+ber = b"\x30\x80" + der[4:] + b"\x00\x00"
+b64 = base64.b64encode(ber).decode()
+open(sys.argv[2], "w").write("-----BEGIN CERTIFICATE-----\n" +
+    "\n".join(b64[i:i + 64] for i in range(0, len(b64), 64)) + "\n-----END CERTIFICATE-----\n")
+PY
+expect 1 "a BER-encoded certificate" -- "$CLOAK" verify "$T/ber.pem" --allow-simulation \
+	--collateral <("$CLOAK" sim collateral --pki "$T/pki" -o -)
+grep -q "not in DER" "$T/err" && ok || bad "BER named: $(cat "$T/err")"
+
 start_server stale --app "$APP" --fault ignore-nonce
 expect 1 "a quote without our nonce" -- "$CLOAK" verify "127.0.0.1:$PORT" --allow-simulation --nonce --json
 code_is "['ratls.nonce']" && ok || bad "ratls.nonce"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -425,4 +426,87 @@ int ck_evidence_verify(const uint8_t *quote, size_t quote_len, const uint8_t *cl
 	}
 	r->accepted = r->n_errs == 0;
 	return r->accepted ? 0 : -1;
+}
+
+/* Drops the errors with `code` from r. */
+static void drop_errs(struct ck_evidence_result *r, const char *code)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < r->n_errs; i++)
+		if (!ck_err_is(&r->errs[i], code))
+			r->errs[k++] = r->errs[i];
+	r->n_errs = k;
+}
+
+int ck_ratls_verify_cert(X509 *cert, const struct ck_ratls_info *info, bool bound_elsewhere,
+			 struct ck_verified_collateral *vc, const struct ck_appraise_opts *o,
+			 const struct ck_policy *p, const struct ck_expect *x,
+			 struct ck_evidence_result *r)
+{
+	const struct ck_ratls_ext *pe = ck_ratls_primary(info);
+	uint8_t *spki = NULL;
+	size_t spki_len = 0;
+	memset(r, 0, sizeof(*r));
+	if (!pe) {
+		add_err(r, CK_E_RATLS_NONE, "the certificate carries no attestation evidence",
+			NULL);
+		return -1;
+	}
+	if (ck_spki_der(X509_get0_pubkey(cert), &spki, &spki_len) < 0) {
+		add_err(r, CK_E_CERT_FORMAT, "the certificate's public key is unreadable", NULL);
+		return -1;
+	}
+	ck_evidence_verify(pe->quote, pe->quote_len, info->claims_cbor, info->claims_len,
+			   bound_elsewhere ? NULL : spki, spki_len, vc, o, p, x, r);
+	free(spki);
+	if (!info->has_claims) {
+		/* a legacy certificate: its extension's own binding is what binds the key */
+		drop_errs(r, CK_E_CLAIMS_BINDING);
+	}
+	if (!bound_elsewhere) {
+		/* the one rule, as ck_ratls_inspect computes it: every extension that defines a
+		 * binding binds this key, and one does */
+		drop_errs(r, CK_E_KEY_BINDING);
+		r->key_bound = info->key_bound;
+		if (!info->key_bound)
+			add_err(r, CK_E_KEY_BINDING,
+				"an evidence extension of the certificate does not bind its key",
+				NULL);
+	}
+	struct ck_err e;
+	if (ck_ratls_check_self_signed(cert, &e) < 0 && r->n_errs < CK_EVIDENCE_MAX_ERRORS)
+		r->errs[r->n_errs++] = e;
+	r->accepted = r->n_errs == 0;
+	return r->accepted ? 0 : -1;
+}
+
+int ck_ratls_check_self_signed(X509 *cert, struct ck_err *err)
+{
+	EVP_PKEY *key = X509_get0_pubkey(cert);
+	if (key && X509_verify(cert, key) == 1)
+		return 0;
+	ERR_clear_error();
+	return ck_errf(err, CK_E_CERT_SIGNATURE,
+		       "the certificate's self-signature does not verify (changed after it was "
+		       "issued)");
+}
+
+int ck_ratls_cert_from_der(const uint8_t *der, size_t n, X509 **out, struct ck_err *err)
+{
+	const unsigned char *p = der;
+	unsigned char *re = NULL;
+	X509 *x = n <= CK_RATLS_MAX_CERT ? d2i_X509(NULL, &p, (long)n) : NULL;
+	int rn = x ? i2d_X509(x, &re) : -1;
+	bool strict = x && p == der + n && rn == (int)n && memcmp(re, der, n) == 0;
+	OPENSSL_free(re);
+	if (!strict) {
+		ERR_clear_error();
+		X509_free(x);
+		return ck_errf(err, CK_E_CERT_FORMAT,
+			       x ? "the certificate is not in DER (BER, or bytes after it)"
+				 : "not an X.509 certificate (or over %d bytes)",
+			       CK_RATLS_MAX_CERT);
+	}
+	*out = x;
+	return 0;
 }

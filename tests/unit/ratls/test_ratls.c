@@ -303,6 +303,69 @@ static void test_issue_and_read(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* The binding rule and the self-signature, as the TLS hook and cloak verify decide them: a
+ * certificate whose legacy quote binds another key, one changed after signing, BER bytes. */
+static void test_one_rule_for_certificates(void **state)
+{
+	struct fx *f = *state;
+	EVP_PKEY *k, *k2;
+	X509 *x, *other;
+	struct ck_ratls_info info;
+	struct ck_evidence_result r;
+	struct ck_appraise_opts o = {.at = ck_time_now(), .allow_simulation = true};
+	struct ck_ratls_verifier v = {.vc = f->vc, .policy = &f->pol};
+	issue(f, &k, &x, true);
+	issue(f, &k2, &other, true);
+	assert_int_equal(ck_ratls_inspect(x, &info, NULL), 0);
+	assert_int_equal(ck_ratls_verify_cert(x, &info, false, f->vc, &o, &f->pol, NULL, &r), 0);
+	/* DER in, the same certificate out; BER (an indefinite outer length) refused */
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	X509 *back = NULL;
+	assert_int_equal(ck_ratls_cert_from_der(der, (size_t)n, &back, NULL), 0);
+	assert_int_equal(X509_cmp(back, x), 0);
+	X509_free(back);
+	assert_true(der[0] == 0x30 && der[1] == 0x82);
+	uint8_t *ber = malloc((size_t)n);
+	ber[0] = 0x30;
+	ber[1] = 0x80;
+	memcpy(ber + 2, der + 4, (size_t)n - 4);
+	ber[n - 2] = ber[n - 1] = 0;
+	struct ck_err e;
+	assert_int_equal(ck_ratls_cert_from_der(ber, (size_t)n, &back, &e), -1);
+	assert_string_equal(e.code, CK_E_CERT_FORMAT);
+	free(ber);
+	OPENSSL_free(der);
+	/* the legacy extension of the other certificate, signed again with this key */
+	ASN1_OBJECT *legacy = OBJ_txt2obj("1.2.840.113741.1337.6", 1);
+	X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_OBJ(x, legacy, -1)));
+	X509_add_ext(x, X509_get_ext(other, X509_get_ext_by_OBJ(other, legacy, -1)), -1);
+	ASN1_OBJECT_free(legacy);
+	X509_sign(x, k, EVP_sha256());
+	assert_int_equal(ck_ratls_inspect(x, &info, NULL), 0);
+	assert_false(info.key_bound);
+	assert_int_equal(ck_ratls_verify_cert(x, &info, false, f->vc, &o, &f->pol, NULL, &r), -1);
+	assert_string_equal(r.errs[r.n_errs - 1].code, CK_E_KEY_BINDING);
+	assert_int_equal(ck_ratls_check_cert(x, &v), -1);
+	assert_string_equal(v.last_error.code, CK_E_KEY_BINDING);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	/* changed after signing: validity to 2049, not signed again */
+	issue(f, &k, &x, true);
+	ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)2500000000);
+	X509_set1_notAfter(x, t);
+	ASN1_TIME_free(t);
+	assert_int_equal(ck_ratls_inspect(x, &info, NULL), 0);
+	assert_int_equal(ck_ratls_verify_cert(x, &info, false, f->vc, &o, &f->pol, NULL, &r), -1);
+	assert_string_equal(r.errs[0].code, CK_E_CERT_SIGNATURE);
+	assert_int_equal(ck_ratls_check_cert(x, &v), -1);
+	assert_string_equal(v.last_error.code, CK_E_CERT_SIGNATURE);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	X509_free(other);
+	EVP_PKEY_free(k2);
+}
+
 struct server_arg {
 	SSL_CTX *ctx;
 	int fd;
@@ -427,6 +490,7 @@ int main(void)
 	};
 	const struct CMUnitTest sim[] = {
 	    cmocka_unit_test(test_issue_and_read),
+	    cmocka_unit_test(test_one_rule_for_certificates),
 	    cmocka_unit_test(test_tls_handshake),
 	};
 	int r = cmocka_run_group_tests(plain, NULL, NULL);
