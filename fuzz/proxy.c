@@ -21,15 +21,30 @@
 
 #define MAX_TURNS 100000
 
-static int local(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out, const char **ctype)
+static void finish_later(evutil_socket_t fd, short what, void *arg)
 {
-	(void)arg;
-	(void)ctype;
+	(void)fd;
+	(void)what;
+	ck_proxy_finish(arg, 200, NULL, 0, "{}", 2);
+}
+
+/* Fresh evidence is answered later (as the runtime's batches are), the rest at once. */
+static int local(void *arg, const struct ck_proxy_req *rq, struct ck_proxy_reply *reply)
+{
 	size_t sum = 0;
+	if (rq->route->kind == CK_ROUTE_EVIDENCE && rq->route->nonce_len) {
+		struct ck_proxy_later *l = ck_proxy_defer(rq);
+		struct timeval tv = {0, 0};
+		if (!l || event_base_once(arg, -1, EV_TIMEOUT, finish_later, l, &tv) < 0)
+			abort();
+		return CK_PROXY_LATER;
+	}
 	for (size_t i = 0; i < rq->body_len; i++)
 		sum += rq->body[i];
-	evbuffer_add_printf(out, "{\"route\":%d,\"sum\":%zu}", (int)rq->route->kind, sum);
-	return 200;
+	evbuffer_add_printf(reply->body, "{\"route\":%d,\"sum\":%zu}", (int)rq->route->kind, sum);
+	if (sum & 1)
+		reply->retry_after = 1;
+	return sum & 1 ? 429 : 200;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,14 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct event_base *base;
 	static struct ck_proxy *px;
 	if (!px) {
-		struct ck_proxy_cfg cfg = {.local = local};
+		base = event_base_new();
+		struct ck_proxy_cfg cfg = {.local = local, .local_arg = base};
 		struct sockaddr_in sa = {.sin_family = AF_INET,
 					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 		int lfd = socket(AF_INET, SOCK_STREAM, 0);
 		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 		    listen(lfd, 1) < 0)
 			abort();
-		base = event_base_new();
 		if (!base || ck_proxy_new(base, lfd, &cfg, &px, NULL) < 0)
 			abort();
 	}

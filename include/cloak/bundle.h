@@ -4,7 +4,11 @@
  * collateral needed to appraise it, so a verifier needs no PCCS.
  *
  *   {"cloak_evidence": 1, "tee": "sgx", "quote": "<base64>",
- *    "collateral": { QuoteCollateralV3 }, "claims": "<base64 CBOR>"?}
+ *    "collateral": { QuoteCollateralV3 }, "claims": "<base64 CBOR>"?,
+ *    "nonce_proof": {"index": I, "size": N, "path": ["<hex 32 bytes>", ...]}?}
+ *
+ * nonce_proof: the quote answers a batch of nonces at once; its claims carry the batch's Merkle
+ * root ("cloak.nonce-root") and this is the proof that the verifier's nonce is in it (merkle.h).
  *
  * A simulated quote carries its sim root in its own PCK chain, so no separate field is needed.
  */
@@ -17,6 +21,7 @@
 
 #include "cloak/collateral.h"
 #include "cloak/err.h"
+#include "cloak/merkle.h"
 
 #define CK_BUNDLE_VERSION 1
 #define CK_BUNDLE_MAX_LEN (2 * 1024 * 1024)
@@ -28,6 +33,8 @@ struct ck_bundle {
 	struct ck_collateral collateral;
 	uint8_t *claims; /* optional, NULL when absent */
 	size_t claims_len;
+	bool has_nonce_proof;
+	struct ck_merkle_proof nonce_proof;
 };
 
 /* true when `buf` looks like a bundle (a JSON object with "cloak_evidence"). */
@@ -35,6 +42,10 @@ bool ck_bundle_sniff(const uint8_t *buf, size_t len);
 int ck_bundle_parse(const char *text, size_t len, struct ck_bundle *b, struct ck_err *err);
 /* Serialises `b` as compact JSON (malloc'ed, NUL-terminated). */
 char *ck_bundle_dump(const struct ck_bundle *b);
+/* `dump` (a bundle as ck_bundle_dump made it, without a proof) with "nonce_proof" added as its
+ * last member: one serialisation of the quote and collateral serves a whole batch. Malloc'ed,
+ * NULL when out of memory or `dump` is not such an object. */
+char *ck_bundle_with_proof(const char *dump, size_t len, const struct ck_merkle_proof *p);
 void ck_bundle_free(struct ck_bundle *b);
 
 #endif

@@ -12,6 +12,8 @@
  *   "cloak.app"      bstr(32): the app fingerprint
  *   "cloak.mode"     "zero-trust" | "owner-cert" | "operator-tls"
  *   "cloak.seal-key" bstr(32): X25519 public key for secrets sealed to this enclave
+ *   "cloak.nonce-root" bstr(32): the Merkle root of a batch of verifiers' nonces (merkle.h);
+ *                    each verifier gets its nonce's proof beside the quote
  *
  * Encoding is deterministic (RFC 8949 §4.2.1: keys sorted by their encoding). Parsing is
  * strict (see util/cbor.h): a known key with the wrong type, a duplicate key, or trailing
@@ -46,6 +48,8 @@ struct ck_claims {
 	bool has_package, has_manifest, has_app, has_seal_key;
 	uint8_t package[32], manifest[32], app[32], seal_key[32];
 	enum ck_mode mode; /* 0 when absent */
+	bool has_nonce_root;
+	uint8_t nonce_root[32];
 	size_t n_unknown;
 };
 

@@ -9,8 +9,8 @@
  * equal), a Content-Length that is not plain digits, Transfer-Encoding other than exactly
  * "chunked", two Transfer-Encodings, Transfer-Encoding in HTTP/1.0, a missing or repeated Host
  * in HTTP/1.1, a Host that is empty or not a valid authority (host[:port], no userinfo), an
- * absolute-form or otherwise odd target, "*" with any method but OPTIONS. Limits are the named constants below.
- * Each refusal carries the status to answer (400, 431, 501, 505).
+ * absolute-form or otherwise odd target, "*" with any method but OPTIONS. Limits are the named
+ * constants below. Each refusal carries the status to answer (400, 431, 501, 505).
  */
 #ifndef CLOAK_HTTP_H
 #define CLOAK_HTTP_H

@@ -66,6 +66,12 @@ int ck_identity_evidence(const struct ck_identity *id, struct ck_attester *att,
 			 const struct ck_collateral *coll, const uint8_t *nonce, size_t nonce_len,
 			 char **out, struct ck_err *err);
 
+/* The same, whose claims carry `root` as "cloak.nonce-root": one quote for a batch of nonces,
+ * each answered with ck_bundle_with_proof. */
+int ck_identity_evidence_root(const struct ck_identity *id, struct ck_attester *att,
+			      const struct ck_collateral *coll, const uint8_t root[32], char **out,
+			      struct ck_err *err);
+
 void ck_identity_free(struct ck_identity *id);
 
 #endif

@@ -62,12 +62,38 @@ struct ck_proxy_req {
 	size_t body_len;
 	SSL *ssl; /* the client's TLS connection (its certificate is the identity it was served
 		     with), or NULL for plain HTTP */
+	const struct sockaddr *peer; /* the client's address (peer_len 0: unknown) */
+	socklen_t peer_len;
+	void *priv; /* the proxy's own (for ck_proxy_defer) */
 };
 
-/* Answers a runtime route (ck_route_classify): fills `out` with the body and *ctype with its
- * media type, returns the status. */
-typedef int (*ck_proxy_local_fn)(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out,
-				 const char **ctype);
+/* What the local handler answers besides its status: the body (the proxy's buffer, to fill),
+ * its media type (default application/json), and for 429 or 503 a Retry-After in seconds. */
+struct ck_proxy_reply {
+	struct evbuffer *body;
+	const char *ctype;
+	unsigned retry_after; /* 0: none */
+};
+
+/* Answers a runtime route (ck_route_classify): returns the status, or CK_PROXY_LATER after
+ * ck_proxy_defer (the answer then comes from ck_proxy_finish). */
+typedef int (*ck_proxy_local_fn)(void *arg, const struct ck_proxy_req *rq,
+				 struct ck_proxy_reply *reply);
+#define CK_PROXY_LATER 0
+
+/* A request whose answer comes later (e.g. fresh evidence, made for a batch of requests).
+ * ck_proxy_defer, called by the local handler, gives the handle to the handler, which owns it
+ * until it passes it to ck_proxy_finish, exactly once. If the connection closes meanwhile, the
+ * handle stays valid and ck_proxy_finish only frees it. While deferred, the connection reads
+ * nothing more (pipelined requests wait). */
+struct ck_proxy_later;
+struct ck_proxy_later *ck_proxy_defer(const struct ck_proxy_req *rq);
+/* The answer: status, media type (NULL: application/json), Retry-After (0: none), body (NULL:
+ * the status's reason). Frees `l`. */
+void ck_proxy_finish(struct ck_proxy_later *l, int status, const char *ctype, unsigned retry_after,
+		     const char *body, size_t len);
+/* true while the request's connection is open (the answer would still be read). */
+bool ck_proxy_later_open(const struct ck_proxy_later *l);
 
 struct ck_proxy_cfg {
 	struct sockaddr_storage app; /* the app: TCP on loopback or a UNIX socket */

@@ -28,6 +28,7 @@
 #include "cloak/attest.h"
 #include "cloak/claims.h"
 #include "cloak/err.h"
+#include "cloak/merkle.h"
 #include "cloak/policy.h"
 
 #define CK_RATLS_MAX_EXT  5
@@ -107,6 +108,9 @@ struct ck_expect {
 	enum ck_mode mode;
 	const uint8_t *nonce;
 	size_t nonce_len;
+	/* with nonce: the proof that it is in the batch whose root the claims carry, when the
+	 * quote answered many nonces at once (a bundle's nonce_proof); NULL: none */
+	const struct ck_merkle_proof *nonce_proof;
 };
 
 #define CK_EVIDENCE_MAX_ERRORS (1 + CK_POLICY_MAX_VIOLATIONS + 4)

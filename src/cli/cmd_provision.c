@@ -126,8 +126,8 @@ static int conn_open(struct conn *c, const char *target, struct ck_err *err)
 
 /* Sends one request and reads its response (Content-Length framed; the runtime's are). */
 static int conn_request(struct conn *c, const char *method, const char *path, const char *body,
-			size_t body_len, int *status, char **resp, size_t *resp_len,
-			struct ck_err *err)
+			size_t body_len, int *status, unsigned *retry_after, char **resp,
+			size_t *resp_len, struct ck_err *err)
 {
 	char head[512];
 	int hl = snprintf(head, sizeof(head),
@@ -163,7 +163,12 @@ static int conn_request(struct conn *c, const char *method, const char *path, co
 			       "most %d bytes",
 			       method, path, RESP_MAX);
 	size_t want = (size_t)n + (size_t)h.content_length;
+	const struct http_header *ra = http_find(&h, "retry-after");
 	*status = h.status;
+	*retry_after = 0;
+	for (size_t i = 0;
+	     ra && i < ra->value_len && i < 4 && ra->value[i] >= '0' && ra->value[i] <= '9'; i++)
+		*retry_after = *retry_after * 10 + (unsigned)(ra->value[i] - '0');
 	char *nb = realloc(c->buf, want + 1);
 	if (!nb)
 		return ck_errf(err, CK_E_NOMEM, "out of memory");
@@ -398,9 +403,16 @@ int cmd_provision(int argc, char **argv)
 	snprintf(path, sizeof(path), "/.well-known/cloak/evidence?nonce=%s", nh);
 	if (!json)
 		fprintf(stderr, "cloak: appraising %s (nonce %.16s...)\n", target, nh);
-	if (conn_request(&c, "GET", path, NULL, 0, &st, &resp, &resp_len, &e) < 0) {
-		cli_err(&e);
-		goto out;
+	for (int attempt = 0;; attempt++) { /* on this connection, as Retry-After allows */
+		unsigned ra;
+		if (conn_request(&c, "GET", path, NULL, 0, &st, &ra, &resp, &resp_len, &e) < 0) {
+			cli_err(&e);
+			goto out;
+		}
+		if (!cli_retry_wait(target, st, ra, attempt, json))
+			break;
+		free(resp);
+		resp = NULL;
 	}
 	ret = EXIT_REJECTED;
 	if (st != 200 || ck_bundle_parse(resp, resp_len, &b, &e) < 0) {
@@ -426,7 +438,8 @@ int cmd_provision(int argc, char **argv)
 			      .phase = CK_PHASE_PROVISIONING,
 			      .mode = m.mode,
 			      .nonce = nonce,
-			      .nonce_len = sizeof(nonce)};
+			      .nonce_len = sizeof(nonce),
+			      .nonce_proof = b.has_nonce_proof ? &b.nonce_proof : NULL};
 	memcpy(x.manifest, man_hash, 32);
 	memcpy(x.package, m.package_sha256, 32);
 	struct ck_evidence_result *r = calloc(1, sizeof(*r));
@@ -481,8 +494,9 @@ int cmd_provision(int argc, char **argv)
 		}
 		send = sealed;
 	}
-	if (conn_request(&c, "POST", "/.well-known/cloak/provision", send, send_len, &st, &resp,
-			 &resp_len, &e) < 0) {
+	unsigned ra_unused;
+	if (conn_request(&c, "POST", "/.well-known/cloak/provision", send, send_len, &st,
+			 &ra_unused, &resp, &resp_len, &e) < 0) {
 		cli_err(&e);
 		goto out;
 	}

@@ -49,6 +49,7 @@ struct fetch {
 	char *body;
 	size_t len;
 	bool too_big;
+	bool quiet; /* no retry notes on stderr (--json) */
 };
 
 static int capture(X509_STORE_CTX *x, void *arg)
@@ -133,8 +134,21 @@ static int fetch(const char *base, const uint8_t *nonce, size_t nl, struct fetch
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, f);
 	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-	CURLcode r = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	CURLcode r;
+	for (int attempt = 0;; attempt++) { /* 429: as often as Retry-After allows */
+		curl_off_t ra = 0;
+		r = curl_easy_perform(c);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra);
+		if (r != CURLE_OK ||
+		    !cli_retry_wait(url, (int)code, ra > 0 ? (unsigned)ra : 0, attempt, f->quiet))
+			break;
+		free(f->body); /* the refusal's body; the next answer replaces it */
+		f->body = NULL;
+		f->len = 0;
+		X509_free(f->cert); /* the evidence must bind the connection it came over */
+		f->cert = NULL;
+	}
 	curl_easy_cleanup(c);
 	if (f->too_big)
 		return ck_errf(err, CK_E_TOO_LARGE, "%s: evidence is over %d bytes", url,
@@ -285,7 +299,7 @@ int cmd_verify(int argc, char **argv)
 
 	int ret = EXIT_USAGE;
 	struct report r = {0};
-	struct fetch f = {0};
+	struct fetch f = {.quiet = json};
 	struct ck_bundle b = {0};
 	bool have_bundle = false, tls = true;
 	uint8_t nonce[32];
@@ -319,6 +333,7 @@ int cmd_verify(int argc, char **argv)
 		if (want_nonce) {
 			x.nonce = nonce;
 			x.nonce_len = sizeof(nonce);
+			x.nonce_proof = b.has_nonce_proof ? &b.nonce_proof : NULL;
 		}
 	} else {
 		if (cli_read(target, CK_BUNDLE_MAX_LEN, &file, &flen, &e) < 0) {

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,9 +122,8 @@ json_t *cli_time_json(ck_time_t t)
 
 int cli_one_operand(int argc, char **argv, const char *usage, bool *json, int *exit)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	int c;
 	*json = false;
 	optind = 1;
@@ -146,4 +146,18 @@ int cli_one_operand(int argc, char **argv, const char *usage, bool *json, int *e
 		return -1;
 	}
 	return optind;
+}
+
+bool cli_retry_wait(const char *what, int status, unsigned retry_after, int attempt, bool quiet)
+{
+	unsigned s = retry_after ? retry_after : 1;
+	if (attempt >= CLI_RETRIES || (status != 429 && status != 503))
+		return false;
+	if (s > CLI_RETRY_MAX_WAIT_S)
+		s = CLI_RETRY_MAX_WAIT_S;
+	if (!quiet)
+		fprintf(stderr, "cloak: %s answered %d; retrying in %u s (%d of %d)\n", what,
+			status, s, attempt + 1, CLI_RETRIES);
+	sleep(s);
+	return true;
 }

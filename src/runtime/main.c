@@ -249,8 +249,6 @@ static int boot(struct rt *rt, int *lfd, struct ck_err *err)
 	ck_gate_init(&rt->gate, rt->m.owner_key, rt->prov.cert_sha256, rt->manifest_sha256,
 		     seal_priv, c.seal_key);
 	OPENSSL_cleanse(seal_priv, sizeof(seal_priv));
-	rt->quote_tokens = RT_QUOTE_BURST;
-	rt->quote_refill_ms = ck_now_ms();
 	rt->gate.check = rt_check_provision;
 	rt->gate.check_arg = rt;
 	struct sockaddr_in want;
@@ -367,8 +365,9 @@ int main(int argc, char **argv)
 		     *sig_int = evsignal_new(rt->base, SIGINT, on_stop, rt->base),
 		     *sig_hup = evsignal_new(rt->base, SIGHUP, on_hup, rt);
 	rt->tick = event_new(rt->base, -1, EV_PERSIST, on_tick, rt);
+	rt->batch_ev = evtimer_new(rt->base, rt_on_batch, rt);
 	struct timeval tv = {0, RT_TICK_MS * 1000};
-	if (!rt->base || !sig_term || !sig_int || !sig_hup || !rt->tick) {
+	if (!rt->base || !sig_term || !sig_int || !sig_hup || !rt->tick || !rt->batch_ev) {
 		fprintf(stderr, "cloak-runtime: cannot set up the event loop\n");
 		goto out;
 	}
@@ -388,6 +387,7 @@ out:
 	if (rt->app.pid)
 		ck_app_stop(&rt->app, RT_STOP_GRACE_MS);
 	ck_app_unlisten(&rt->spec);
+	rt_batches_free(rt); /* answered while their connections are still there */
 	ck_proxy_free(rt->px);
 	if (lfd >= 0)
 		close(lfd);
@@ -413,6 +413,8 @@ out:
 		event_free(sig_hup);
 	if (rt->tick)
 		event_free(rt->tick);
+	if (rt->batch_ev)
+		event_free(rt->batch_ev);
 	if (rt->base)
 		event_base_free(rt->base);
 	free(rt);

@@ -12,11 +12,13 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <event2/event.h>
 
 #include "cloak/app.h"
 #include "cloak/attest.h"
+#include "cloak/claims.h"
 #include "cloak/collateral.h"
 #include "cloak/gate.h"
 #include "cloak/identity.h"
@@ -27,8 +29,31 @@
 #define RT_TICK_MS	  100			  /* app supervision */
 #define RT_HEALTH_WAIT_MS 2000			  /* one health probe, while starting */
 #define RT_STOP_GRACE_MS  3000			  /* SIGTERM to SIGKILL for the app */
-#define RT_QUOTE_BURST	  32			  /* fresh (nonce-bound) quotes at once... */
-#define RT_QUOTE_RATE	  4 /* ...then per second: each blocks the loop (tens of ms on SGX) */
+/* Fresh (nonce-bound) evidence in batches: nonces that arrive within a short window are answered
+ * by one quote whose claims carry their Merkle root, each with its own proof. A quote blocks the
+ * loop while the TEE makes it (tens of ms on SGX): one per identity per interval at most. */
+#define RT_NONCE_WINDOW_MS   20	  /* the first nonce waits this long for others */
+#define RT_QUOTE_INTERVAL_MS 100  /* between two batch quotes of one identity */
+#define RT_NONCE_BATCH_MAX   1024 /* waiting nonces per identity (one quote answers them) */
+#define RT_NONCE_PER_SOURCE  32	  /* waiting nonces from one client address */
+#define RT_RETRY_AFTER_S     1	  /* told to a client refused for now (429) */
+
+/* A nonce waiting for the next batch quote of its identity. */
+struct rt_nonce {
+	struct ck_proxy_later *later;
+	struct sockaddr_storage src;
+	socklen_t src_len;
+	size_t len;
+	uint8_t nonce[CK_NONCE_MAX];
+};
+
+/* The waiting nonces of one identity (prov, serve, none). */
+struct rt_batch {
+	struct rt_nonce *q; /* RT_NONCE_BATCH_MAX, allocated at the first nonce */
+	size_t n;
+	uint64_t last_quote_ms;
+};
+enum { RT_ID_PROV, RT_ID_SERVE, RT_ID_NONE, RT_IDS };
 
 /* The runtime's life, as the status endpoint reports it. */
 enum rt_state {
@@ -58,10 +83,11 @@ struct rt {
 	/* identities: provisioning (RA-TLS), serving (RA-TLS or the owner's; serve.tls is NULL
 	 * until the switch), none (plain) */
 	struct ck_identity prov, serve, none;
-	struct ck_identity owner; /* owner cert: the serving identity, from the accepted
-				     provisioning until the switch */
-	double quote_tokens;	  /* fresh quotes allowed now (a token bucket) */
-	uint64_t quote_refill_ms;
+	struct ck_identity owner;	     /* owner cert: the serving identity, from the accepted
+						provisioning until the switch */
+	struct rt_batch batch[RT_IDS];	     /* nonces waiting for a fresh quote, by identity */
+	struct event *batch_ev;		     /* when the next batch quote is due */
+	uint64_t batch_quotes, batch_nonces; /* made and answered so far (status) */
 
 	struct ck_gate gate;
 	enum rt_state state;
@@ -83,7 +109,11 @@ struct rt {
 };
 
 /* serve.c */
-int rt_local(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out, const char **ctype);
+int rt_local(void *arg, const struct ck_proxy_req *rq, struct ck_proxy_reply *reply);
+/* The batch timer (rt->batch_ev): quotes for the identities whose batch is due. */
+void rt_on_batch(evutil_socket_t fd, short what, void *arg);
+/* Answers every waiting nonce with 503 and frees the queues (at exit). */
+void rt_batches_free(struct rt *rt);
 int rt_check_provision(void *arg, const struct ck_provision *p, int *status, struct ck_err *err);
 void rt_tick(evutil_socket_t fd, short what, void *arg);
 void rt_fail(struct rt *rt, const struct ck_err *e);

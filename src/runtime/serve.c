@@ -24,7 +24,9 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "cloak/bundle.h"
 #include "cloak/codec.h"
+#include "cloak/merkle.h"
 #include "cloak/package.h"
 #include "runtime.h"
 
@@ -118,6 +120,9 @@ static int status(struct rt *rt, struct evbuffer *out)
 		json_object_set_new(fs, "path", json_string(rt->memfs));
 	json_object_set_new(o, "code_fs", fs);
 	json_object_set_new(o, "connections", json_integer((json_int_t)ck_proxy_conns(rt->px)));
+	json_object_set_new(o, "fresh_evidence",
+			    json_pack("{s:I, s:I}", "quotes", (json_int_t)rt->batch_quotes,
+				      "nonces", (json_int_t)rt->batch_nonces));
 	if (rt->state == RT_FAILED)
 		json_object_set_new(o, "error", json_string(rt->failure));
 	return answer_json(out, o) ? 500 : 200;
@@ -125,58 +130,206 @@ static int status(struct rt *rt, struct evbuffer *out)
 
 /* ---- evidence ----------------------------------------------------------------------------- */
 
-/* Anyone may ask for a fresh quote, and each one blocks the loop while the TEE makes it: a
- * token bucket keeps that from starving the app (evidence without a nonce is cached, free). */
-static bool quote_allowed(struct rt *rt)
+/* The identity a connection was served with (none over plain HTTP, behind the operator). */
+static int identity_of(struct rt *rt, SSL *ssl)
 {
-	uint64_t now = ck_now_ms();
-	rt->quote_tokens += (double)(now - rt->quote_refill_ms) * RT_QUOTE_RATE / 1000.0;
-	if (rt->quote_tokens > RT_QUOTE_BURST)
-		rt->quote_tokens = RT_QUOTE_BURST;
-	rt->quote_refill_ms = now;
-	if (rt->quote_tokens < 1)
-		return false;
-	rt->quote_tokens -= 1;
-	return true;
+	if (!ssl)
+		return RT_ID_NONE;
+	if (rt->serve.tls && ck_identity_served(&rt->serve, ssl))
+		return RT_ID_SERVE;
+	if (ck_identity_served(&rt->prov, ssl))
+		return RT_ID_PROV;
+	return -1;
 }
 
-static int evidence(struct rt *rt, const struct ck_proxy_req *rq, struct evbuffer *out)
+static struct ck_identity *identity(struct rt *rt, int k)
 {
-	struct ck_identity *id;
-	if (!rq->ssl) {
-		id = &rt->none; /* behind the operator: no key of ours, and it says so */
-	} else if (rt->serve.tls && ck_identity_served(&rt->serve, rq->ssl)) {
-		id = &rt->serve;
-	} else if (ck_identity_served(&rt->prov, rq->ssl)) {
-		id = &rt->prov;
-	} else {
-		struct ck_err e;
-		ck_errf(&e, CK_E_TLS, "this connection's certificate is none of the runtime's");
-		return answer_error(out, 500, &e);
+	return k == RT_ID_PROV ? &rt->prov : k == RT_ID_SERVE ? &rt->serve : &rt->none;
+}
+
+static bool same_address(const struct sockaddr_storage *a, socklen_t al,
+			 const struct sockaddr_storage *b, socklen_t bl)
+{
+	if (!al || al != bl || a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return false;
+}
+
+/* The error JSON of a batch that could not be quoted, to each of its requests. */
+static void batch_fail(struct rt_batch *b, size_t n, int status, const struct ck_err *e)
+{
+	json_t *o =
+	    json_pack("{s:s, s:s}", "error", e->code ? e->code : "error", "message", e->msg);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	for (size_t i = 0; i < n; i++)
+		ck_proxy_finish(b->q[i].later, status, NULL, 0, s, s ? strlen(s) : 0);
+	json_decref(o);
+	free(s);
+}
+
+/* One quote for the waiting nonces of identity k: their Merkle root in its claims, and to
+ * each request the bundle with its own proof. */
+static void batch_quote(struct rt *rt, int k, uint64_t now)
+{
+	struct rt_batch *b = &rt->batch[k];
+	size_t n = 0;
+	for (size_t i = 0; i < b->n; i++) { /* those who hung up are not quoted for */
+		if (ck_proxy_later_open(b->q[i].later))
+			b->q[n++] = b->q[i];
+		else
+			ck_proxy_finish(b->q[i].later, 0, NULL, 0, NULL, 0);
 	}
-	struct ck_err e;
-	char *b = NULL;
-	if (rq->route->nonce_len == 0 && id->evidence) {
-		evbuffer_add(out, id->evidence, strlen(id->evidence));
-		return 200;
+	b->n = 0;
+	if (!n)
+		return;
+	struct ck_err e = {0};
+	uint8_t(*leaves)[32] = malloc(n * 64), root[32];
+	struct ck_merkle_proof *proofs = malloc(n * sizeof(*proofs));
+	char *base = NULL;
+	if (!leaves || !proofs) {
+		ck_errf(&e, CK_E_NOMEM, "out of memory for a batch of %zu nonces", n);
+		batch_fail(b, n, 503, &e);
+		goto out;
 	}
-	if (rq->route->nonce_len && !quote_allowed(rt)) {
-		ck_errf(&e, CK_E_RATE,
-			"more than %d fresh quotes a second asked for: retry shortly, or fetch the "
-			"evidence without a nonce",
-			RT_QUOTE_RATE);
-		return answer_error(out, 429, &e);
-	}
-	if (ck_identity_evidence(id, rt->att, rt->has_coll ? &rt->coll : NULL, rq->route->nonce,
-				 rq->route->nonce_len, &b, &e) < 0) {
+	for (size_t i = 0; i < n; i++)
+		ck_merkle_leaf(b->q[i].nonce, b->q[i].len, leaves[i]);
+	ck_merkle_build(leaves, n, leaves + n, root, proofs);
+	if (ck_identity_evidence_root(identity(rt, k), rt->att, rt->has_coll ? &rt->coll : NULL,
+				      root, &base, &e) < 0) {
 		rt_log("evidence: %s", e.msg);
-		return answer_error(out, 503, &e);
+		batch_fail(b, n, 503, &e);
+		goto out;
 	}
-	evbuffer_add(out, b, strlen(b));
-	if (rq->route->nonce_len == 0)
-		id->evidence = b; /* the same quote for everyone who brings no nonce */
-	else
-		free(b);
+	b->last_quote_ms = now;
+	rt->batch_quotes++;
+	size_t bl = strlen(base);
+	for (size_t i = 0; i < n; i++) {
+		char *one = ck_bundle_with_proof(base, bl, &proofs[i]);
+		if (one)
+			ck_proxy_finish(b->q[i].later, 200, NULL, 0, one, strlen(one));
+		else
+			ck_proxy_finish(b->q[i].later, 503, NULL, 0, NULL, 0);
+		free(one);
+	}
+	rt->batch_nonces += n;
+out:
+	free(base);
+	free(leaves);
+	free(proofs);
+}
+
+/* When identity k may quote next: a window after its first nonce, and an interval after its
+ * last quote. */
+static uint64_t batch_due(const struct rt *rt, int k, uint64_t now)
+{
+	uint64_t due = now + RT_NONCE_WINDOW_MS,
+		 gap = rt->batch[k].last_quote_ms + RT_QUOTE_INTERVAL_MS;
+	return gap > due ? gap : due;
+}
+
+static void batch_arm(struct rt *rt, uint64_t delay_ms)
+{
+	struct timeval tv = {(time_t)(delay_ms / 1000), (suseconds_t)(delay_ms % 1000) * 1000};
+	event_add(rt->batch_ev, &tv);
+}
+
+/* The batch timer: every identity whose quote is due is quoted; the others wait on. */
+void rt_on_batch(evutil_socket_t fd, short what, void *arg)
+{
+	struct rt *rt = arg;
+	uint64_t now = ck_now_ms(), next = 0;
+	(void)fd;
+	(void)what;
+	for (int k = 0; k < RT_IDS; k++) { /* the provisioning identity first */
+		if (!rt->batch[k].n)
+			continue;
+		if (rt->batch[k].last_quote_ms + RT_QUOTE_INTERVAL_MS <= now)
+			batch_quote(rt, k, now);
+		else if (!next || rt->batch[k].last_quote_ms + RT_QUOTE_INTERVAL_MS < next)
+			next = rt->batch[k].last_quote_ms + RT_QUOTE_INTERVAL_MS;
+	}
+	if (next)
+		batch_arm(rt, next - now);
+}
+
+/* A fresh, nonce-bound answer: waits for the next batch quote of this identity. */
+static int nonce_wait(struct rt *rt, int k, const struct ck_proxy_req *rq,
+		      struct ck_proxy_reply *reply)
+{
+	struct rt_batch *b = &rt->batch[k];
+	struct ck_err e;
+	size_t from = 0;
+	if (!b->q && !(b->q = calloc(RT_NONCE_BATCH_MAX, sizeof(*b->q)))) {
+		ck_errf(&e, CK_E_NOMEM, "out of memory");
+		return answer_error(reply->body, 503, &e);
+	}
+	for (size_t i = 0; i < b->n; i++)
+		from += same_address(&b->q[i].src, b->q[i].src_len,
+				     (const struct sockaddr_storage *)rq->peer, rq->peer_len);
+	if (b->n == RT_NONCE_BATCH_MAX || from >= RT_NONCE_PER_SOURCE) {
+		reply->retry_after = RT_RETRY_AFTER_S;
+		ck_errf(&e, CK_E_RATE,
+			b->n == RT_NONCE_BATCH_MAX
+			    ? "%d fresh quotes are already waiting: retry shortly, or fetch the "
+			      "evidence without a nonce"
+			    : "this address already waits for %d fresh quotes: retry shortly",
+			b->n == RT_NONCE_BATCH_MAX ? RT_NONCE_BATCH_MAX : RT_NONCE_PER_SOURCE);
+		return answer_error(reply->body, 429, &e);
+	}
+	struct rt_nonce *w = &b->q[b->n];
+	if (!(w->later = ck_proxy_defer(rq))) {
+		ck_errf(&e, CK_E_NOMEM, "out of memory");
+		return answer_error(reply->body, 503, &e);
+	}
+	memset(&w->src, 0, sizeof(w->src));
+	w->src_len = rq->peer_len <= sizeof(w->src) ? rq->peer_len : 0;
+	if (w->src_len)
+		memcpy(&w->src, rq->peer, w->src_len);
+	memcpy(w->nonce, rq->route->nonce, rq->route->nonce_len);
+	w->len = rq->route->nonce_len;
+	b->n++;
+	if (!event_pending(rt->batch_ev, EV_TIMEOUT, NULL)) {
+		uint64_t now = ck_now_ms();
+		batch_arm(rt, batch_due(rt, k, now) - now);
+	}
+	return CK_PROXY_LATER;
+}
+
+void rt_batches_free(struct rt *rt)
+{
+	struct ck_err e;
+	ck_errf(&e, CK_E_IO, "the runtime is stopping");
+	for (int k = 0; k < RT_IDS; k++) {
+		batch_fail(&rt->batch[k], rt->batch[k].n, 503, &e);
+		free(rt->batch[k].q);
+		rt->batch[k] = (struct rt_batch){0};
+	}
+}
+
+static int evidence(struct rt *rt, const struct ck_proxy_req *rq, struct ck_proxy_reply *reply)
+{
+	struct ck_err e;
+	int k = identity_of(rt, rq->ssl);
+	if (k < 0) {
+		ck_errf(&e, CK_E_TLS, "this connection's certificate is none of the runtime's");
+		return answer_error(reply->body, 500, &e);
+	}
+	struct ck_identity *id = identity(rt, k);
+	if (rq->route->nonce_len)
+		return nonce_wait(rt, k, rq, reply);
+	if (!id->evidence && /* the same quote for everyone who brings no nonce */
+	    ck_identity_evidence(id, rt->att, rt->has_coll ? &rt->coll : NULL, NULL, 0,
+				 &id->evidence, &e) < 0) {
+		rt_log("evidence: %s", e.msg);
+		return answer_error(reply->body, 503, &e);
+	}
+	evbuffer_add(reply->body, id->evidence, strlen(id->evidence));
 	return 200;
 }
 
@@ -334,15 +487,15 @@ static int provision(struct rt *rt, const struct ck_proxy_req *rq, struct evbuff
 	return answer_json(out, o) ? 500 : 200;
 }
 
-int rt_local(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out, const char **ctype)
+int rt_local(void *arg, const struct ck_proxy_req *rq, struct ck_proxy_reply *reply)
 {
 	struct rt *rt = arg;
-	*ctype = "application/json";
+	struct evbuffer *out = reply->body;
 	switch (rq->route->kind) {
 	case CK_ROUTE_STATUS:
 		return status(rt, out);
 	case CK_ROUTE_EVIDENCE:
-		return evidence(rt, rq, out);
+		return evidence(rt, rq, reply);
 	case CK_ROUTE_PROVISION:
 		return provision(rt, rq, out);
 	default:

@@ -59,8 +59,19 @@ expect 2 "no such enclave" -- "$CLOAK" provision 127.0.0.1:1 --manifest "$T/hell
 # --- provisioned: pinned to the measured runtime, secrets from a file, sealed ---------------
 printf '{"mrenclave":["%s"]}' "$mr" >"$T/pin.json"
 printf 'API_TOKEN=t0k3n\n# a comment\n\nDSN=postgres://u:p@db/x?a=b\n' >"$T/secrets.env"
-expect 0 "provision (sealed, pinned)" -- prov --allow-simulation --policy "$T/pin.json" \
+# while another address floods the enclave with fresh-evidence requests: provisioning and fresh
+# verification are answered all the same (nonces are batched; the flooder gets its share)
+python3 "$(dirname "$0")/flood_evidence.py" "$A" 4 16 127.0.0.2 >"$T/flood.out" &
+FLOOD=$!
+sleep 0.5
+for i in 1 2 3 4 5; do
+	expect 0 "fresh verification $i during a flood" -- "$CLOAK" verify "127.0.0.1:$A" \
+		--allow-simulation --nonce --json
+done
+expect 0 "provision (sealed, pinned) during a flood" -- prov --allow-simulation --policy "$T/pin.json" \
 	--secrets-file "$T/secrets.env" --seal --json
+wait "$FLOOD"
+grep -q '"200"' "$T/flood.out" && ok || bad "the flooder was answered nothing: $(cat "$T/flood.out")"
 [ "$(jget "$T/out" "d['provisioned'], d['secrets'], d['sealed'], d['simulated'], d['enclave']['state']")" = \
 	"True 2 True True starting" ] && ok || bad "json: $(cat "$T/out")"
 for _ in $(seq 1 100); do [ "$(status "$A" "d['state']")" = serving ] && break; sleep 0.1; done

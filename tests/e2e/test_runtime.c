@@ -26,11 +26,16 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include "cloak/bundle.h"
+#include "cloak/claims.h"
 #include "cloak/manifest.h"
+#include "cloak/merkle.h"
 #include "cloak/package.h"
 #include "cloak/provision.h"
 #include "cloak/sim.h"
 #include "testutil.h"
+
+#define RT_NONCE_PER_SOURCE_TEST 32 /* the runtime's RT_NONCE_PER_SOURCE */
 
 /* The app: serves on descriptor 3 (LISTEN_FDS; bound to PORT or CLOAK_APP_SOCKET); /env shows
  * what it was given; /write uses its data dir. */
@@ -1117,33 +1122,138 @@ static void test_tsm_backend_fake_configfs(void **state)
 
 /* Fresh quotes block the runtime while the TEE makes them: beyond a burst, nonce-bound
  * evidence is refused (429) for a while; cached evidence, status and the rest are not. */
-static void test_fresh_quote_rate(void **state)
+/* A TLS connection to the runtime that has sent `req` (the answer is read by tls_answer). */
+static SSL *tls_send(uint16_t port, SSL_CTX *ctx, const char *req)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(port)};
+	struct timeval tv = {.tv_sec = 10};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	assert_int_equal(SSL_connect(ssl), 1);
+	if (req)
+		assert_int_equal(SSL_write(ssl, req, (int)strlen(req)), (int)strlen(req));
+	return ssl;
+}
+
+static char *tls_answer(SSL *ssl)
+{
+	size_t n = 0, cap = 1 << 16;
+	char *buf = malloc(cap + 1);
+	int k;
+	while ((k = SSL_read(ssl, buf + n, (int)(cap - n))) > 0)
+		if ((n += (size_t)k) == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	buf[n] = 0;
+	close(SSL_get_fd(ssl));
+	SSL_free(ssl);
+	return buf;
+}
+
+/* The answer `body` to nonce `nonce`: a bundle whose claims carry the batch root, and a proof
+ * that the nonce is in it. */
+static void check_batched(const char *body, const uint8_t nonce[8])
+{
+	struct ck_bundle b;
+	struct ck_claims c;
+	uint8_t leaf[32];
+	struct ck_err e;
+	if (ck_bundle_parse(body, strlen(body), &b, &e) < 0)
+		fail_msg("bundle: %s", e.msg);
+	assert_true(b.has_nonce_proof);
+	assert_int_equal(ck_claims_parse(b.claims, b.claims_len, &c, NULL), 0);
+	assert_true(c.has_nonce_root);
+	ck_merkle_leaf(nonce, 8, leaf);
+	assert_true(ck_merkle_verify(leaf, &b.nonce_proof, c.nonce_root));
+	leaf[0] ^= 1; /* another nonce is not in it */
+	assert_false(ck_merkle_verify(leaf, &b.nonce_proof, c.nonce_root));
+	ck_bundle_free(&b);
+}
+
+/*
+ * Fresh evidence is not a scarce resource: nonces that arrive together are answered by one quote
+ * (their Merkle root in its claims, each with its proof); one address may keep at most
+ * RT_NONCE_PER_SOURCE waiting, the rest told 429 with Retry-After; and while another address
+ * floods, cloak verify --nonce is answered every time.
+ */
+static void test_fresh_evidence_batches(void **state)
 {
 	(void)state;
+	enum { N = 100 };
 	struct rtp rt;
 	struct resp r;
-	int ok = 0, refused = 0;
 	start_mode(&rt, "rate", CK_MODE_ZERO_TRUST);
-	for (int i = 0; i < 100; i++) {
-		call(rt.port, true, "GET", "/.well-known/cloak/evidence?nonce=0badcafe", NULL, 0,
-		     &r);
-		if (r.status == 200)
-			ok++;
-		else if (r.status == 429 && strstr(r.body, "\"rate\""))
-			refused++;
-		else
-			fail_msg("nonce evidence: %s", r.head);
-		resp_free(&r);
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	static SSL *conns[N];
+	uint8_t nonces[N][8];
+	for (int i = 0; i < N; i++) { /* all connected first, then all asked at once */
+		conns[i] = tls_send(rt.port, ctx, NULL);
+		for (int k = 0; k < 8; k++)
+			nonces[i][k] = (uint8_t)(i * 8 + k);
 	}
-	if (ok < 32 || refused < 1)
-		fail_msg("%d fresh quotes served, %d refused: want the burst of 32, then refusals",
-			 ok, refused);
+	for (int i = 0; i < N; i++) {
+		char req[256];
+		snprintf(req, sizeof(req),
+			 "GET /.well-known/cloak/evidence?nonce=%02x%02x%02x%02x%02x%02x%02x%02x "
+			 "HTTP/1.1\r\nHost: e2e.localhost\r\nConnection: close\r\n\r\n",
+			 nonces[i][0], nonces[i][1], nonces[i][2], nonces[i][3], nonces[i][4],
+			 nonces[i][5], nonces[i][6], nonces[i][7]);
+		assert_int_equal(SSL_write(conns[i], req, (int)strlen(req)), (int)strlen(req));
+	}
+	int ok = 0, refused = 0;
+	for (int i = 0; i < N; i++) {
+		char *a = tls_answer(conns[i]), *body = strstr(a, "\r\n\r\n");
+		if (!strncmp(a, "HTTP/1.1 200 ", 13) && body) {
+			check_batched(body + 4, nonces[i]);
+			ok++;
+		} else if (!strncmp(a, "HTTP/1.1 429 ", 13) &&
+			   strstr(a, "\r\nRetry-After: 1\r\n") && strstr(a, "\"rate\"")) {
+			refused++;
+		} else {
+			fail_msg("fresh evidence %d: %.200s", i, a);
+		}
+		free(a);
+	}
+	json_t *s = status_json(rt.port, true);
+	long quotes = atol(jstr(s, "fresh_evidence.quotes"));
+	json_decref(s);
+	if (ok < RT_NONCE_PER_SOURCE_TEST || refused < 1 || quotes * 8 > ok)
+		fail_msg("%d answered by %ld quotes, %d refused: want many answers per quote, and "
+			 "refusals past one address's share",
+			 ok, quotes, refused);
 	call(rt.port, true, "GET", "/.well-known/cloak/evidence", NULL, 0, &r);
 	assert_int_equal(r.status, 200); /* cached: always served */
 	resp_free(&r);
-	json_t *s = status_json(rt.port, true);
+
+	/* another address floods; a verifier's fresh quotes are still answered, every time */
+	char cmd[8600], target[64];
+	snprintf(cmd, sizeof(cmd), "python3 '%s/tests/cli/flood_evidence.py' %u 4 16 127.0.0.2",
+		 CLOAK_SOURCE_DIR, rt.port);
+	FILE *flood = popen(cmd, "r");
+	assert_non_null(flood);
+	usleep(500 * 1000);
+	snprintf(target, sizeof(target), "127.0.0.1:%u", rt.port);
+	for (int i = 0; i < 5; i++) {
+		int st;
+		json_t *v = verify(target, "--nonce", &st);
+		if (st != 0)
+			fail_msg("cloak verify --nonce %d during a flood: exit %d", i, st);
+		json_decref(v);
+	}
+	char counts[256] = "";
+	size_t cn = fread(counts, 1, sizeof(counts) - 1, flood);
+	counts[cn] = 0;
+	pclose(flood);
+	if (!strstr(counts, "\"200\""))
+		fail_msg("the flooder was answered nothing: %s", counts);
+	s = status_json(rt.port, true);
 	assert_string_equal(jstr(s, "state"), "provisioning");
 	json_decref(s);
+	SSL_CTX_free(ctx);
 	rt_stop(&rt);
 }
 
@@ -1203,7 +1313,7 @@ int main(void)
 	    cmocka_unit_test(test_operator_tls),
 	    cmocka_unit_test(test_sgx_backend_fake_device),
 	    cmocka_unit_test(test_tsm_backend_fake_configfs),
-	    cmocka_unit_test(test_fresh_quote_rate),
+	    cmocka_unit_test(test_fresh_evidence_batches),
 	    cmocka_unit_test(test_usage),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,10 +37,43 @@ static int b64_field(const struct jdoc *d, const char *key, bool required, uint8
 	}
 	const struct jtok *t = &d->t[v];
 	if (t->type != JT_STRING || t->escaped)
-		return ck_errf(err, CK_E_JSON, "evidence bundle: \"%s\" is not a base64 string", key);
+		return ck_errf(err, CK_E_JSON, "evidence bundle: \"%s\" is not a base64 string",
+			       key);
 	if (t->end - t->start > max / 3 * 4 + 4)
 		return ck_errf(err, CK_E_TOO_LARGE, "evidence bundle: \"%s\" is too large", key);
 	return ck_b64_decode_alloc(d->text + t->start, t->end - t->start, out, len, key, err);
+}
+
+/* {"index": I, "size": N, "path": ["hex", ...]}: exactly these members, index < size, at most
+ * CK_MERKLE_MAX_DEPTH hashes of 64 hex digits. */
+static int proof_parse(const struct jdoc *d, size_t o, struct ck_merkle_proof *p,
+		       struct ck_err *err)
+{
+	long long index, size;
+	long vi = json_get(d, o, "index"), vs = json_get(d, o, "size"), vp = json_get(d, o, "path");
+	memset(p, 0, sizeof(*p));
+	if (d->t[o].type != JT_OBJECT || d->t[o].size != 3 || vi < 0 || vs < 0 || vp < 0 ||
+	    json_int(d, (size_t)vs, 1, CK_MERKLE_MAX_LEAVES, &size) < 0 ||
+	    json_int(d, (size_t)vi, 0, size - 1, &index) < 0 || d->t[vp].type != JT_ARRAY ||
+	    d->t[vp].size > CK_MERKLE_MAX_DEPTH)
+		return ck_errf(err, CK_E_JSON,
+			       "evidence bundle: \"nonce_proof\" is not {index, size, path} with "
+			       "index < size <= %u and at most %d hashes",
+			       CK_MERKLE_MAX_LEAVES, CK_MERKLE_MAX_DEPTH);
+	p->index = (uint32_t)index;
+	p->size = (uint32_t)size;
+	size_t e = json_child((size_t)vp);
+	for (uint32_t k = 0; k < d->t[vp].size; k++, e = json_next(d, e)) {
+		const struct jtok *t = &d->t[e];
+		if (t->type != JT_STRING || t->escaped ||
+		    ck_hex_decode_exact(d->text + t->start, t->end - t->start, p->path[k], 32,
+					"nonce_proof.path", err) < 0)
+			return ck_errf(err, CK_E_JSON,
+				       "evidence bundle: nonce_proof.path[%u] is not 64 hex digits",
+				       k);
+		p->len++;
+	}
+	return 0;
 }
 
 int ck_bundle_parse(const char *text, size_t len, struct ck_bundle *b, struct ck_err *err)
@@ -66,6 +100,11 @@ int ck_bundle_parse(const char *text, size_t len, struct ck_bundle *b, struct ck
 	if (b64_field(&d, "quote", true, &b->quote, &b->quote_len, CK_QUOTE_MAX_LEN, err) < 0 ||
 	    b64_field(&d, "claims", false, &b->claims, &b->claims_len, CK_BUNDLE_MAX_LEN, err) < 0)
 		goto fail;
+	if ((v = json_get(&d, 0, "nonce_proof")) >= 0) {
+		if (proof_parse(&d, (size_t)v, &b->nonce_proof, err) < 0)
+			goto fail;
+		b->has_nonce_proof = true;
+	}
 	if ((v = json_get(&d, 0, "collateral")) >= 0) {
 		if (ck_collateral_from_doc(&d, (size_t)v, &b->collateral, err) < 0)
 			goto fail;
@@ -101,5 +140,30 @@ char *ck_bundle_dump(const struct ck_bundle *b)
 done:
 	free(q);
 	json_decref(o);
+	return out;
+}
+
+char *ck_bundle_with_proof(const char *dump, size_t len, const struct ck_merkle_proof *p)
+{
+	/* ,"nonce_proof":{"index":4294967295,"size":4294967295,"path":[ "64 hex", ... ]}} */
+	size_t cap = len + 96 + p->len * 67;
+	char *out =
+	    len > 2 && dump[len - 1] == '}' && p->len <= CK_MERKLE_MAX_DEPTH ? malloc(cap) : NULL;
+	if (!out)
+		return NULL;
+	memcpy(out, dump, len - 1);
+	size_t n = len - 1;
+	n += (size_t)snprintf(out + n, cap - n,
+			      ",\"nonce_proof\":{\"index\":%u,\"size\":%u,\"path\":[", p->index,
+			      p->size);
+	for (size_t k = 0; k < p->len; k++) {
+		out[n++] = k ? ',' : '"';
+		if (k)
+			out[n++] = '"';
+		ck_hex_encode(p->path[k], 32, out + n);
+		n += 64;
+		out[n++] = '"';
+	}
+	memcpy(out + n, "]}}", 4);
 	return out;
 }

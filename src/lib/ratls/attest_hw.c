@@ -153,10 +153,11 @@ static int tsm_quote(struct ck_attester *a, const uint8_t rd[64], uint8_t **q, s
 	if (c->entry[0]) {
 		snprintf(entry, sizeof(entry), "%s", c->entry);
 	} else {
-		snprintf(entry, sizeof(entry), "%s/cloak-%ld-%lu", c->dir, (long)getpid(), c->seq++);
+		snprintf(entry, sizeof(entry), "%s/cloak-%ld-%lu", c->dir, (long)getpid(),
+			 c->seq++);
 		if (mkdir(entry, 0700) < 0)
-			return ck_errf(err, CK_E_IO, "cannot create the report entry '%s': %s", entry,
-				       strerror(errno));
+			return ck_errf(err, CK_E_IO, "cannot create the report entry '%s': %s",
+				       entry, strerror(errno));
 		created = true;
 	}
 	snprintf(path, sizeof(path), "%s/generation", entry);
@@ -173,17 +174,18 @@ static int tsm_quote(struct ck_attester *a, const uint8_t rd[64], uint8_t **q, s
 		goto out;
 	/* The kernel counts writes: exactly ours means the report is for our report data. */
 	if (gen_after != gen_before + 1) {
-		ck_errf(err, CK_E_IO,
-			"configfs-tsm entry '%s' was written by someone else (generation %lu -> %lu)",
-			entry, gen_before, gen_after);
+		ck_errf(
+		    err, CK_E_IO,
+		    "configfs-tsm entry '%s' was written by someone else (generation %lu -> %lu)",
+		    entry, gen_before, gen_after);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/provider", entry);
 	if (read_small(path, provider, sizeof(provider), err) < 0)
 		goto out;
 	if (strcmp(provider, "tdx_guest") != 0 && strcmp(provider, "sev_guest") != 0) {
-		ck_errf(err, CK_E_UNSUPPORTED, "configfs-tsm provider '%s' is not tdx_guest or sev_guest",
-			provider);
+		ck_errf(err, CK_E_UNSUPPORTED,
+			"configfs-tsm provider '%s' is not tdx_guest or sev_guest", provider);
 		goto out;
 	}
 	a->name = strcmp(provider, "tdx_guest") == 0 ? "tsm-tdx" : "tsm-sev-snp";

@@ -9,7 +9,9 @@
 
 const char *ck_phase_name(enum ck_phase p)
 {
-	return p == CK_PHASE_PROVISIONING ? "provisioning" : p == CK_PHASE_SERVING ? "serving" : "?";
+	return p == CK_PHASE_PROVISIONING ? "provisioning"
+	       : p == CK_PHASE_SERVING	  ? "serving"
+					  : "?";
 }
 
 size_t ck_hash(enum ck_hash_alg alg, const uint8_t *data, size_t len, uint8_t *out)
@@ -68,7 +70,10 @@ static int pubkey_hash(struct cbor_reader *r, struct ck_claims *c, struct ck_err
 	    cbor_head(&in, &m, &alg) < 0 || m != CBOR_UINT ||
 	    cbor_string(&in, CBOR_BYTES, &h, &hn) < 0 || !cbor_done(&in))
 		return CFAIL("claim \"pubkey-hash\" is not [alg, hash]");
-	size_t want = alg == CK_HASH_SHA256 ? 32 : alg == CK_HASH_SHA384 ? 48 : alg == CK_HASH_SHA512 ? 64 : 0;
+	size_t want = alg == CK_HASH_SHA256   ? 32
+		      : alg == CK_HASH_SHA384 ? 48
+		      : alg == CK_HASH_SHA512 ? 64
+					      : 0;
 	if (!want)
 		return CFAIL("claim \"pubkey-hash\": hash algorithm %llu is not SHA-256/384/512 "
 			     "(1, 7, 8)",
@@ -95,9 +100,9 @@ int ck_claims_parse(const uint8_t *cbor, size_t len, struct ck_claims *c, struct
 	cbor_init(&r, cbor, len);
 	if (cbor_head(&r, &m, &n) < 0 || m != CBOR_MAP || n > len)
 		return CFAIL("claims are not a CBOR map");
-	static const char *const keys[] = {"pubkey-hash",   "nonce",	  "cloak.phase",
+	static const char *const keys[] = {"pubkey-hash",   "nonce",	      "cloak.phase",
 					   "cloak.package", "cloak.manifest", "cloak.app",
-					   "cloak.mode",    "cloak.seal-key"};
+					   "cloak.mode",    "cloak.seal-key", "cloak.nonce-root"};
 	struct {
 		const uint8_t *p;
 		size_t n;
@@ -112,26 +117,31 @@ int ck_claims_parse(const uint8_t *cbor, size_t len, struct ck_claims *c, struct
 			return CFAIL("claim key #%llu is not a text string", (unsigned long long)i);
 		for (uint64_t j = 0; j < i; j++) /* any key, known or not, appears once */
 			if (all[j].n == kn && memcmp(all[j].p, k, kn) == 0)
-				return CFAIL("claim \"%.*s\" appears twice", (int)(kn > 40 ? 40 : kn), k);
+				return CFAIL("claim \"%.*s\" appears twice",
+					     (int)(kn > 40 ? 40 : kn), k);
 		all[i].p = k;
 		all[i].n = kn;
 		int idx = -1;
-		for (int j = 0; j < 8; j++)
+		for (int j = 0; j < (int)(sizeof(keys) / sizeof(keys[0])); j++)
 			if (key_is(k, kn, keys[j]))
 				idx = j;
 		if (idx < 0) {
 			c->n_unknown++;
 			if (cbor_skip(&r) < 0)
-				return CFAIL("claim \"%.*s\" is malformed", (int)(kn > 40 ? 40 : kn), k);
+				return CFAIL("claim \"%.*s\" is malformed",
+					     (int)(kn > 40 ? 40 : kn), k);
 			continue;
 		}
 		int rc = 0;
 		switch (idx) {
-		case 0: rc = pubkey_hash(&r, c, err); break;
+		case 0:
+			rc = pubkey_hash(&r, c, err);
+			break;
 		case 1: {
 			const uint8_t *p;
 			size_t pn;
-			if (cbor_string(&r, CBOR_BYTES, &p, &pn) < 0 || pn == 0 || pn > CK_NONCE_MAX)
+			if (cbor_string(&r, CBOR_BYTES, &p, &pn) < 0 || pn == 0 ||
+			    pn > CK_NONCE_MAX)
 				return CFAIL("claim \"nonce\" is not a byte string of 1..%d bytes",
 					     CK_NONCE_MAX);
 			memcpy(c->nonce, p, pn);
@@ -143,22 +153,39 @@ int ck_claims_parse(const uint8_t *cbor, size_t len, struct ck_claims *c, struct
 			if (text(&r, buf, sizeof(buf), keys[idx], err) < 0)
 				return -1;
 			c->phase = !strcmp(buf, "provisioning") ? CK_PHASE_PROVISIONING
-				   : !strcmp(buf, "serving")	  ? CK_PHASE_SERVING
-								  : 0;
+				   : !strcmp(buf, "serving")	? CK_PHASE_SERVING
+								: 0;
 			if (!c->phase)
-				return CFAIL("claim \"cloak.phase\" is '%s', not provisioning or serving",
-					     buf);
+				return CFAIL(
+				    "claim \"cloak.phase\" is '%s', not provisioning or serving",
+				    buf);
 			break;
-		case 3: rc = bytes32(&r, c->package, keys[idx], err); c->has_package = true; break;
-		case 4: rc = bytes32(&r, c->manifest, keys[idx], err); c->has_manifest = true; break;
-		case 5: rc = bytes32(&r, c->app, keys[idx], err); c->has_app = true; break;
+		case 3:
+			rc = bytes32(&r, c->package, keys[idx], err);
+			c->has_package = true;
+			break;
+		case 4:
+			rc = bytes32(&r, c->manifest, keys[idx], err);
+			c->has_manifest = true;
+			break;
+		case 5:
+			rc = bytes32(&r, c->app, keys[idx], err);
+			c->has_app = true;
+			break;
 		case 6:
 			if (text(&r, buf, sizeof(buf), keys[idx], err) < 0)
 				return -1;
 			if (ck_mode_parse(buf, &c->mode) < 0)
 				return CFAIL("claim \"cloak.mode\" is '%s', not a cloak mode", buf);
 			break;
-		case 7: rc = bytes32(&r, c->seal_key, keys[idx], err); c->has_seal_key = true; break;
+		case 7:
+			rc = bytes32(&r, c->seal_key, keys[idx], err);
+			c->has_seal_key = true;
+			break;
+		case 8:
+			rc = bytes32(&r, c->nonce_root, keys[idx], err);
+			c->has_nonce_root = true;
+			break;
 		}
 		if (rc < 0)
 			return -1;
@@ -173,7 +200,7 @@ int ck_claims_encode(const struct ck_claims *c, uint8_t **out, size_t *len, stru
 	struct cbor_writer w = {0}, ph = {0};
 	size_t n = (size_t)c->has_nonce + (size_t)c->has_app + (c->mode != 0) + (c->phase != 0) +
 		   (size_t)c->has_pubkey_hash + (size_t)c->has_package + (size_t)c->has_manifest +
-		   (size_t)c->has_seal_key;
+		   (size_t)c->has_seal_key + (size_t)c->has_nonce_root;
 	*out = NULL;
 	cbor_put_head(&w, CBOR_MAP, n);
 	/* RFC 8949 §4.2.1 order: shorter keys first, then bytewise */
@@ -213,6 +240,10 @@ int ck_claims_encode(const struct ck_claims *c, uint8_t **out, size_t *len, stru
 	if (c->has_seal_key) {
 		cbor_put_string(&w, CBOR_TEXT, "cloak.seal-key", 14);
 		cbor_put_string(&w, CBOR_BYTES, c->seal_key, 32);
+	}
+	if (c->has_nonce_root) {
+		cbor_put_string(&w, CBOR_TEXT, "cloak.nonce-root", 16);
+		cbor_put_string(&w, CBOR_BYTES, c->nonce_root, 32);
 	}
 	free(ph.buf);
 	if (w.failed || ph.failed) {

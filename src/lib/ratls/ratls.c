@@ -351,6 +351,20 @@ static void add_err(struct ck_evidence_result *r, const char *code, const char *
 		ck_errf(&r->errs[r->n_errs++], code, "%s%s", msg, arg ? arg : "");
 }
 
+/* The claims answer the verifier's nonce: they carry it, or the root of a batch that the
+ * verifier's proof shows holds it. */
+static bool nonce_answered(const struct ck_claims *c, const struct ck_expect *x)
+{
+	uint8_t leaf[32];
+	if (c->has_nonce)
+		return c->nonce_len == x->nonce_len &&
+		       ck_ct_equal(c->nonce, x->nonce, x->nonce_len);
+	if (!c->has_nonce_root || !x->nonce_proof)
+		return false;
+	ck_merkle_leaf(x->nonce, x->nonce_len, leaf);
+	return ck_merkle_verify(leaf, x->nonce_proof, c->nonce_root);
+}
+
 int ck_evidence_verify(const uint8_t *quote, size_t quote_len, const uint8_t *claims,
 		       size_t claims_len, const uint8_t *spki, size_t spki_len,
 		       struct ck_verified_collateral *vc, const struct ck_appraise_opts *o,
@@ -420,8 +434,7 @@ int ck_evidence_verify(const uint8_t *quote, size_t quote_len, const uint8_t *cl
 		if (x->mode && c->mode != x->mode)
 			add_err(r, CK_E_EXPECT,
 				"unexpected mode: ", c->mode ? ck_mode_name(c->mode) : "absent");
-		if (x->nonce && !(c->has_nonce && c->nonce_len == x->nonce_len &&
-				  ck_ct_equal(c->nonce, x->nonce, x->nonce_len)))
+		if (x->nonce && !nonce_answered(c, x))
 			add_err(r, CK_E_NONCE, "the fresh quote does not carry our nonce", NULL);
 	}
 	r->accepted = r->n_errs == 0;

@@ -135,12 +135,12 @@ bool ck_identity_served(const struct ck_identity *id, const SSL *ssl)
 	return served && id->cert && X509_cmp(served, id->cert) == 0;
 }
 
-int ck_identity_evidence(const struct ck_identity *id, struct ck_attester *att,
-			 const struct ck_collateral *coll, const uint8_t *nonce, size_t nonce_len,
-			 char **out, struct ck_err *err)
+static int evidence(const struct ck_identity *id, struct ck_attester *att,
+		    const struct ck_collateral *coll, const struct ck_claims *tmpl,
+		    const uint8_t *nonce, size_t nonce_len, char **out, struct ck_err *err)
 {
 	struct ck_bundle b = {0};
-	if (ck_ratls_evidence(att, id->spki, id->spki_len, &id->claims, nonce, nonce_len, &b.quote,
+	if (ck_ratls_evidence(att, id->spki, id->spki_len, tmpl, nonce, nonce_len, &b.quote,
 			      &b.quote_len, &b.claims, &b.claims_len, err) < 0)
 		return -1;
 	if (coll) { /* borrowed: only dumped, never freed here */
@@ -151,6 +151,23 @@ int ck_identity_evidence(const struct ck_identity *id, struct ck_attester *att,
 	free(b.quote);
 	free(b.claims);
 	return *out ? 0 : ck_errf(err, CK_E_NOMEM, "out of memory for the evidence bundle");
+}
+
+int ck_identity_evidence(const struct ck_identity *id, struct ck_attester *att,
+			 const struct ck_collateral *coll, const uint8_t *nonce, size_t nonce_len,
+			 char **out, struct ck_err *err)
+{
+	return evidence(id, att, coll, &id->claims, nonce, nonce_len, out, err);
+}
+
+int ck_identity_evidence_root(const struct ck_identity *id, struct ck_attester *att,
+			      const struct ck_collateral *coll, const uint8_t root[32], char **out,
+			      struct ck_err *err)
+{
+	struct ck_claims c = id->claims;
+	c.has_nonce_root = true;
+	memcpy(c.nonce_root, root, 32);
+	return evidence(id, att, coll, &c, NULL, 0, out, err);
 }
 
 void ck_identity_free(struct ck_identity *id)

@@ -32,8 +32,9 @@ struct ck_proxy {
 	struct conn *idle_head, *idle_tail; /* head-less connections, oldest first */
 };
 
-#define COPY_MAX 4096	     /* bodies up to this are copied rather than moved between buffers */
-#define APP_READ (32 * 1024) /* the most one read of the app takes */
+#define COPY_MAX       4096 /* bodies up to this are copied rather than moved between buffers */
+#define APP_READ       (32 * 1024) /* the most one read of the app takes */
+#define TLS_RECORD_MAX 16384	   /* plaintext of one TLS record */
 
 enum req_state { REQ_HEAD, REQ_BODY, REQ_DONE };
 enum resp_state { RESP_NONE, RESP_HEAD, RESP_BODY, RESP_DONE };
@@ -71,6 +72,11 @@ struct conn {
 	bool linger;	/* after an error answer: close lingering, so the client reads it */
 	bool lingering; /* written, write side shut: reading and discarding until EOF */
 	struct body req_body, resp_body;
+	struct ck_proxy_later *later; /* a local answer deferred (ck_proxy_defer) */
+};
+
+struct ck_proxy_later {
+	struct conn *conn; /* NULL once the connection has gone */
 };
 
 /* ---- helpers -------------------------------------------------------------------------------- */
@@ -163,6 +169,8 @@ static void conn_free(struct conn *c)
 {
 	struct ck_proxy *px = c->px;
 	idle_leave(c);
+	if (c->later)
+		c->later->conn = NULL; /* the handler still holds it: ck_proxy_finish frees it */
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -424,6 +432,7 @@ static void no_delay(evutil_socket_t fd)
 static void start_head(struct conn *c);
 static int start_flushing(struct conn *c);
 static void cli_read(struct bufferevent *bev, void *arg);
+static size_t cli_pull_pending(struct conn *c);
 static void app_read(struct bufferevent *bev, void *arg);
 
 /* Both halves done: next request, or close. */
@@ -436,7 +445,7 @@ static void exchange_done(struct conn *c)
 		return;
 	}
 	start_head(c);
-	if (evbuffer_get_length(bufferevent_get_input(c->cli)) > 0)
+	if (evbuffer_get_length(bufferevent_get_input(c->cli)) > 0 || cli_pull_pending(c) > 0)
 		cli_read(c->cli, c); /* a pipelined request already here */
 }
 
@@ -559,8 +568,11 @@ static void app_write(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE); /* see app_flush */
-	if (c->req == REQ_BODY && !c->closing)
+	if (c->req == REQ_BODY && !c->closing) {
 		bufferevent_enable(c->cli, EV_READ);
+		if (cli_pull_pending(c) > 0) /* held by OpenSSL while reading was paused */
+			cli_read(c->cli, c);
+	}
 }
 
 /*
@@ -640,13 +652,32 @@ static int app_connect(struct conn *c)
 
 /* ---- the client side ------------------------------------------------------------------------ */
 
+/* A local answer: head and body, then the next request (or the close). */
+static void send_local(struct conn *c, int status, const char *ctype, unsigned retry_after,
+		       struct evbuffer *body)
+{
+	struct evbuffer *out = bufferevent_get_output(c->cli);
+	char ra[40] = "";
+	if (retry_after)
+		snprintf(ra, sizeof(ra), "Retry-After: %u\r\n", retry_after);
+	if (evbuffer_get_length(body) == 0)
+		evbuffer_add_printf(body, "%s\n", reason(status));
+	evbuffer_add_printf(
+	    out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n", status,
+	    reason(status), ctype ? ctype : "application/json", evbuffer_get_length(body), ra,
+	    c->keep_alive ? (c->http10 ? "Connection: keep-alive\r\n" : "")
+			  : "Connection: close\r\n");
+	evbuffer_add_buffer(out, body);
+	c->resp = RESP_DONE;
+	exchange_done(c);
+}
+
 static void answer_local(struct conn *c)
 {
 	struct ck_proxy *px = c->px;
-	struct evbuffer *body = evbuffer_new(), *out = bufferevent_get_output(c->cli);
-	const char *ctype = "application/json";
+	struct ck_proxy_reply reply = {.body = evbuffer_new(), .ctype = "application/json"};
 	int status = 404;
-	if (!body) {
+	if (!reply.body) {
 		answer_error(c, 503);
 		return;
 	}
@@ -656,8 +687,11 @@ static void answer_local(struct conn *c)
 		struct ck_proxy_req rq = {.route = &c->route,
 					  .body = b,
 					  .body_len = bl,
-					  .ssl = bufferevent_openssl_get_ssl(c->cli)};
-		status = px->cfg.local(px->cfg.local_arg, &rq, body, &ctype);
+					  .ssl = bufferevent_openssl_get_ssl(c->cli),
+					  .peer = (const struct sockaddr *)&c->peer,
+					  .peer_len = c->peer_len,
+					  .priv = c};
+		status = px->cfg.local(px->cfg.local_arg, &rq, &reply);
 	}
 	if (c->local_body) {
 		/* it may have held secrets: wipe before libevent frees it */
@@ -666,17 +700,48 @@ static void answer_local(struct conn *c)
 		evbuffer_free(c->local_body);
 		c->local_body = NULL;
 	}
-	if (evbuffer_get_length(body) == 0)
-		evbuffer_add_printf(body, "%s\n", reason(status));
-	evbuffer_add_printf(out,
-			    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
-			    status, reason(status), ctype, evbuffer_get_length(body),
-			    c->keep_alive ? (c->http10 ? "Connection: keep-alive\r\n" : "")
-					  : "Connection: close\r\n");
-	evbuffer_add_buffer(out, body);
-	evbuffer_free(body);
-	c->resp = RESP_DONE;
-	exchange_done(c);
+	if (status == CK_PROXY_LATER && c->later) {
+		evbuffer_free(reply.body); /* ck_proxy_finish answers */
+		c->resp = RESP_HEAD;
+		return;
+	}
+	if (status == CK_PROXY_LATER)
+		status = 500; /* a handler that said later without ck_proxy_defer */
+	send_local(c, status, reply.ctype, reply.retry_after, reply.body);
+	evbuffer_free(reply.body);
+}
+
+struct ck_proxy_later *ck_proxy_defer(const struct ck_proxy_req *rq)
+{
+	struct conn *c = rq->priv;
+	if (!c || c->later || !(c->later = calloc(1, sizeof(*c->later))))
+		return NULL;
+	c->later->conn = c;
+	return c->later;
+}
+
+bool ck_proxy_later_open(const struct ck_proxy_later *l)
+{
+	return l && l->conn;
+}
+
+void ck_proxy_finish(struct ck_proxy_later *l, int status, const char *ctype, unsigned retry_after,
+		     const char *body, size_t len)
+{
+	struct conn *c = l ? l->conn : NULL;
+	free(l);
+	if (!c)
+		return;
+	c->later = NULL;
+	struct evbuffer *b = evbuffer_new();
+	if (!b || (len && evbuffer_add(b, body, len) < 0)) {
+		if (b)
+			evbuffer_free(b);
+		answer_error(c, 503);
+		return;
+	}
+	send_local(c, status, ctype, retry_after, b);
+	evbuffer_free(b);
 }
 
 static void head_timeout(evutil_socket_t fd, short what, void *arg)
@@ -775,9 +840,8 @@ static void on_head(struct conn *c, const struct http_head *h, size_t head_len)
 	c->req = REQ_BODY;
 }
 
-static void cli_read(struct bufferevent *bev, void *arg)
+static void cli_consume(struct bufferevent *bev, struct conn *c)
 {
-	struct conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	if (c->lingering)
 		evbuffer_drain(in, evbuffer_get_length(in)); /* read, never answered */
@@ -823,6 +887,45 @@ static void cli_read(struct bufferevent *bev, void *arg)
 		answer_local(c);
 	else if (c->resp == RESP_DONE)
 		exchange_done(c);
+}
+
+/*
+ * With read-ahead, OpenSSL may hold whole records it has read from the socket and not yet
+ * decrypted. libevent asks SSL_pending, which counts only the record being read, so it leaves
+ * them there until the socket is readable again: a request whose head and body came in one
+ * segment would stall until the client sent something more. They are moved into the input
+ * here (up to the input's limit). Returns the bytes moved.
+ */
+static size_t cli_pull_pending(struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->cli);
+	struct evbuffer *in = bufferevent_get_input(c->cli);
+	size_t moved = 0;
+	while (ssl && SSL_has_pending(ssl) && evbuffer_get_length(in) < 2 * HTTP_MAX_HEAD) {
+		struct evbuffer_iovec v;
+		if (evbuffer_reserve_space(in, TLS_RECORD_MAX, &v, 1) < 1)
+			break;
+		int r = SSL_read(ssl, v.iov_base,
+				 (int)(v.iov_len < TLS_RECORD_MAX ? v.iov_len : TLS_RECORD_MAX));
+		if (r <= 0) {
+			evbuffer_commit_space(in, NULL, 0);
+			ERR_clear_error();
+			break;
+		}
+		v.iov_len = (size_t)r;
+		evbuffer_commit_space(in, &v, 1);
+		moved += (size_t)r;
+	}
+	return moved;
+}
+
+/* The client's bytes: consumed as the state machine allows, with what OpenSSL still holds. */
+static void cli_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	do
+		cli_consume(bev, c);
+	while (!c->closing && c->req != REQ_DONE && cli_pull_pending(c) > 0);
 }
 
 /* The client's output went out (by libevent or by cli_flush): close if closing, stop the write

@@ -182,22 +182,41 @@ static void run_app(int lfd)
 /* ---- the proxy --------------------------------------------------------------------------------
  */
 
-static int local(void *arg, const struct ck_proxy_req *rq, struct evbuffer *out, const char **ctype)
+/* A deferred answer, finished from a timer 50 ms later. */
+static void finish_later(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ck_proxy_finish(arg, 200, "text/plain", 0, "answered later", 14);
+}
+
+static int local(void *arg, const struct ck_proxy_req *rq, struct ck_proxy_reply *reply)
 {
 	const struct ck_route *r = rq->route;
-	(void)arg;
+	struct evbuffer *out = reply->body;
 	if (r->kind == CK_ROUTE_STATUS) {
 		evbuffer_add_printf(out, "{\"phase\":\"serving\"}");
 		return 200;
 	}
+	if (r->kind == CK_ROUTE_EVIDENCE && r->nonce_len == 1) { /* refused for now */
+		reply->retry_after = 3;
+		return 429;
+	}
+	if (r->kind == CK_ROUTE_EVIDENCE && r->nonce_len >= 3) { /* answered later */
+		struct ck_proxy_later *l = ck_proxy_defer(rq);
+		struct timeval tv = {0, 50 * 1000};
+		if (!l || event_base_once(arg, -1, EV_TIMEOUT, finish_later, l, &tv) < 0)
+			return 500;
+		return CK_PROXY_LATER;
+	}
 	if (r->kind == CK_ROUTE_EVIDENCE) {
 		evbuffer_add_printf(out, "nonce %zu bytes", r->nonce_len);
-		*ctype = "text/plain";
+		reply->ctype = "text/plain";
 		return 200;
 	}
 	evbuffer_add_printf(out, "provision body %zu bytes over %s", rq->body_len,
 			    rq->ssl ? "tls" : "plain");
-	*ctype = "text/plain";
+	reply->ctype = "text/plain";
 	return 403;
 }
 
@@ -208,6 +227,7 @@ static void run_proxy(int lfd, uint16_t app_port, SSL_CTX *tls)
 	struct event_base *base = event_base_new_with_config(ec);
 	event_config_free(ec);
 	struct ck_proxy_cfg cfg = {.local = local,
+				   .local_arg = base,
 				   .tls = tls,
 				   .plain = true, /* with tls: both on one port */
 				   .head_timeout_ms = HEAD_MS,
@@ -727,6 +747,51 @@ static void test_tls_request_with_finished(void **state)
 	SSL_CTX_free(ctx);
 }
 
+/* After the handshake, a request whose head and body are two TLS records in one segment (and a
+ * second request in the same segment): OpenSSL reads them all ahead, and every one is served
+ * (libevent alone left the later records in OpenSSL until the client sent more: a stall). */
+static void test_tls_records_in_one_segment(void **state)
+{
+	(void)state;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	const char *head = "POST /echo/records HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n",
+		   *body = "body",
+		   *next = "GET /echo/next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+	for (int i = 0; i < 10; i++) {
+		int fd = dial_tls_port();
+		SSL *ssl = SSL_new(ctx);
+		BIO *wb = BIO_new(BIO_s_mem());
+		SSL_set_bio(ssl, BIO_new_socket(fd, BIO_NOCLOSE), wb);
+		int r, fl = fcntl(fd, F_GETFL);
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		while ((r = SSL_connect(ssl)) != 1) {
+			assert_int_equal(SSL_get_error(ssl, r), SSL_ERROR_WANT_READ);
+			flush_mem(wb, fd);
+			struct pollfd pf = {.fd = fd, .events = POLLIN};
+			assert_int_equal(poll(&pf, 1, 5000), 1);
+		}
+		flush_mem(wb, fd);
+		fcntl(fd, F_SETFL, fl);
+		usleep(20 * 1000); /* the handshake is over on the proxy's side too */
+		assert_int_equal(SSL_write(ssl, head, (int)strlen(head)), (int)strlen(head));
+		assert_int_equal(SSL_write(ssl, body, 4), 4);
+		assert_int_equal(SSL_write(ssl, next, (int)strlen(next)), (int)strlen(next));
+		flush_mem(wb, fd); /* three records, one write */
+		char buf[8192];
+		size_t n = 0;
+		int k;
+		while (n < sizeof(buf) - 1 &&
+		       (k = SSL_read(ssl, buf + n, (int)(sizeof(buf) - 1 - n))) > 0)
+			n += (size_t)k;
+		buf[n] = 0;
+		if (!strstr(buf, "Content-Length: 4\r\n\r\nbody") || !strstr(buf, "GET /echo/next"))
+			fail_msg("connection %d: %zu bytes: %.300s", i, n, buf);
+		SSL_free(ssl);
+		close(fd);
+	}
+	SSL_CTX_free(ctx);
+}
+
 /* cfg.plain: one port serves TLS and plain HTTP, told apart by the first byte; the runtime's
  * handler learns which (it refuses provisioning over plain HTTP); a silent client is closed. */
 static void test_tls_and_plain_on_one_port(void **state)
@@ -940,9 +1005,40 @@ static void test_idle_connections_reclaimed(void **state)
 	}
 }
 
+/* A local answer that comes later (ck_proxy_defer/finish), with a pipelined request behind it;
+ * one whose client hung up first; a Retry-After with a 429. */
+static void test_deferred_local_answers(void **state)
+{
+	(void)state;
+	char *r =
+	    exchange("GET /.well-known/cloak/evidence?nonce=abcdef HTTP/1.1\r\nHost: a\r\n\r\n"
+		     "GET /.well-known/cloak/status HTTP/1.1\r\nHost: a\r\n"
+		     "Connection: close\r\n\r\n",
+		     NULL);
+	char *later = strstr(r, "answered later"), *st = strstr(r, "\"phase\"");
+	if (!later || !st || later > st)
+		fail_msg("got: %s", r);
+	free(r);
+	for (int i = 0; i < 20; i++) { /* hung up before the answer: nothing breaks */
+		int fd = dial();
+		const char *q =
+		    "GET /.well-known/cloak/evidence?nonce=abcdef HTTP/1.1\r\nHost: a\r\n\r\n";
+		write_all(fd, q, strlen(q));
+		close(fd);
+	}
+	usleep(100 * 1000);
+	r = exchange("GET /.well-known/cloak/evidence?nonce=ab HTTP/1.1\r\nHost: a\r\n"
+		     "Connection: close\r\n\r\n",
+		     NULL);
+	assert_int_equal(status_of(r), 429);
+	assert_non_null(strstr(r, "\r\nRetry-After: 3\r\n"));
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_deferred_local_answers),
 	    cmocka_unit_test(test_idle_connections_reclaimed),
 	    cmocka_unit_test(test_connection_cannot_strip_framing),
 	    cmocka_unit_test(test_target_and_host_refused),
@@ -958,6 +1054,7 @@ int main(void)
 	    cmocka_unit_test(test_tls),
 	    cmocka_unit_test(test_tls_and_plain_on_one_port),
 	    cmocka_unit_test(test_tls_request_with_finished),
+	    cmocka_unit_test(test_tls_records_in_one_segment),
 	    cmocka_unit_test(test_expect_continue),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
