@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "cloak/bundle.h"
 #include "cloak/merkle.h"
 #include "testutil.h"
 
@@ -79,8 +80,62 @@ static void test_rfc9162_roots_and_proofs(void **s)
 	assert_false(ck_merkle_verify(leaves[0], &bad, root));
 }
 
+/* A bundle with its nonce proof: written by ck_bundle_with_proof, read back the same; a proof
+ * that is not exactly {index < size, size, at most 16 hashes of 64 hex digits} is refused. */
+static void test_bundle_nonce_proof(void **s)
+{
+	(void)s;
+	uint8_t q[48] = {3, 0};
+	struct ck_bundle b = {.quote = q, .quote_len = sizeof(q)}, back;
+	struct ck_merkle_proof p = {.index = 5, .size = 9, .len = 4};
+	for (size_t k = 0; k < p.len; k++)
+		memset(p.path[k], 0x10 + (int)k, 32);
+	char *base = ck_bundle_dump(&b);
+	assert_non_null(base);
+	char *one = ck_bundle_with_proof(base, strlen(base), &p);
+	assert_non_null(one);
+	struct ck_err e;
+	if (ck_bundle_parse(one, strlen(one), &back, &e) < 0)
+		fail_msg("%s: %s", e.msg, one);
+	assert_true(back.has_nonce_proof);
+	assert_int_equal(back.nonce_proof.index, 5);
+	assert_int_equal(back.nonce_proof.size, 9);
+	assert_int_equal(back.nonce_proof.len, 4);
+	assert_memory_equal(back.nonce_proof.path, p.path, 4 * 32);
+	ck_bundle_free(&back);
+	free(one);
+	const char *bad[] = {
+	    "{\"index\":9,\"size\":9,\"path\":[]}",
+	    "{\"index\":0,\"size\":0,\"path\":[]}",
+	    "{\"index\":-1,\"size\":9,\"path\":[]}",
+	    "{\"index\":0,\"size\":9}",
+	    "{\"index\":0,\"size\":9,\"path\":[],\"x\":1}",
+	    "{\"index\":0,\"size\":9,\"path\":[\"00\"]}",
+	    "{\"index\":0,\"size\":9,\"path\":[1]}",
+	    "{\"index\":0,\"size\":9,\"path\":\"x\"}",
+	    "[]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text), "%.*s,\"nonce_proof\":%s}", (int)strlen(base) - 1, base,
+			 bad[i]);
+		if (ck_bundle_parse(text, strlen(text), &back, &e) == 0)
+			fail_msg("proof %zu accepted: %s", i, bad[i]);
+	}
+	/* 17 hashes: more than any batch has */
+	char text[4096];
+	int n = snprintf(text, sizeof(text), "%.*s,\"nonce_proof\":{\"index\":0,\"size\":9,\"path\":[",
+			 (int)strlen(base) - 1, base);
+	for (int k = 0; k < 17; k++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "%s\"%064d\"", k ? "," : "", 0);
+	snprintf(text + n, sizeof(text) - (size_t)n, "]}}");
+	assert_int_equal(ck_bundle_parse(text, strlen(text), &back, &e), -1);
+	free(base);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_rfc9162_roots_and_proofs)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_rfc9162_roots_and_proofs),
+					   cmocka_unit_test(test_bundle_nonce_proof)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
