@@ -20,7 +20,8 @@ d=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$d"; }
 trap cleanup EXIT
-APP=18480 NGX=18443
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+APP=$(free_port) NGX=$(free_port) # free now: a fixed port fails on a shared machine
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench \
 	-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
 common="worker_processes 1; daemon off; error_log $d/err.log; pid PIDFILE;

@@ -14,12 +14,12 @@ static const char usage[] = "Usage: cloak fingerprint DIR [--json]\n"
 int cmd_fingerprint(int argc, char **argv)
 {
 	bool json;
-	int ex, optind = cli_one_operand(argc, argv, usage, &json, &ex);
-	if (optind < 0)
+	int ex, operand = cli_one_operand(argc, argv, usage, &json, &ex);
+	if (operand < 0)
 		return ex;
 	struct ck_pack_result res;
 	struct ck_err e;
-	if (ck_fingerprint_dir(argv[optind], &res, &e) < 0) {
+	if (ck_fingerprint_dir(argv[operand], &res, &e) < 0) {
 		cli_err(&e);
 		return ck_err_is(&e, CK_E_IO) ? EXIT_USAGE : EXIT_REJECTED;
 	}

@@ -366,15 +366,15 @@ static void flat(const char *prefix, json_t *v)
 int cmd_inspect(int argc, char **argv)
 {
 	bool json;
-	int ex, optind = cli_one_operand(argc, argv, usage, &json, &ex);
-	if (optind < 0)
+	int ex, operand = cli_one_operand(argc, argv, usage, &json, &ex);
+	if (operand < 0)
 		return ex;
 	uint8_t *buf, head[CK_PKG_HEADER_LEN];
 	size_t len;
 	struct ck_err e;
 	json_t *o;
 	/* A package can be gigabytes: look at its header and size only. */
-	FILE *f = fopen(argv[optind], "rb");
+	FILE *f = fopen(argv[operand], "rb");
 	size_t hn = f ? fread(head, 1, sizeof(head), f) : 0;
 	if (f && hn >= 8 && !memcmp(head, CK_PKG_MAGIC, 8)) {
 		fseeko(f, 0, SEEK_END);
@@ -385,7 +385,7 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (f)
 		fclose(f);
-	if (cli_read(argv[optind], INSPECT_MAX, &buf, &len, &e) < 0) {
+	if (cli_read(argv[operand], INSPECT_MAX, &buf, &len, &e) < 0) {
 		cli_err(&e);
 		return EXIT_USAGE;
 	}
@@ -393,7 +393,7 @@ int cmd_inspect(int argc, char **argv)
 	free(buf);
 print:
 	if (!o) {
-		ck_err_wrap(&e, "%s", argv[optind]);
+		ck_err_wrap(&e, "%s", argv[operand]);
 		cli_err(&e);
 		return EXIT_REJECTED;
 	}
