@@ -9,19 +9,19 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct http_head h;
+	struct ck_http_head h;
 	int st;
-	long n = http_parse_request((const char *)data, size, &h, &st, NULL);
+	long n = ck_http_parse_request((const char *)data, size, &h, &st, NULL);
 	if (n > (long)size)
 		abort();
-	http_parse_response((const char *)data, size, false, &h, NULL);
+	ck_http_parse_response((const char *)data, size, false, &h, NULL);
 	size_t off = n > 0 ? (size_t)n : 0, step = size ? (size_t)data[0] % 17 + 1 : 1;
-	struct http_chunked c = {0};
+	struct ck_http_chunked c = {0};
 	while (off < size && !c.done) {
 		size_t k = size - off < step ? size - off : step, used;
 		const uint8_t *d;
 		size_t dl;
-		if (http_chunked_feed(&c, data + off, k, &used, &d, &dl, NULL) < 0)
+		if (ck_http_chunked_feed(&c, data + off, k, &used, &d, &dl, NULL) < 0)
 			break;
 		if (used > k || (dl && (d < data + off || d + dl > data + off + k)))
 			abort();

@@ -40,7 +40,7 @@ struct ck_route {
 };
 
 /*
- * Classifies a request by its method and origin-form target (as http_parse_request gave them).
+ * Classifies a request by its method and origin-form target (as ck_http_parse_request gave them).
  * Everything outside CK_ROUTE_PREFIX is the app's (CK_ROUTE_APP). Inside it, exactly:
  *   GET  /.well-known/cloak/status
  *   GET  /.well-known/cloak/evidence[?nonce=HEX]   (1..CK_NONCE_MAX bytes)

@@ -21,20 +21,25 @@
 
 #include "cloak/err.h"
 
-#define HTTP_MAX_HEAD	    (16 * 1024) /* request line + headers */
-#define HTTP_MAX_HEADERS    100
-#define HTTP_MAX_CHUNK_LINE 256 /* chunk size + extensions */
-#define HTTP_MAX_TRAILER    (8 * 1024)
-#define HTTP_MAX_HOST	    255 /* a Host value: a DNS name, or an IP literal, and a port */
+#define CK_HTTP_MAX_HEAD       (16 * 1024) /* request line + headers */
+#define CK_HTTP_MAX_HEADERS    100
+#define CK_HTTP_MAX_CHUNK_LINE 256 /* chunk size + extensions */
+#define CK_HTTP_MAX_TRAILER    (8 * 1024)
+#define CK_HTTP_MAX_HOST       255 /* a Host value: a DNS name, or an IP literal, and a port */
 
-struct http_header {
+struct ck_http_header {
 	const char *name, *value;
 	size_t name_len, value_len; /* value without surrounding whitespace */
 };
 
-enum http_body { HTTP_BODY_NONE, HTTP_BODY_LENGTH, HTTP_BODY_CHUNKED, HTTP_BODY_UNTIL_CLOSE };
+enum ck_http_body {
+	CK_HTTP_BODY_NONE,
+	CK_HTTP_BODY_LENGTH,
+	CK_HTTP_BODY_CHUNKED,
+	CK_HTTP_BODY_UNTIL_CLOSE
+};
 
-struct http_head {
+struct ck_http_head {
 	/* requests */
 	const char *method, *target;
 	size_t method_len, target_len;
@@ -44,10 +49,10 @@ struct http_head {
 	size_t reason_len;
 
 	int minor; /* HTTP/1.<minor>: 0 or 1 */
-	struct http_header headers[HTTP_MAX_HEADERS];
+	struct ck_http_header headers[CK_HTTP_MAX_HEADERS];
 	size_t n_headers;
-	enum http_body body;
-	uint64_t content_length; /* HTTP_BODY_LENGTH */
+	enum ck_http_body body;
+	uint64_t content_length; /* CK_HTTP_BODY_LENGTH */
 	bool keep_alive;
 	bool expect_continue;
 	const char *host;
@@ -56,18 +61,18 @@ struct http_head {
 
 /* Parses a request head from buf[0..len). Returns the head's length (through the empty line)
  * when complete, 0 when more bytes are needed, -1 when refused (*status = the answer). */
-long http_parse_request(const char *buf, size_t len, struct http_head *h, int *status,
-			struct ck_err *err);
+long ck_http_parse_request(const char *buf, size_t len, struct ck_http_head *h, int *status,
+			   struct ck_err *err);
 /* Parses a response head (the app's). HEAD requests and 1xx/204/304 have no body: pass
  * `head_request` so the framing is right. */
-long http_parse_response(const char *buf, size_t len, bool head_request, struct http_head *h,
-			 struct ck_err *err);
+long ck_http_parse_response(const char *buf, size_t len, bool head_request, struct ck_http_head *h,
+			    struct ck_err *err);
 
 /* The value of the first header called `name` (case-insensitive), or NULL. */
-const struct http_header *http_find(const struct http_head *h, const char *name);
+const struct ck_http_header *ck_http_find(const struct ck_http_head *h, const char *name);
 
 /* A chunked body decoder: feed it bytes; it returns the data bytes in place. */
-struct http_chunked {
+struct ck_http_chunked {
 	int state;
 	uint64_t left; /* bytes left in the current chunk */
 	size_t line;   /* bytes of the current size or trailer line */
@@ -76,7 +81,7 @@ struct http_chunked {
 };
 /* Consumes bytes of `in` (up to n): sets *used, and *data and *data_len to the chunk data found
  * (a slice of `in`; call again with the rest). Returns 0, or -1 on malformed framing. */
-int http_chunked_feed(struct http_chunked *c, const uint8_t *in, size_t n, size_t *used,
-		      const uint8_t **data, size_t *data_len, struct ck_err *err);
+int ck_http_chunked_feed(struct ck_http_chunked *c, const uint8_t *in, size_t n, size_t *used,
+			 const uint8_t **data, size_t *data_len, struct ck_err *err);
 
 #endif

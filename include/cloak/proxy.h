@@ -11,7 +11,7 @@
  * Content-Length or a re-encoded chunked body (trailers dropped). So the app can never see a
  * request the proxy did not see the same way: no smuggling.
  *
- * Responses come back the same way: the app's head through http_parse_response, its body
+ * Responses come back the same way: the app's head through ck_http_parse_response, its body
  * streamed (Content-Length, chunked re-encoded, or read-until-close re-chunked for HTTP/1.1
  * clients), with backpressure both ways. Keep-alive on both sides; one request at a time per
  * connection (pipelined bytes wait in the kernel). The app failing gives 502 (it closed or sent

@@ -137,10 +137,10 @@ static int conn_request(struct conn *c, const char *method, const char *path, co
 	if (SSL_write(c->ssl, head, hl) != hl ||
 	    (body_len && SSL_write(c->ssl, body, (int)body_len) != (int)body_len))
 		return ck_errf(err, CK_E_TLS, "cannot send %s %s", method, path);
-	struct http_head h;
+	struct ck_http_head h;
 	long n = 0;
 	for (;;) {
-		if (c->len && (n = http_parse_response(c->buf, c->len, false, &h, err)) != 0)
+		if (c->len && (n = ck_http_parse_response(c->buf, c->len, false, &h, err)) != 0)
 			break;
 		char *nb = realloc(c->buf, c->len + 16384 + 1);
 		if (!nb)
@@ -151,19 +151,19 @@ static int conn_request(struct conn *c, const char *method, const char *path, co
 			return ck_errf(err, CK_E_HTTP, "%s %s: the enclave closed the connection",
 				       method, path);
 		c->len += (size_t)k;
-		if (c->len > HTTP_MAX_HEAD + 16384)
+		if (c->len > CK_HTTP_MAX_HEAD + 16384)
 			return ck_errf(err, CK_E_HTTP, "%s %s: the response head is too large",
 				       method, path);
 	}
 	if (n < 0)
 		return -1;
-	if (h.body != HTTP_BODY_LENGTH || h.content_length > RESP_MAX)
+	if (h.body != CK_HTTP_BODY_LENGTH || h.content_length > RESP_MAX)
 		return ck_errf(err, CK_E_HTTP,
 			       "%s %s: the response is not framed by a length of at "
 			       "most %d bytes",
 			       method, path, RESP_MAX);
 	size_t want = (size_t)n + (size_t)h.content_length;
-	const struct http_header *ra = http_find(&h, "retry-after");
+	const struct ck_http_header *ra = ck_http_find(&h, "retry-after");
 	*status = h.status;
 	*retry_after = 0;
 	for (size_t i = 0;

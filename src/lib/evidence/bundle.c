@@ -26,17 +26,17 @@ void ck_bundle_free(struct ck_bundle *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int b64_field(const struct jdoc *d, const char *key, bool required, uint8_t **out,
+static int b64_field(const struct ck_jdoc *d, const char *key, bool required, uint8_t **out,
 		     size_t *len, size_t max, struct ck_err *err)
 {
-	long v = json_get(d, 0, key);
+	long v = ck_json_get(d, 0, key);
 	if (v < 0) {
 		if (required)
 			return ck_errf(err, CK_E_JSON, "evidence bundle: \"%s\" is missing", key);
 		return 0;
 	}
-	const struct jtok *t = &d->t[v];
-	if (t->type != JT_STRING || t->escaped)
+	const struct ck_jtok *t = &d->t[v];
+	if (t->type != CK_JT_STRING || t->escaped)
 		return ck_errf(err, CK_E_JSON, "evidence bundle: \"%s\" is not a base64 string",
 			       key);
 	if (t->end - t->start > max / 3 * 4 + 4)
@@ -46,15 +46,16 @@ static int b64_field(const struct jdoc *d, const char *key, bool required, uint8
 
 /* {"index": I, "size": N, "path": ["hex", ...]}: exactly these members, index < size, at most
  * CK_MERKLE_MAX_DEPTH hashes of 64 hex digits. */
-static int proof_parse(const struct jdoc *d, size_t o, struct ck_merkle_proof *p,
+static int proof_parse(const struct ck_jdoc *d, size_t o, struct ck_merkle_proof *p,
 		       struct ck_err *err)
 {
 	long long index, size;
-	long vi = json_get(d, o, "index"), vs = json_get(d, o, "size"), vp = json_get(d, o, "path");
+	long vi = ck_json_get(d, o, "index"), vs = ck_json_get(d, o, "size"),
+	     vp = ck_json_get(d, o, "path");
 	memset(p, 0, sizeof(*p));
-	if (d->t[o].type != JT_OBJECT || d->t[o].size != 3 || vi < 0 || vs < 0 || vp < 0 ||
-	    json_int(d, (size_t)vs, 1, CK_MERKLE_MAX_LEAVES, &size) < 0 ||
-	    json_int(d, (size_t)vi, 0, size - 1, &index) < 0 || d->t[vp].type != JT_ARRAY ||
+	if (d->t[o].type != CK_JT_OBJECT || d->t[o].size != 3 || vi < 0 || vs < 0 || vp < 0 ||
+	    ck_json_int(d, (size_t)vs, 1, CK_MERKLE_MAX_LEAVES, &size) < 0 ||
+	    ck_json_int(d, (size_t)vi, 0, size - 1, &index) < 0 || d->t[vp].type != CK_JT_ARRAY ||
 	    d->t[vp].size > CK_MERKLE_MAX_DEPTH)
 		return ck_errf(err, CK_E_JSON,
 			       "evidence bundle: \"nonce_proof\" is not {index, size, path} with "
@@ -62,10 +63,10 @@ static int proof_parse(const struct jdoc *d, size_t o, struct ck_merkle_proof *p
 			       CK_MERKLE_MAX_LEAVES, CK_MERKLE_MAX_DEPTH);
 	p->index = (uint32_t)index;
 	p->size = (uint32_t)size;
-	size_t e = json_child((size_t)vp);
-	for (uint32_t k = 0; k < d->t[vp].size; k++, e = json_next(d, e)) {
-		const struct jtok *t = &d->t[e];
-		if (t->type != JT_STRING || t->escaped ||
+	size_t e = ck_json_child((size_t)vp);
+	for (uint32_t k = 0; k < d->t[vp].size; k++, e = ck_json_next(d, e)) {
+		const struct ck_jtok *t = &d->t[e];
+		if (t->type != CK_JT_STRING || t->escaped ||
 		    ck_hex_decode_exact(d->text + t->start, t->end - t->start, p->path[k], 32,
 					"nonce_proof.path", err) < 0)
 			return ck_errf(err, CK_E_JSON,
@@ -78,42 +79,42 @@ static int proof_parse(const struct jdoc *d, size_t o, struct ck_merkle_proof *p
 
 int ck_bundle_parse(const char *text, size_t len, struct ck_bundle *b, struct ck_err *err)
 {
-	struct jdoc d;
+	struct ck_jdoc d;
 	long long ver;
 	long v;
 	memset(b, 0, sizeof(*b));
 	if (len > CK_BUNDLE_MAX_LEN)
 		return ck_errf(err, CK_E_TOO_LARGE, "evidence bundle is %zu bytes, over the limit",
 			       len);
-	if (json_parse(text, len, &d, err) < 0)
+	if (ck_json_parse(text, len, &d, err) < 0)
 		return ck_err_wrap(err, "evidence bundle");
-	if (d.t[0].type != JT_OBJECT || (v = json_get(&d, 0, "cloak_evidence")) < 0 ||
-	    json_int(&d, (size_t)v, CK_BUNDLE_VERSION, CK_BUNDLE_VERSION, &ver) < 0) {
+	if (d.t[0].type != CK_JT_OBJECT || (v = ck_json_get(&d, 0, "cloak_evidence")) < 0 ||
+	    ck_json_int(&d, (size_t)v, CK_BUNDLE_VERSION, CK_BUNDLE_VERSION, &ver) < 0) {
 		ck_errf(err, CK_E_JSON, "evidence bundle: \"cloak_evidence\" is not version %d",
 			CK_BUNDLE_VERSION);
 		goto fail;
 	}
-	if ((v = json_get(&d, 0, "tee")) < 0 || !json_str_eq(&d, (size_t)v, "sgx")) {
+	if ((v = ck_json_get(&d, 0, "tee")) < 0 || !ck_json_str_eq(&d, (size_t)v, "sgx")) {
 		ck_errf(err, CK_E_JSON, "evidence bundle: \"tee\" is not \"sgx\"");
 		goto fail;
 	}
 	if (b64_field(&d, "quote", true, &b->quote, &b->quote_len, CK_QUOTE_MAX_LEN, err) < 0 ||
 	    b64_field(&d, "claims", false, &b->claims, &b->claims_len, CK_BUNDLE_MAX_LEN, err) < 0)
 		goto fail;
-	if ((v = json_get(&d, 0, "nonce_proof")) >= 0) {
+	if ((v = ck_json_get(&d, 0, "nonce_proof")) >= 0) {
 		if (proof_parse(&d, (size_t)v, &b->nonce_proof, err) < 0)
 			goto fail;
 		b->has_nonce_proof = true;
 	}
-	if ((v = json_get(&d, 0, "collateral")) >= 0) {
+	if ((v = ck_json_get(&d, 0, "collateral")) >= 0) {
 		if (ck_collateral_from_doc(&d, (size_t)v, &b->collateral, err) < 0)
 			goto fail;
 		b->has_collateral = true;
 	}
-	json_free(&d);
+	ck_json_free(&d);
 	return 0;
 fail:
-	json_free(&d);
+	ck_json_free(&d);
 	ck_bundle_free(b);
 	return -1;
 }

@@ -7,14 +7,14 @@
 #include "evidence/cert.h"
 #include "util/der.h"
 
-#define DER_BIT_STRING	0x03
-#define DER_NULL	0x05
-#define DER_UTF8	0x0c
-#define DER_SET		0x31
-#define DER_UTCTIME	0x17
-#define DER_GENTIME	0x18
-#define DER_CTX0	0xa0
-#define DER_CTX3	0xa3
+#define DER_BIT_STRING 0x03
+#define DER_NULL       0x05
+#define DER_UTF8       0x0c
+#define DER_SET	       0x31
+#define DER_UTCTIME    0x17
+#define DER_GENTIME    0x18
+#define DER_CTX0       0xa0
+#define DER_CTX3       0xa3
 
 static const uint8_t OID_ECDSA_SHA256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 static const uint8_t OID_EC_PUBKEY[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
@@ -40,13 +40,13 @@ static int two(const uint8_t *p, int *v)
 }
 
 /* UTCTime "YYMMDDHHMMSSZ" or GeneralizedTime "YYYYMMDDHHMMSSZ" (RFC 5280 §4.1.2.5). */
-static int der_time(struct der_reader *d, ck_time_t *out)
+static int der_time(struct ck_der_reader *d, ck_time_t *out)
 {
 	uint8_t tag;
 	const uint8_t *v;
 	size_t n;
 	int y, c = 0, mo, da, h, mi, s;
-	if (der_next(d, &tag, &v, &n) < 0)
+	if (ck_der_next(d, &tag, &v, &n) < 0)
 		return -1;
 	if (tag == DER_UTCTIME && n == 13) {
 		if (two(v, &y))
@@ -70,16 +70,16 @@ static int der_time(struct der_reader *d, ck_time_t *out)
 }
 
 /* AlgorithmIdentifier ecdsa-with-SHA256, parameters absent (RFC 5758 §3.2). */
-static int sig_alg(struct der_reader *d, struct ck_bytes *raw)
+static int sig_alg(struct ck_der_reader *d, struct ck_bytes *raw)
 {
 	const uint8_t *v, *oid;
 	size_t n, on;
-	struct der_reader a;
+	struct ck_der_reader a;
 	const uint8_t *start = d->p;
-	if (der_expect(d, DER_SEQUENCE, &v, &n) < 0)
+	if (ck_der_expect(d, CK_DER_SEQUENCE, &v, &n) < 0)
 		return -1;
-	der_init(&a, v, n);
-	if (der_expect(&a, DER_OID, &oid, &on) < 0 || !der_done(&a) ||
+	ck_der_init(&a, v, n);
+	if (ck_der_expect(&a, CK_DER_OID, &oid, &on) < 0 || !ck_der_done(&a) ||
 	    !OID_IS(oid, on, OID_ECDSA_SHA256))
 		return -1;
 	if (raw) {
@@ -90,20 +90,20 @@ static int sig_alg(struct der_reader *d, struct ck_bytes *raw)
 }
 
 /* BIT STRING holding a DER ECDSA-Sig-Value; r and s positive, minimal, at most 32 bytes. */
-static int sig_value(struct der_reader *d, uint8_t out[64])
+static int sig_value(struct ck_der_reader *d, uint8_t out[64])
 {
 	const uint8_t *v, *sv, *iv;
 	size_t n, sn, in;
-	struct der_reader s;
-	if (der_expect(d, DER_BIT_STRING, &v, &n) < 0 || n < 1 || v[0] != 0)
+	struct ck_der_reader s;
+	if (ck_der_expect(d, DER_BIT_STRING, &v, &n) < 0 || n < 1 || v[0] != 0)
 		return -1;
-	der_init(&s, v + 1, n - 1);
-	if (der_expect(&s, DER_SEQUENCE, &sv, &sn) < 0 || !der_done(&s))
+	ck_der_init(&s, v + 1, n - 1);
+	if (ck_der_expect(&s, CK_DER_SEQUENCE, &sv, &sn) < 0 || !ck_der_done(&s))
 		return -1;
-	der_init(&s, sv, sn);
+	ck_der_init(&s, sv, sn);
 	memset(out, 0, 64);
 	for (int i = 0; i < 2; i++) {
-		if (der_expect(&s, DER_INTEGER, &iv, &in) < 0 || in == 0 || (iv[0] & 0x80))
+		if (ck_der_expect(&s, CK_DER_INTEGER, &iv, &in) < 0 || in == 0 || (iv[0] & 0x80))
 			return -1;
 		if (in > 1 && iv[0] == 0 && !(iv[1] & 0x80))
 			return -1; /* not minimal */
@@ -115,32 +115,32 @@ static int sig_value(struct der_reader *d, uint8_t out[64])
 			return -1;
 		memcpy(out + 32 * i + (32 - in), iv, in);
 	}
-	return der_done(&s) ? 0 : -1;
+	return ck_der_done(&s) ? 0 : -1;
 }
 
 /* Checks a Name is a SEQUENCE of SETs of SEQUENCE { OID, value } and returns it raw. */
-static int name(struct der_reader *d, struct ck_bytes *out)
+static int name(struct ck_der_reader *d, struct ck_bytes *out)
 {
 	const uint8_t *start = d->p, *v;
 	size_t n;
-	if (der_expect(d, DER_SEQUENCE, &v, &n) < 0)
+	if (ck_der_expect(d, CK_DER_SEQUENCE, &v, &n) < 0)
 		return -1;
-	struct der_reader rdns;
-	der_init(&rdns, v, n);
-	while (!der_done(&rdns)) {
+	struct ck_der_reader rdns;
+	ck_der_init(&rdns, v, n);
+	while (!ck_der_done(&rdns)) {
 		const uint8_t *sv, *av, *oid, *val;
 		size_t sn, an, on, vn;
 		uint8_t vt;
-		struct der_reader set, atv;
-		if (der_expect(&rdns, DER_SET, &sv, &sn) < 0 || sn == 0)
+		struct ck_der_reader set, atv;
+		if (ck_der_expect(&rdns, DER_SET, &sv, &sn) < 0 || sn == 0)
 			return -1;
-		der_init(&set, sv, sn);
-		while (!der_done(&set)) {
-			if (der_expect(&set, DER_SEQUENCE, &av, &an) < 0)
+		ck_der_init(&set, sv, sn);
+		while (!ck_der_done(&set)) {
+			if (ck_der_expect(&set, CK_DER_SEQUENCE, &av, &an) < 0)
 				return -1;
-			der_init(&atv, av, an);
-			if (der_expect(&atv, DER_OID, &oid, &on) < 0 ||
-			    der_next(&atv, &vt, &val, &vn) < 0 || !der_done(&atv))
+			ck_der_init(&atv, av, an);
+			if (ck_der_expect(&atv, CK_DER_OID, &oid, &on) < 0 ||
+			    ck_der_next(&atv, &vt, &val, &vn) < 0 || !ck_der_done(&atv))
 				return -1;
 		}
 	}
@@ -150,28 +150,28 @@ static int name(struct der_reader *d, struct ck_bytes *out)
 }
 
 /* Calls fn(oid, value) for every attribute of a Name already checked by name(). */
-static bool name_walk(struct ck_bytes nm, bool (*fn)(const uint8_t *, size_t, const uint8_t *,
-						     size_t, void *),
+static bool name_walk(struct ck_bytes nm,
+		      bool (*fn)(const uint8_t *, size_t, const uint8_t *, size_t, void *),
 		      void *arg)
 {
-	struct der_reader d, rdns, set, atv;
+	struct ck_der_reader d, rdns, set, atv;
 	const uint8_t *v, *oid, *val;
 	size_t n, on, vn;
 	uint8_t vt;
-	der_init(&d, nm.p, nm.n);
-	if (der_expect(&d, DER_SEQUENCE, &v, &n) < 0)
+	ck_der_init(&d, nm.p, nm.n);
+	if (ck_der_expect(&d, CK_DER_SEQUENCE, &v, &n) < 0)
 		return false;
-	der_init(&rdns, v, n);
-	while (!der_done(&rdns)) {
-		if (der_expect(&rdns, DER_SET, &v, &n) < 0)
+	ck_der_init(&rdns, v, n);
+	while (!ck_der_done(&rdns)) {
+		if (ck_der_expect(&rdns, DER_SET, &v, &n) < 0)
 			return false;
-		der_init(&set, v, n);
-		while (!der_done(&set)) {
-			if (der_expect(&set, DER_SEQUENCE, &v, &n) < 0)
+		ck_der_init(&set, v, n);
+		while (!ck_der_done(&set)) {
+			if (ck_der_expect(&set, CK_DER_SEQUENCE, &v, &n) < 0)
 				return false;
-			der_init(&atv, v, n);
-			if (der_expect(&atv, DER_OID, &oid, &on) < 0 ||
-			    der_next(&atv, &vt, &val, &vn) < 0)
+			ck_der_init(&atv, v, n);
+			if (ck_der_expect(&atv, CK_DER_OID, &oid, &on) < 0 ||
+			    ck_der_next(&atv, &vt, &val, &vn) < 0)
 				return false;
 			if (fn(oid, on, val, vn, arg))
 				return true;
@@ -223,21 +223,22 @@ bool ck_name_contains(struct ck_bytes nm, const char *needle)
 }
 
 /* SubjectPublicKeyInfo: id-ecPublicKey, prime256v1, an uncompressed point. */
-static int spki(struct der_reader *d, uint8_t pub[CK_P256_PUB_LEN])
+static int spki(struct ck_der_reader *d, uint8_t pub[CK_P256_PUB_LEN])
 {
 	const uint8_t *v, *a, *o1, *o2, *bits;
 	size_t n, an, n1, n2, bn;
-	struct der_reader s, alg;
-	if (der_expect(d, DER_SEQUENCE, &v, &n) < 0)
+	struct ck_der_reader s, alg;
+	if (ck_der_expect(d, CK_DER_SEQUENCE, &v, &n) < 0)
 		return -1;
-	der_init(&s, v, n);
-	if (der_expect(&s, DER_SEQUENCE, &a, &an) < 0)
+	ck_der_init(&s, v, n);
+	if (ck_der_expect(&s, CK_DER_SEQUENCE, &a, &an) < 0)
 		return -1;
-	der_init(&alg, a, an);
-	if (der_expect(&alg, DER_OID, &o1, &n1) < 0 || der_expect(&alg, DER_OID, &o2, &n2) < 0 ||
-	    !der_done(&alg) || !OID_IS(o1, n1, OID_EC_PUBKEY) || !OID_IS(o2, n2, OID_P256))
+	ck_der_init(&alg, a, an);
+	if (ck_der_expect(&alg, CK_DER_OID, &o1, &n1) < 0 ||
+	    ck_der_expect(&alg, CK_DER_OID, &o2, &n2) < 0 || !ck_der_done(&alg) ||
+	    !OID_IS(o1, n1, OID_EC_PUBKEY) || !OID_IS(o2, n2, OID_P256))
 		return -1;
-	if (der_expect(&s, DER_BIT_STRING, &bits, &bn) < 0 || !der_done(&s) ||
+	if (ck_der_expect(&s, DER_BIT_STRING, &bits, &bn) < 0 || !ck_der_done(&s) ||
 	    bn != 1 + CK_P256_PUB_LEN || bits[0] != 0 || bits[1] != 0x04)
 		return -1;
 	memcpy(pub, bits + 1, CK_P256_PUB_LEN);
@@ -246,49 +247,49 @@ static int spki(struct der_reader *d, uint8_t pub[CK_P256_PUB_LEN])
 
 static int extensions(const uint8_t *v, size_t n, struct ck_cert *c)
 {
-	struct der_reader outer, list, ext;
+	struct ck_der_reader outer, list, ext;
 	const uint8_t *lv, *ev, *oid, *val, *crit;
 	size_t ln, en, on, vn, cn;
 	bool seen_bc = false, seen_ku = false;
-	der_init(&outer, v, n);
-	if (der_expect(&outer, DER_SEQUENCE, &lv, &ln) < 0 || !der_done(&outer) || ln == 0)
+	ck_der_init(&outer, v, n);
+	if (ck_der_expect(&outer, CK_DER_SEQUENCE, &lv, &ln) < 0 || !ck_der_done(&outer) || ln == 0)
 		return -1;
-	der_init(&list, lv, ln);
-	while (!der_done(&list)) {
+	ck_der_init(&list, lv, ln);
+	while (!ck_der_done(&list)) {
 		bool critical = false;
-		if (der_expect(&list, DER_SEQUENCE, &ev, &en) < 0)
+		if (ck_der_expect(&list, CK_DER_SEQUENCE, &ev, &en) < 0)
 			return -1;
-		der_init(&ext, ev, en);
-		if (der_expect(&ext, DER_OID, &oid, &on) < 0)
+		ck_der_init(&ext, ev, en);
+		if (ck_der_expect(&ext, CK_DER_OID, &oid, &on) < 0)
 			return -1;
-		if (ext.p < ext.end && ext.p[0] == DER_BOOLEAN) {
-			if (der_expect(&ext, DER_BOOLEAN, &crit, &cn) < 0 || cn != 1 ||
+		if (ext.p < ext.end && ext.p[0] == CK_DER_BOOLEAN) {
+			if (ck_der_expect(&ext, CK_DER_BOOLEAN, &crit, &cn) < 0 || cn != 1 ||
 			    crit[0] != 0xff)
 				return -1; /* DER: only TRUE is encoded (DEFAULT FALSE) */
 			critical = true;
 		}
-		if (der_expect(&ext, DER_OCTET_STRING, &val, &vn) < 0 || !der_done(&ext))
+		if (ck_der_expect(&ext, CK_DER_OCTET_STRING, &val, &vn) < 0 || !ck_der_done(&ext))
 			return -1;
 		if (OID_IS(oid, on, OID_BASIC_CONSTRAINTS)) {
-			struct der_reader bc, seq;
+			struct ck_der_reader bc, seq;
 			const uint8_t *bv, *x;
 			size_t bvn, xn;
 			if (seen_bc)
 				return -1;
 			seen_bc = true;
-			der_init(&bc, val, vn);
-			if (der_expect(&bc, DER_SEQUENCE, &bv, &bvn) < 0 || !der_done(&bc))
+			ck_der_init(&bc, val, vn);
+			if (ck_der_expect(&bc, CK_DER_SEQUENCE, &bv, &bvn) < 0 || !ck_der_done(&bc))
 				return -1;
-			der_init(&seq, bv, bvn);
-			if (seq.p < seq.end && seq.p[0] == DER_BOOLEAN) {
-				if (der_expect(&seq, DER_BOOLEAN, &x, &xn) < 0 || xn != 1 ||
+			ck_der_init(&seq, bv, bvn);
+			if (seq.p < seq.end && seq.p[0] == CK_DER_BOOLEAN) {
+				if (ck_der_expect(&seq, CK_DER_BOOLEAN, &x, &xn) < 0 || xn != 1 ||
 				    x[0] != 0xff)
 					return -1;
 				c->is_ca = true;
 			}
-			if (seq.p < seq.end && (der_expect(&seq, DER_INTEGER, &x, &xn) < 0))
+			if (seq.p < seq.end && (ck_der_expect(&seq, CK_DER_INTEGER, &x, &xn) < 0))
 				return -1;
-			if (!der_done(&seq))
+			if (!ck_der_done(&seq))
 				return -1;
 		} else if (OID_IS(oid, on, OID_KEY_USAGE)) {
 			if (seen_ku)
@@ -309,55 +310,55 @@ static int extensions(const uint8_t *v, size_t n, struct ck_cert *c)
 
 int ck_cert_parse(const uint8_t *der, size_t len, struct ck_cert *c, struct ck_err *err)
 {
-	struct der_reader top, cert, tbs, val;
+	struct ck_der_reader top, cert, tbs, val;
 	const uint8_t *v, *x;
 	size_t n, xn;
 	struct ck_bytes inner_alg, outer_alg;
 	memset(c, 0, sizeof(*c));
 	if (len > CK_CERT_MAX_LEN)
 		return CFAIL("larger than the limit");
-	der_init(&top, der, len);
-	if (der_expect(&top, DER_SEQUENCE, &v, &n) < 0 || !der_done(&top))
+	ck_der_init(&top, der, len);
+	if (ck_der_expect(&top, CK_DER_SEQUENCE, &v, &n) < 0 || !ck_der_done(&top))
 		return CFAIL("not one DER SEQUENCE");
 	c->der = (struct ck_bytes){der, len};
-	der_init(&cert, v, n);
+	ck_der_init(&cert, v, n);
 	const uint8_t *tbs_start = cert.p;
-	if (der_expect(&cert, DER_SEQUENCE, &v, &n) < 0)
+	if (ck_der_expect(&cert, CK_DER_SEQUENCE, &v, &n) < 0)
 		return CFAIL("no tbsCertificate");
 	c->tbs = (struct ck_bytes){tbs_start, (size_t)(cert.p - tbs_start)};
-	der_init(&tbs, v, n);
+	ck_der_init(&tbs, v, n);
 	/* version [0] EXPLICIT INTEGER 2 (v3) */
-	if (der_expect(&tbs, DER_CTX0, &x, &xn) < 0 || xn != 3 || x[0] != DER_INTEGER ||
+	if (ck_der_expect(&tbs, DER_CTX0, &x, &xn) < 0 || xn != 3 || x[0] != CK_DER_INTEGER ||
 	    x[1] != 1 || x[2] != 2)
 		return CFAIL("not an X.509 v3 certificate");
 	/* at most 20 octets of value, plus the 0x00 that keeps a high-bit value positive */
-	if (der_expect(&tbs, DER_INTEGER, &x, &xn) < 0 || xn == 0 || xn > 21 || (x[0] & 0x80) ||
-	    (xn > 1 && x[0] == 0 && !(x[1] & 0x80)))
+	if (ck_der_expect(&tbs, CK_DER_INTEGER, &x, &xn) < 0 || xn == 0 || xn > 21 ||
+	    (x[0] & 0x80) || (xn > 1 && x[0] == 0 && !(x[1] & 0x80)))
 		return CFAIL("bad serial number");
 	c->serial = (struct ck_bytes){x, xn};
 	if (sig_alg(&tbs, &inner_alg) < 0)
 		return CFAIL("signature algorithm is not ecdsa-with-SHA256");
 	if (name(&tbs, &c->issuer) < 0)
 		return CFAIL("bad issuer name");
-	if (der_expect(&tbs, DER_SEQUENCE, &x, &xn) < 0)
+	if (ck_der_expect(&tbs, CK_DER_SEQUENCE, &x, &xn) < 0)
 		return CFAIL("bad validity");
-	der_init(&val, x, xn);
+	ck_der_init(&val, x, xn);
 	if (der_time(&val, &c->not_before) < 0 || der_time(&val, &c->not_after) < 0 ||
-	    !der_done(&val))
+	    !ck_der_done(&val))
 		return CFAIL("bad validity dates");
 	if (name(&tbs, &c->subject) < 0)
 		return CFAIL("bad subject name");
 	if (spki(&tbs, c->pub) < 0)
 		return CFAIL("key is not an ECDSA P-256 public key");
-	if (!der_done(&tbs)) {
-		if (der_expect(&tbs, DER_CTX3, &x, &xn) < 0 || !der_done(&tbs))
+	if (!ck_der_done(&tbs)) {
+		if (ck_der_expect(&tbs, DER_CTX3, &x, &xn) < 0 || !ck_der_done(&tbs))
 			return CFAIL("unexpected fields (unique IDs?) after the key");
 		if (extensions(x, xn, c) < 0)
 			return CFAIL("bad, duplicate or unknown critical extension");
 	}
 	if (sig_alg(&cert, &outer_alg) < 0 || !ck_bytes_eq(inner_alg, outer_alg))
 		return CFAIL("outer signature algorithm differs from the inner one");
-	if (sig_value(&cert, c->sig) < 0 || !der_done(&cert))
+	if (sig_value(&cert, c->sig) < 0 || !ck_der_done(&cert))
 		return CFAIL("bad signature value");
 	return 0;
 }
@@ -366,25 +367,25 @@ int ck_cert_parse(const uint8_t *der, size_t len, struct ck_cert *c, struct ck_e
 
 int ck_crl_parse(const uint8_t *der, size_t len, struct ck_crl *c, struct ck_err *err)
 {
-	struct der_reader top, crl, tbs;
+	struct ck_der_reader top, crl, tbs;
 	const uint8_t *v, *x;
 	size_t n, xn;
 	struct ck_bytes inner_alg, outer_alg;
 	memset(c, 0, sizeof(*c));
 	if (len > CK_CRL_MAX_LEN)
 		return LFAIL("larger than the limit");
-	der_init(&top, der, len);
-	if (der_expect(&top, DER_SEQUENCE, &v, &n) < 0 || !der_done(&top))
+	ck_der_init(&top, der, len);
+	if (ck_der_expect(&top, CK_DER_SEQUENCE, &v, &n) < 0 || !ck_der_done(&top))
 		return LFAIL("not one DER SEQUENCE");
 	c->der = (struct ck_bytes){der, len};
-	der_init(&crl, v, n);
+	ck_der_init(&crl, v, n);
 	const uint8_t *tbs_start = crl.p;
-	if (der_expect(&crl, DER_SEQUENCE, &v, &n) < 0)
+	if (ck_der_expect(&crl, CK_DER_SEQUENCE, &v, &n) < 0)
 		return LFAIL("no tbsCertList");
 	c->tbs = (struct ck_bytes){tbs_start, (size_t)(crl.p - tbs_start)};
-	der_init(&tbs, v, n);
-	if (tbs.p < tbs.end && tbs.p[0] == DER_INTEGER) {
-		if (der_expect(&tbs, DER_INTEGER, &x, &xn) < 0 || xn != 1 || x[0] != 1)
+	ck_der_init(&tbs, v, n);
+	if (tbs.p < tbs.end && tbs.p[0] == CK_DER_INTEGER) {
+		if (ck_der_expect(&tbs, CK_DER_INTEGER, &x, &xn) < 0 || xn != 1 || x[0] != 1)
 			return LFAIL("version is not v2");
 	}
 	if (sig_alg(&tbs, &inner_alg) < 0)
@@ -396,49 +397,48 @@ int ck_crl_parse(const uint8_t *der, size_t len, struct ck_crl *c, struct ck_err
 	if (tbs.p >= tbs.end || (tbs.p[0] != DER_UTCTIME && tbs.p[0] != DER_GENTIME) ||
 	    der_time(&tbs, &c->next_update) < 0)
 		return LFAIL("no nextUpdate (required for DCAP)");
-	if (tbs.p < tbs.end && tbs.p[0] == DER_SEQUENCE) {
-		if (der_expect(&tbs, DER_SEQUENCE, &x, &xn) < 0)
+	if (tbs.p < tbs.end && tbs.p[0] == CK_DER_SEQUENCE) {
+		if (ck_der_expect(&tbs, CK_DER_SEQUENCE, &x, &xn) < 0)
 			return LFAIL("bad revokedCertificates");
 		c->revoked = (struct ck_bytes){x, xn};
 		/* validate every entry now, so lookups cannot meet malformed data */
-		struct der_reader list, e;
+		struct ck_der_reader list, e;
 		const uint8_t *ev, *sv;
 		size_t en, sn;
 		ck_time_t t;
-		der_init(&list, x, xn);
-		while (!der_done(&list)) {
-			if (der_expect(&list, DER_SEQUENCE, &ev, &en) < 0)
+		ck_der_init(&list, x, xn);
+		while (!ck_der_done(&list)) {
+			if (ck_der_expect(&list, CK_DER_SEQUENCE, &ev, &en) < 0)
 				return LFAIL("bad revoked entry");
-			der_init(&e, ev, en);
-			if (der_expect(&e, DER_INTEGER, &sv, &sn) < 0 || sn == 0 ||
+			ck_der_init(&e, ev, en);
+			if (ck_der_expect(&e, CK_DER_INTEGER, &sv, &sn) < 0 || sn == 0 ||
 			    der_time(&e, &t) < 0)
 				return LFAIL("bad revoked entry");
-			if (!der_done(&e) && (der_expect(&e, DER_SEQUENCE, &sv, &sn) < 0 ||
-					      !der_done(&e)))
+			if (!ck_der_done(&e) &&
+			    (ck_der_expect(&e, CK_DER_SEQUENCE, &sv, &sn) < 0 || !ck_der_done(&e)))
 				return LFAIL("bad revoked entry extensions");
 		}
 	}
-	if (tbs.p < tbs.end &&
-	    (der_expect(&tbs, DER_CTX0, &x, &xn) < 0 || !der_done(&tbs)))
+	if (tbs.p < tbs.end && (ck_der_expect(&tbs, DER_CTX0, &x, &xn) < 0 || !ck_der_done(&tbs)))
 		return LFAIL("unexpected fields after the revoked list");
 	if (sig_alg(&crl, &outer_alg) < 0 || !ck_bytes_eq(inner_alg, outer_alg))
 		return LFAIL("outer signature algorithm differs from the inner one");
-	if (sig_value(&crl, c->sig) < 0 || !der_done(&crl))
+	if (sig_value(&crl, c->sig) < 0 || !ck_der_done(&crl))
 		return LFAIL("bad signature value");
 	return 0;
 }
 
 bool ck_crl_revokes(const struct ck_crl *crl, struct ck_bytes serial)
 {
-	struct der_reader list, e;
+	struct ck_der_reader list, e;
 	const uint8_t *ev, *sv;
 	size_t en, sn;
-	der_init(&list, crl->revoked.p, crl->revoked.n);
-	while (!der_done(&list)) {
-		if (der_expect(&list, DER_SEQUENCE, &ev, &en) < 0)
+	ck_der_init(&list, crl->revoked.p, crl->revoked.n);
+	while (!ck_der_done(&list)) {
+		if (ck_der_expect(&list, CK_DER_SEQUENCE, &ev, &en) < 0)
 			return true; /* cannot happen after ck_crl_parse; fail closed */
-		der_init(&e, ev, en);
-		if (der_expect(&e, DER_INTEGER, &sv, &sn) < 0)
+		ck_der_init(&e, ev, en);
+		if (ck_der_expect(&e, CK_DER_INTEGER, &sv, &sn) < 0)
 			return true;
 		if (sn == serial.n && memcmp(sv, serial.p, sn) == 0)
 			return true;
@@ -547,7 +547,8 @@ int ck_chain_load(const char *pem, size_t len, size_t min, size_t max, struct ck
 		used += dlen;
 	}
 	if (r < 0) {
-		ck_errf(err, code, "%s: bad PEM at offset %zu (want a base64 certificate)", what, pos);
+		ck_errf(err, code, "%s: bad PEM at offset %zu (want a base64 certificate)", what,
+			pos);
 		goto fail;
 	}
 	if (ch->n < min) {

@@ -13,16 +13,16 @@
 #include "util/json.h"
 
 static const char *const status_names[CK_TCB_STATUS_COUNT] = {
-	[CK_TCB_INVALID] = "Invalid",
-	[CK_TCB_UP_TO_DATE] = "UpToDate",
-	[CK_TCB_SW_HARDENING_NEEDED] = "SWHardeningNeeded",
-	[CK_TCB_CONFIGURATION_NEEDED] = "ConfigurationNeeded",
-	[CK_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED] = "ConfigurationAndSWHardeningNeeded",
-	[CK_TCB_OUT_OF_DATE] = "OutOfDate",
-	[CK_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = "OutOfDateConfigurationNeeded",
-	[CK_TCB_REVOKED] = "Revoked",
-	[CK_TCB_TD_RELAUNCH_ADVISED] = "TDRelaunchAdvised",
-	[CK_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED] = "TDRelaunchAdvisedConfigurationNeeded",
+    [CK_TCB_INVALID] = "Invalid",
+    [CK_TCB_UP_TO_DATE] = "UpToDate",
+    [CK_TCB_SW_HARDENING_NEEDED] = "SWHardeningNeeded",
+    [CK_TCB_CONFIGURATION_NEEDED] = "ConfigurationNeeded",
+    [CK_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED] = "ConfigurationAndSWHardeningNeeded",
+    [CK_TCB_OUT_OF_DATE] = "OutOfDate",
+    [CK_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = "OutOfDateConfigurationNeeded",
+    [CK_TCB_REVOKED] = "Revoked",
+    [CK_TCB_TD_RELAUNCH_ADVISED] = "TDRelaunchAdvised",
+    [CK_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED] = "TDRelaunchAdvisedConfigurationNeeded",
 };
 
 const char *ck_tcb_status_name(enum ck_tcb_status s)
@@ -64,8 +64,8 @@ static int is_hex_text(const uint8_t *p, size_t n)
 	return 1;
 }
 
-int ck_crl_decode(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len,
-		  const char *what, struct ck_err *err)
+int ck_crl_decode(const uint8_t *in, size_t len, uint8_t **der, size_t *der_len, const char *what,
+		  struct ck_err *err)
 {
 	static const char pem_tag[] = "-----BEGIN X509 CRL-----";
 	*der = NULL;
@@ -121,26 +121,26 @@ static char *dup_n(const char *s, size_t n)
 }
 
 /* Fetches a required string member, decoded (escapes resolved). */
-static char *req_str(const struct jdoc *d, size_t obj, const char *key, bool allow_empty,
+static char *req_str(const struct ck_jdoc *d, size_t obj, const char *key, bool allow_empty,
 		     size_t *n, struct ck_err *err)
 {
-	long v = json_get(d, obj, key);
+	long v = ck_json_get(d, obj, key);
 	if (v < 0) {
 		ck_errf(err, CK_E_COLLATERAL, "collateral: field \"%s\" is missing", key);
 		return NULL;
 	}
-	if (d->t[v].type != JT_STRING || (!allow_empty && d->t[v].end == d->t[v].start)) {
+	if (d->t[v].type != CK_JT_STRING || (!allow_empty && d->t[v].end == d->t[v].start)) {
 		ck_errf(err, CK_E_COLLATERAL, "collateral: field \"%s\" is not a non-empty string",
 			key);
 		return NULL;
 	}
-	char *s = json_strdup(d, (size_t)v, n);
+	char *s = ck_json_strdup(d, (size_t)v, n);
 	if (!s)
 		ck_errf(err, CK_E_NOMEM, "out of memory");
 	return s;
 }
 
-static int crl_field(const struct jdoc *d, size_t obj, const char *key, uint8_t **der,
+static int crl_field(const struct ck_jdoc *d, size_t obj, const char *key, uint8_t **der,
 		     size_t *len, struct ck_err *err)
 {
 	size_t n;
@@ -153,7 +153,7 @@ static int crl_field(const struct jdoc *d, size_t obj, const char *key, uint8_t 
 	return r;
 }
 
-static int sig_field(const struct jdoc *d, size_t obj, const char *key, uint8_t sig[64],
+static int sig_field(const struct ck_jdoc *d, size_t obj, const char *key, uint8_t sig[64],
 		     struct ck_err *err)
 {
 	size_t n;
@@ -166,18 +166,19 @@ static int sig_field(const struct jdoc *d, size_t obj, const char *key, uint8_t 
 	return r;
 }
 
-int ck_collateral_from_doc(const struct jdoc *d, size_t obj, struct ck_collateral *c,
+int ck_collateral_from_doc(const struct ck_jdoc *d, size_t obj, struct ck_collateral *c,
 			   struct ck_err *err)
 {
 	size_t n;
 	memset(c, 0, sizeof(*c));
-	if (d->t[obj].type != JT_OBJECT)
+	if (d->t[obj].type != CK_JT_OBJECT)
 		return ck_errf(err, CK_E_COLLATERAL, "collateral: not a JSON object");
 	/* An empty PCK CRL issuer chain is allowed: the quote's own chain then serves. */
 	if (!(c->pck_crl_issuer_chain = req_str(d, obj, "pck_crl_issuer_chain", true, &n, err)) ||
-	    !(c->tcb_info_issuer_chain = req_str(d, obj, "tcb_info_issuer_chain", false, &n, err)) ||
+	    !(c->tcb_info_issuer_chain =
+		  req_str(d, obj, "tcb_info_issuer_chain", false, &n, err)) ||
 	    !(c->qe_identity_issuer_chain =
-		      req_str(d, obj, "qe_identity_issuer_chain", false, &n, err)) ||
+		  req_str(d, obj, "qe_identity_issuer_chain", false, &n, err)) ||
 	    crl_field(d, obj, "root_ca_crl", &c->root_ca_crl, &c->root_ca_crl_len, err) < 0 ||
 	    crl_field(d, obj, "pck_crl", &c->pck_crl, &c->pck_crl_len, err) < 0 ||
 	    !(c->tcb_info = req_str(d, obj, "tcb_info", false, &c->tcb_info_len, err)) ||
@@ -190,18 +191,17 @@ int ck_collateral_from_doc(const struct jdoc *d, size_t obj, struct ck_collatera
 	return 0;
 }
 
-int ck_collateral_parse(const char *text, size_t len, struct ck_collateral *out,
-			struct ck_err *err)
+int ck_collateral_parse(const char *text, size_t len, struct ck_collateral *out, struct ck_err *err)
 {
-	struct jdoc d;
+	struct ck_jdoc d;
 	memset(out, 0, sizeof(*out));
 	if (len > CK_COLLATERAL_MAX_LEN)
 		return ck_errf(err, CK_E_TOO_LARGE, "collateral is %zu bytes, over the %d limit",
 			       len, CK_COLLATERAL_MAX_LEN);
-	if (json_parse(text, len, &d, err) < 0)
+	if (ck_json_parse(text, len, &d, err) < 0)
 		return ck_err_wrap(err, "collateral");
 	int r = ck_collateral_from_doc(&d, 0, out, err);
-	json_free(&d);
+	ck_json_free(&d);
 	return r;
 }
 
@@ -222,19 +222,19 @@ json_t *ck_collateral_to_json(const struct ck_collateral *c)
 	if (!o)
 		return NULL;
 	int bad = 0;
-	bad |= json_object_set_new(o, "pck_crl_issuer_chain",
-				   json_string(c->pck_crl_issuer_chain ? c->pck_crl_issuer_chain
-								       : ""));
+	bad |= json_object_set_new(
+	    o, "pck_crl_issuer_chain",
+	    json_string(c->pck_crl_issuer_chain ? c->pck_crl_issuer_chain : ""));
 	bad |= json_object_set_new(o, "root_ca_crl", hex_json(c->root_ca_crl, c->root_ca_crl_len));
 	bad |= json_object_set_new(o, "pck_crl", hex_json(c->pck_crl, c->pck_crl_len));
-	bad |= json_object_set_new(o, "tcb_info_issuer_chain",
-				   json_string(c->tcb_info_issuer_chain));
+	bad |=
+	    json_object_set_new(o, "tcb_info_issuer_chain", json_string(c->tcb_info_issuer_chain));
 	bad |= json_object_set_new(o, "tcb_info", json_stringn(c->tcb_info, c->tcb_info_len));
 	bad |= json_object_set_new(o, "tcb_info_signature", hex_json(c->tcb_info_sig, 64));
 	bad |= json_object_set_new(o, "qe_identity_issuer_chain",
 				   json_string(c->qe_identity_issuer_chain));
-	bad |= json_object_set_new(o, "qe_identity",
-				   json_stringn(c->qe_identity, c->qe_identity_len));
+	bad |=
+	    json_object_set_new(o, "qe_identity", json_stringn(c->qe_identity, c->qe_identity_len));
 	bad |= json_object_set_new(o, "qe_identity_signature", hex_json(c->qe_identity_sig, 64));
 	if (bad) {
 		json_decref(o);
@@ -248,18 +248,18 @@ json_t *ck_collateral_to_json(const struct ck_collateral *c)
 int ck_pcs_split_signed(const char *body, size_t len, const char *key, char **inner,
 			size_t *inner_len, uint8_t sig[64], struct ck_err *err)
 {
-	struct jdoc d;
+	struct ck_jdoc d;
 	*inner = NULL;
 	*inner_len = 0;
 	if (len > CK_COLLATERAL_MAX_LEN)
 		return ck_errf(err, CK_E_TOO_LARGE, "PCS %s response is %zu bytes, over the limit",
 			       key, len);
-	if (json_parse(body, len, &d, err) < 0)
+	if (ck_json_parse(body, len, &d, err) < 0)
 		return ck_err_wrap(err, "PCS %s response", key);
-	long obj = json_get(&d, 0, key), sv = json_get(&d, 0, "signature");
+	long obj = ck_json_get(&d, 0, key), sv = ck_json_get(&d, 0, "signature");
 	int r = -1;
-	if (d.t[0].type != JT_OBJECT || d.t[0].size != 2 || obj < 0 ||
-	    d.t[obj].type != JT_OBJECT || sv < 0 || d.t[sv].type != JT_STRING) {
+	if (d.t[0].type != CK_JT_OBJECT || d.t[0].size != 2 || obj < 0 ||
+	    d.t[obj].type != CK_JT_OBJECT || sv < 0 || d.t[sv].type != CK_JT_STRING) {
 		ck_errf(err, CK_E_COLLATERAL,
 			"PCS response: expected exactly {\"%s\":{...},\"signature\":\"...\"}", key);
 		goto out;
@@ -275,7 +275,7 @@ int ck_pcs_split_signed(const char *body, size_t len, const char *key, char **in
 	}
 	r = 0;
 out:
-	json_free(&d);
+	ck_json_free(&d);
 	return r;
 }
 

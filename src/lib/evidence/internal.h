@@ -8,7 +8,7 @@
 
 /* The QuoteCollateralV3 object at token `obj` of a parsed document (collateral files and the
  * "collateral" member of evidence bundles share this). */
-int ck_collateral_from_doc(const struct jdoc *d, size_t obj, struct ck_collateral *c,
+int ck_collateral_from_doc(const struct ck_jdoc *d, size_t obj, struct ck_collateral *c,
 			   struct ck_err *err);
 
 #endif

@@ -40,26 +40,26 @@ struct entry {
 	uint8_t vtag;
 };
 
-static int next_entry(struct der_reader *d, struct entry *e)
+static int next_entry(struct ck_der_reader *d, struct entry *e)
 {
 	const uint8_t *item;
 	size_t ilen;
-	struct der_reader id;
-	if (der_expect(d, DER_SEQUENCE, &item, &ilen) < 0)
+	struct ck_der_reader id;
+	if (ck_der_expect(d, CK_DER_SEQUENCE, &item, &ilen) < 0)
 		return -1;
-	der_init(&id, item, ilen);
-	if (der_expect(&id, DER_OID, &e->oid, &e->olen) < 0 ||
-	    der_next(&id, &e->vtag, &e->val, &e->vlen) < 0 || !der_done(&id))
+	ck_der_init(&id, item, ilen);
+	if (ck_der_expect(&id, CK_DER_OID, &e->oid, &e->olen) < 0 ||
+	    ck_der_next(&id, &e->vtag, &e->val, &e->vlen) < 0 || !ck_der_done(&id))
 		return -1;
 	return 0;
 }
 
 static int parse_tcb(const uint8_t *v, size_t n, struct ck_pck_ext *out, struct ck_err *err)
 {
-	struct der_reader d;
+	struct ck_der_reader d;
 	uint32_t seen = 0;
-	der_init(&d, v, n);
-	while (!der_done(&d)) {
+	ck_der_init(&d, v, n);
+	while (!ck_der_done(&d)) {
 		struct entry e;
 		int a, b;
 		if (next_entry(&d, &e) < 0)
@@ -76,16 +76,17 @@ static int parse_tcb(const uint8_t *v, size_t n, struct ck_pck_ext *out, struct 
 		seen |= 1u << b;
 		uint64_t x;
 		if (b == TCB_CPUSVN) {
-			if (vtag != DER_OCTET_STRING || vlen != 16)
+			if (vtag != CK_DER_OCTET_STRING || vlen != 16)
 				return FAIL("TCB: CPUSVN is not a 16-byte OCTET STRING");
 			memcpy(out->cpusvn, val, 16);
 		} else if (b == TCB_PCESVN) {
-			if (vtag != DER_INTEGER || der_uint(val, vlen, 0xffff, &x) < 0)
+			if (vtag != CK_DER_INTEGER || ck_der_uint(val, vlen, 0xffff, &x) < 0)
 				return FAIL("TCB: PCESVN is not an INTEGER in 0..65535");
 			out->pcesvn = (uint16_t)x;
 		} else {
-			if (vtag != DER_INTEGER || der_uint(val, vlen, 0xff, &x) < 0)
-				return FAIL("TCB: component %02d SVN is not an INTEGER in 0..255", b);
+			if (vtag != CK_DER_INTEGER || ck_der_uint(val, vlen, 0xff, &x) < 0)
+				return FAIL("TCB: component %02d SVN is not an INTEGER in 0..255",
+					    b);
 			out->comp_svn[b - 1] = (uint8_t)x;
 		}
 	}
@@ -97,7 +98,7 @@ static int parse_tcb(const uint8_t *v, size_t n, struct ck_pck_ext *out, struct 
 
 int ck_pck_ext_parse(const uint8_t *der, size_t len, struct ck_pck_ext *out, struct ck_err *err)
 {
-	struct der_reader top, d;
+	struct ck_der_reader top, d;
 	const uint8_t *body;
 	size_t blen;
 	uint32_t seen = 0;
@@ -105,11 +106,11 @@ int ck_pck_ext_parse(const uint8_t *der, size_t len, struct ck_pck_ext *out, str
 	if (len > CK_PCK_EXT_MAX_LEN)
 		return FAIL("extension is %zu bytes, over the %d-byte limit", len,
 			    CK_PCK_EXT_MAX_LEN);
-	der_init(&top, der, len);
-	if (der_expect(&top, DER_SEQUENCE, &body, &blen) < 0 || !der_done(&top))
+	ck_der_init(&top, der, len);
+	if (ck_der_expect(&top, CK_DER_SEQUENCE, &body, &blen) < 0 || !ck_der_done(&top))
 		return FAIL("not a single DER SEQUENCE");
-	der_init(&d, body, blen);
-	while (!der_done(&d)) {
+	ck_der_init(&d, body, blen);
+	while (!ck_der_done(&d)) {
 		struct entry e;
 		int a, b;
 		if (next_entry(&d, &e) < 0)
@@ -125,51 +126,51 @@ int ck_pck_ext_parse(const uint8_t *der, size_t len, struct ck_pck_ext *out, str
 		uint64_t x;
 		switch (a) {
 		case F_PPID:
-			if (vtag != DER_OCTET_STRING || vlen != 16)
+			if (vtag != CK_DER_OCTET_STRING || vlen != 16)
 				return FAIL("PPID is not a 16-byte OCTET STRING");
 			memcpy(out->ppid, val, 16);
 			break;
 		case F_TCB:
-			if (vtag != DER_SEQUENCE)
+			if (vtag != CK_DER_SEQUENCE)
 				return FAIL("TCB is not a SEQUENCE");
 			if (parse_tcb(val, vlen, out, err) < 0)
 				return -1;
 			break;
 		case F_PCEID:
-			if (vtag != DER_OCTET_STRING || vlen != 2)
+			if (vtag != CK_DER_OCTET_STRING || vlen != 2)
 				return FAIL("PCE-ID is not a 2-byte OCTET STRING");
 			memcpy(out->pceid, val, 2);
 			break;
 		case F_FMSPC:
-			if (vtag != DER_OCTET_STRING || vlen != 6)
+			if (vtag != CK_DER_OCTET_STRING || vlen != 6)
 				return FAIL("FMSPC is not a 6-byte OCTET STRING");
 			memcpy(out->fmspc, val, 6);
 			break;
 		case F_SGXTYPE:
-			if (vtag != DER_ENUMERATED || der_uint(val, vlen, 0xff, &x) < 0)
+			if (vtag != CK_DER_ENUMERATED || ck_der_uint(val, vlen, 0xff, &x) < 0)
 				return FAIL("SGX type is not a small ENUMERATED");
 			out->sgx_type = (uint32_t)x;
 			break;
 		case F_PIID:
-			if (vtag != DER_OCTET_STRING || vlen != 16)
+			if (vtag != CK_DER_OCTET_STRING || vlen != 16)
 				return FAIL("PlatformInstanceID is not a 16-byte OCTET STRING");
 			memcpy(out->platform_instance_id, val, 16);
 			out->has_platform_instance_id = true;
 			break;
 		case F_CONFIG:
-			if (vtag != DER_SEQUENCE)
+			if (vtag != CK_DER_SEQUENCE)
 				return FAIL("Configuration is not a SEQUENCE");
 			break;
 		}
 	}
-	const uint32_t req = (1u << F_PPID) | (1u << F_TCB) | (1u << F_PCEID) | (1u << F_FMSPC) |
-			     (1u << F_SGXTYPE);
+	const uint32_t req =
+	    (1u << F_PPID) | (1u << F_TCB) | (1u << F_PCEID) | (1u << F_FMSPC) | (1u << F_SGXTYPE);
 	if ((seen & req) != req)
 		return FAIL("required fields missing (PPID, TCB, PCE-ID, FMSPC, SGX type)");
 	return 0;
 }
 
-static void put_oid(struct der_writer *w, int a, int b)
+static void put_oid(struct ck_der_writer *w, int a, int b)
 {
 	uint8_t oid[SGX_OID_LEN + 2];
 	size_t n = SGX_OID_LEN;
@@ -177,59 +178,59 @@ static void put_oid(struct der_writer *w, int a, int b)
 	oid[n++] = (uint8_t)a;
 	if (b >= 0)
 		oid[n++] = (uint8_t)b;
-	der_put(w, DER_OID, oid, n);
+	ck_der_put(w, CK_DER_OID, oid, n);
 }
 
 int ck_pck_ext_encode(const struct ck_pck_ext *ext, uint8_t **out, size_t *outlen,
 		      struct ck_err *err)
 {
-	struct der_writer w = {0};
-	size_t top = der_open(&w, DER_SEQUENCE), m, t;
+	struct ck_der_writer w = {0};
+	size_t top = ck_der_open(&w, CK_DER_SEQUENCE), m, t;
 
-	m = der_open(&w, DER_SEQUENCE);
+	m = ck_der_open(&w, CK_DER_SEQUENCE);
 	put_oid(&w, F_PPID, -1);
-	der_put(&w, DER_OCTET_STRING, ext->ppid, 16);
-	der_close(&w, m);
+	ck_der_put(&w, CK_DER_OCTET_STRING, ext->ppid, 16);
+	ck_der_close(&w, m);
 
-	m = der_open(&w, DER_SEQUENCE);
+	m = ck_der_open(&w, CK_DER_SEQUENCE);
 	put_oid(&w, F_TCB, -1);
-	t = der_open(&w, DER_SEQUENCE);
+	t = ck_der_open(&w, CK_DER_SEQUENCE);
 	for (int i = 1; i <= TCB_CPUSVN; i++) {
-		size_t c = der_open(&w, DER_SEQUENCE);
+		size_t c = ck_der_open(&w, CK_DER_SEQUENCE);
 		put_oid(&w, F_TCB, i);
 		if (i == TCB_CPUSVN)
-			der_put(&w, DER_OCTET_STRING, ext->cpusvn, 16);
+			ck_der_put(&w, CK_DER_OCTET_STRING, ext->cpusvn, 16);
 		else if (i == TCB_PCESVN)
-			der_put_uint(&w, DER_INTEGER, ext->pcesvn);
+			ck_der_put_uint(&w, CK_DER_INTEGER, ext->pcesvn);
 		else
-			der_put_uint(&w, DER_INTEGER, ext->comp_svn[i - 1]);
-		der_close(&w, c);
+			ck_der_put_uint(&w, CK_DER_INTEGER, ext->comp_svn[i - 1]);
+		ck_der_close(&w, c);
 	}
-	der_close(&w, t);
-	der_close(&w, m);
+	ck_der_close(&w, t);
+	ck_der_close(&w, m);
 
-	m = der_open(&w, DER_SEQUENCE);
+	m = ck_der_open(&w, CK_DER_SEQUENCE);
 	put_oid(&w, F_PCEID, -1);
-	der_put(&w, DER_OCTET_STRING, ext->pceid, 2);
-	der_close(&w, m);
+	ck_der_put(&w, CK_DER_OCTET_STRING, ext->pceid, 2);
+	ck_der_close(&w, m);
 
-	m = der_open(&w, DER_SEQUENCE);
+	m = ck_der_open(&w, CK_DER_SEQUENCE);
 	put_oid(&w, F_FMSPC, -1);
-	der_put(&w, DER_OCTET_STRING, ext->fmspc, 6);
-	der_close(&w, m);
+	ck_der_put(&w, CK_DER_OCTET_STRING, ext->fmspc, 6);
+	ck_der_close(&w, m);
 
-	m = der_open(&w, DER_SEQUENCE);
+	m = ck_der_open(&w, CK_DER_SEQUENCE);
 	put_oid(&w, F_SGXTYPE, -1);
-	der_put_uint(&w, DER_ENUMERATED, ext->sgx_type);
-	der_close(&w, m);
+	ck_der_put_uint(&w, CK_DER_ENUMERATED, ext->sgx_type);
+	ck_der_close(&w, m);
 
 	if (ext->has_platform_instance_id) {
-		m = der_open(&w, DER_SEQUENCE);
+		m = ck_der_open(&w, CK_DER_SEQUENCE);
 		put_oid(&w, F_PIID, -1);
-		der_put(&w, DER_OCTET_STRING, ext->platform_instance_id, 16);
-		der_close(&w, m);
+		ck_der_put(&w, CK_DER_OCTET_STRING, ext->platform_instance_id, 16);
+		ck_der_close(&w, m);
 	}
-	der_close(&w, top);
+	ck_der_close(&w, top);
 	if (w.failed) {
 		free(w.buf);
 		return ck_errf(err, CK_E_NOMEM, "out of memory encoding the PCK extension");

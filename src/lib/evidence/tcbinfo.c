@@ -14,7 +14,7 @@
 
 struct jctx {
 	const char *doc; /* "TCB Info" or "QE Identity", for messages */
-	struct jdoc *d;
+	struct ck_jdoc *d;
 	struct ck_err *err;
 };
 
@@ -22,11 +22,13 @@ struct jctx {
 
 static long member(struct jctx *c, size_t obj, const char *key, uint8_t type)
 {
-	long v = json_get(c->d, obj, key);
+	long v = ck_json_get(c->d, obj, key);
 	if (v < 0 || c->d->t[v].type != type) {
 		JFAIL(c, "%s: \"%s\" is missing or not a%s", c->doc, key,
-		      type == JT_STRING ? " string" : type == JT_NUMBER ? "n integer"
-				      : type == JT_ARRAY ? "n array" : "n object");
+		      type == CK_JT_STRING   ? " string"
+		      : type == CK_JT_NUMBER ? "n integer"
+		      : type == CK_JT_ARRAY  ? "n array"
+					     : "n object");
 		return -1;
 	}
 	return v;
@@ -35,10 +37,10 @@ static long member(struct jctx *c, size_t obj, const char *key, uint8_t type)
 static int j_int(struct jctx *c, size_t obj, const char *key, long long min, long long max,
 		 long long *out)
 {
-	long v = member(c, obj, key, JT_NUMBER);
+	long v = member(c, obj, key, CK_JT_NUMBER);
 	if (v < 0)
 		return -1;
-	if (json_int(c->d, (size_t)v, min, max, out) < 0)
+	if (ck_json_int(c->d, (size_t)v, min, max, out) < 0)
 		return JFAIL(c, "%s: \"%s\" = %.24s is not an integer in %lld..%lld", c->doc, key,
 			     c->d->text + c->d->t[v].start, min, max);
 	return 0;
@@ -47,7 +49,7 @@ static int j_int(struct jctx *c, size_t obj, const char *key, long long min, lon
 /* A string member without escapes, as (pointer, length) into the text. */
 static int j_raw(struct jctx *c, size_t obj, const char *key, const char **s, size_t *n)
 {
-	long v = member(c, obj, key, JT_STRING);
+	long v = member(c, obj, key, CK_JT_STRING);
 	if (v < 0)
 		return -1;
 	if (c->d->t[v].escaped)
@@ -118,13 +120,13 @@ static int valid_advisory(const char *s, size_t n)
 static int j_advisories(struct jctx *c, size_t level, struct ck_advisories *adv, size_t *first,
 			size_t *count)
 {
-	long arr = json_get(c->d, level, "advisoryIDs");
+	long arr = ck_json_get(c->d, level, "advisoryIDs");
 	*first = adv->n;
 	*count = 0;
 	if (arr < 0)
 		return 0;
-	const struct jtok *a = &c->d->t[arr];
-	if (a->type != JT_ARRAY || a->size > CK_MAX_ADVISORIES)
+	const struct ck_jtok *a = &c->d->t[arr];
+	if (a->type != CK_JT_ARRAY || a->size > CK_MAX_ADVISORIES)
 		return JFAIL(c, "%s: advisoryIDs is not an array of at most %d strings", c->doc,
 			     CK_MAX_ADVISORIES);
 	if (a->size == 0)
@@ -133,11 +135,12 @@ static int j_advisories(struct jctx *c, size_t level, struct ck_advisories *adv,
 	if (!nb)
 		return ck_errf(c->err, CK_E_NOMEM, "out of memory");
 	adv->ids = nb;
-	size_t e = json_child((size_t)arr);
-	for (uint32_t i = 0; i < a->size; i++, e = json_next(c->d, e)) {
-		const struct jtok *t = &c->d->t[e];
+	size_t e = ck_json_child((size_t)arr);
+	for (uint32_t i = 0; i < a->size; i++, e = ck_json_next(c->d, e)) {
+		const struct ck_jtok *t = &c->d->t[e];
 		size_t n = t->end - t->start;
-		if (t->type != JT_STRING || t->escaped || !valid_advisory(c->d->text + t->start, n))
+		if (t->type != CK_JT_STRING || t->escaped ||
+		    !valid_advisory(c->d->text + t->start, n))
 			return JFAIL(c, "%s: advisory ID #%u is not a short [A-Za-z0-9-] string",
 				     c->doc, i);
 		memcpy(adv->ids[adv->n], c->d->text + t->start, n);
@@ -153,13 +156,13 @@ static int load_doc(struct jctx *c, const char *text, size_t len)
 	if (len > CK_COLLATERAL_MAX_LEN)
 		return ck_errf(c->err, CK_E_TOO_LARGE, "%s is %zu bytes, over the limit", c->doc,
 			       len);
-	if (json_parse(text, len, c->d, c->err) < 0) {
+	if (ck_json_parse(text, len, c->d, c->err) < 0) {
 		if (c->err)
 			c->err->code = CK_E_COLLATERAL;
 		return ck_err_wrap(c->err, "%s", c->doc);
 	}
-	if (c->d->t[0].type != JT_OBJECT) {
-		json_free(c->d);
+	if (c->d->t[0].type != CK_JT_OBJECT) {
+		ck_json_free(c->d);
 		return JFAIL(c, "%s: not a JSON object", c->doc);
 	}
 	return 0;
@@ -167,10 +170,11 @@ static int load_doc(struct jctx *c, const char *text, size_t len)
 
 static long j_levels(struct jctx *c, size_t obj, size_t *n)
 {
-	long arr = json_get(c->d, obj, "tcbLevels");
-	if (arr < 0 || c->d->t[arr].type != JT_ARRAY || c->d->t[arr].size == 0 ||
+	long arr = ck_json_get(c->d, obj, "tcbLevels");
+	if (arr < 0 || c->d->t[arr].type != CK_JT_ARRAY || c->d->t[arr].size == 0 ||
 	    c->d->t[arr].size > CK_TCB_MAX_LEVELS) {
-		JFAIL(c, "%s: tcbLevels is not an array of 1..%d levels", c->doc, CK_TCB_MAX_LEVELS);
+		JFAIL(c, "%s: tcbLevels is not an array of 1..%d levels", c->doc,
+		      CK_TCB_MAX_LEVELS);
 		return -1;
 	}
 	*n = c->d->t[arr].size;
@@ -179,13 +183,13 @@ static long j_levels(struct jctx *c, size_t obj, size_t *n)
 
 static int parse_components(struct jctx *c, size_t tcb, const char *key, uint8_t *svn)
 {
-	long arr = json_get(c->d, tcb, key);
-	if (arr < 0 || c->d->t[arr].type != JT_ARRAY || c->d->t[arr].size != CK_TCB_COMPONENTS)
+	long arr = ck_json_get(c->d, tcb, key);
+	if (arr < 0 || c->d->t[arr].type != CK_JT_ARRAY || c->d->t[arr].size != CK_TCB_COMPONENTS)
 		return JFAIL(c, "%s: \"%s\" is not an array of 16 components", c->doc, key);
-	size_t e = json_child((size_t)arr);
-	for (size_t i = 0; i < CK_TCB_COMPONENTS; i++, e = json_next(c->d, e)) {
+	size_t e = ck_json_child((size_t)arr);
+	for (size_t i = 0; i < CK_TCB_COMPONENTS; i++, e = ck_json_next(c->d, e)) {
 		long long v;
-		if (c->d->t[e].type != JT_OBJECT || j_int(c, e, "svn", 0, 255, &v) < 0)
+		if (c->d->t[e].type != CK_JT_OBJECT || j_int(c, e, "svn", 0, 255, &v) < 0)
 			return JFAIL(c, "%s: %s[%zu] has no svn in 0..255", c->doc, key, i);
 		svn[i] = (uint8_t)v;
 	}
@@ -195,8 +199,8 @@ static int parse_components(struct jctx *c, size_t tcb, const char *key, uint8_t
 /* The level's "tcb" object. */
 static long level_tcb(struct jctx *c, size_t lv, size_t i)
 {
-	long tcb = c->d->t[lv].type == JT_OBJECT ? json_get(c->d, lv, "tcb") : -1;
-	if (tcb < 0 || c->d->t[tcb].type != JT_OBJECT) {
+	long tcb = c->d->t[lv].type == CK_JT_OBJECT ? ck_json_get(c->d, lv, "tcb") : -1;
+	if (tcb < 0 || c->d->t[tcb].type != CK_JT_OBJECT) {
 		JFAIL(c, "%s: tcbLevels[%zu] has no \"tcb\" object", c->doc, i);
 		return -1;
 	}
@@ -214,7 +218,7 @@ void ck_tcb_info_free(struct ck_tcb_info *t)
 
 int ck_tcb_info_parse(const char *text, size_t len, struct ck_tcb_info *t, struct ck_err *err)
 {
-	struct jdoc d;
+	struct ck_jdoc d;
 	struct jctx c = {"TCB Info", &d, err};
 	long long v;
 	const char *s;
@@ -230,7 +234,8 @@ int ck_tcb_info_parse(const char *text, size_t len, struct ck_tcb_info *t, struc
 		if (j_raw(&c, 0, "id", &s, &n) < 0)
 			goto fail;
 		if (!((n == 3 && !memcmp(s, "SGX", 3)) || (n == 3 && !memcmp(s, "TDX", 3)))) {
-			JFAIL(&c, "TCB Info: id \"%.*s\" is not SGX or TDX", (int)(n > 16 ? 16 : n), s);
+			JFAIL(&c, "TCB Info: id \"%.*s\" is not SGX or TDX", (int)(n > 16 ? 16 : n),
+			      s);
 			goto fail;
 		}
 		memcpy(t->id, s, 3);
@@ -251,8 +256,8 @@ int ck_tcb_info_parse(const char *text, size_t len, struct ck_tcb_info *t, struc
 	}
 	t->n_levels = nlev;
 	bool tdx = strcmp(t->id, "TDX") == 0;
-	size_t lv = json_child((size_t)levels);
-	for (size_t i = 0; i < nlev; i++, lv = json_next(&d, lv)) {
+	size_t lv = ck_json_child((size_t)levels);
+	for (size_t i = 0; i < nlev; i++, lv = ck_json_next(&d, lv)) {
 		struct ck_tcb_level *l = &t->levels[i];
 		long tcb = level_tcb(&c, lv, i);
 		if (tcb < 0)
@@ -260,7 +265,7 @@ int ck_tcb_info_parse(const char *text, size_t len, struct ck_tcb_info *t, struc
 		if (t->version == 3) {
 			if (parse_components(&c, (size_t)tcb, "sgxtcbcomponents", l->sgx_svn) < 0)
 				goto fail;
-			if (json_get(&d, (size_t)tcb, "tdxtcbcomponents") >= 0 || tdx) {
+			if (ck_json_get(&d, (size_t)tcb, "tdxtcbcomponents") >= 0 || tdx) {
 				if (parse_components(&c, (size_t)tcb, "tdxtcbcomponents",
 						     l->tdx_svn) < 0)
 					goto fail;
@@ -278,14 +283,15 @@ int ck_tcb_info_parse(const char *text, size_t len, struct ck_tcb_info *t, struc
 		if (j_int(&c, (size_t)tcb, "pcesvn", 0, 65535, &v) < 0)
 			goto fail;
 		l->pcesvn = (uint16_t)v;
-		if (j_time(&c, lv, "tcbDate", &l->tcb_date) < 0 || j_status(&c, lv, &l->status) < 0 ||
+		if (j_time(&c, lv, "tcbDate", &l->tcb_date) < 0 ||
+		    j_status(&c, lv, &l->status) < 0 ||
 		    j_advisories(&c, lv, &t->advisories, &l->adv_first, &l->adv_count) < 0)
 			goto fail;
 	}
-	json_free(&d);
+	ck_json_free(&d);
 	return 0;
 fail:
-	json_free(&d);
+	ck_json_free(&d);
 	ck_tcb_info_free(t);
 	return -1;
 }
@@ -299,10 +305,9 @@ void ck_qe_identity_free(struct ck_qe_identity *q)
 	memset(q, 0, sizeof(*q));
 }
 
-int ck_qe_identity_parse(const char *text, size_t len, struct ck_qe_identity *q,
-			 struct ck_err *err)
+int ck_qe_identity_parse(const char *text, size_t len, struct ck_qe_identity *q, struct ck_err *err)
 {
-	struct jdoc d;
+	struct ck_jdoc d;
 	struct jctx c = {"QE Identity", &d, err};
 	long long v;
 	const char *s;
@@ -318,8 +323,8 @@ int ck_qe_identity_parse(const char *text, size_t len, struct ck_qe_identity *q,
 		goto fail;
 	if (!((n == 2 && !memcmp(s, "QE", 2)) || (n == 5 && !memcmp(s, "TD_QE", 5)) ||
 	      (n == 3 && !memcmp(s, "QVE", 3)))) {
-		JFAIL(&c, "QE Identity: id \"%.*s\" is not QE, TD_QE or QVE", (int)(n > 16 ? 16 : n),
-		      s);
+		JFAIL(&c, "QE Identity: id \"%.*s\" is not QE, TD_QE or QVE",
+		      (int)(n > 16 ? 16 : n), s);
 		goto fail;
 	}
 	memcpy(q->id, s, n);
@@ -343,21 +348,22 @@ int ck_qe_identity_parse(const char *text, size_t len, struct ck_qe_identity *q,
 		goto fail;
 	}
 	q->n_levels = nlev;
-	size_t lv = json_child((size_t)levels);
-	for (size_t i = 0; i < nlev; i++, lv = json_next(&d, lv)) {
+	size_t lv = ck_json_child((size_t)levels);
+	for (size_t i = 0; i < nlev; i++, lv = ck_json_next(&d, lv)) {
 		struct ck_qe_level *l = &q->levels[i];
 		long tcb = level_tcb(&c, lv, i);
 		if (tcb < 0 || j_int(&c, (size_t)tcb, "isvsvn", 0, 65535, &v) < 0)
 			goto fail;
 		l->isvsvn = (uint16_t)v;
-		if (j_time(&c, lv, "tcbDate", &l->tcb_date) < 0 || j_status(&c, lv, &l->status) < 0 ||
+		if (j_time(&c, lv, "tcbDate", &l->tcb_date) < 0 ||
+		    j_status(&c, lv, &l->status) < 0 ||
 		    j_advisories(&c, lv, &q->advisories, &l->adv_first, &l->adv_count) < 0)
 			goto fail;
 	}
-	json_free(&d);
+	ck_json_free(&d);
 	return 0;
 fail:
-	json_free(&d);
+	ck_json_free(&d);
 	ck_qe_identity_free(q);
 	return -1;
 }

@@ -50,13 +50,13 @@ static bool ieq(const char *a, size_t n, const char *b)
 /*
  * A Host value that is a valid authority without userinfo (RFC 9110 §7.2, RFC 3986 §3.2):
  * a reg-name of letters, digits, '-', '.', '_', '~' (no empty label, no "..", at most
- * HTTP_MAX_HOST bytes), or an IP literal in brackets; then optionally ':' and a port of 1-5
+ * CK_HTTP_MAX_HOST bytes), or an IP literal in brackets; then optionally ':' and a port of 1-5
  * digits up to 65535. Anything else (empty, '/', '@', spaces, percent-escapes) is refused.
  */
 static bool valid_authority(const char *v, size_t n)
 {
 	size_t i = 0;
-	if (n == 0 || n > HTTP_MAX_HOST)
+	if (n == 0 || n > CK_HTTP_MAX_HOST)
 		return false;
 	if (v[0] == '[') {
 		while (++i < n && v[i] != ']')
@@ -94,7 +94,7 @@ static bool valid_authority(const char *v, size_t n)
 }
 
 /* Connection: a comma list of tokens */
-static void connection(struct http_head *h, const char *v, size_t n)
+static void connection(struct ck_http_head *h, const char *v, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
@@ -112,7 +112,7 @@ static void connection(struct http_head *h, const char *v, size_t n)
 
 /* Header lines from p to the empty line; fills h. Returns the offset after the empty line, 0
  * if incomplete, -1 if refused. */
-static long headers(const char *buf, const char *p, const char *end, struct http_head *h,
+static long headers(const char *buf, const char *p, const char *end, struct ck_http_head *h,
 		    int *status, struct ck_err *err)
 {
 	bool bad = false, have_cl = false, have_te = false;
@@ -121,9 +121,9 @@ static long headers(const char *buf, const char *p, const char *end, struct http
 		if (bad)
 			return REFUSE(400, CK_E_HTTP_SYNTAX, "bare CR or LF in the header section");
 		if (!e)
-			return (size_t)(end - buf) >= HTTP_MAX_HEAD
+			return (size_t)(end - buf) >= CK_HTTP_MAX_HEAD
 				   ? REFUSE(431, CK_E_HTTP_LIMIT, "head over %d bytes",
-					    HTTP_MAX_HEAD)
+					    CK_HTTP_MAX_HEAD)
 				   : 0;
 		if (e == p) /* the empty line */
 			break;
@@ -146,10 +146,10 @@ static long headers(const char *buf, const char *p, const char *end, struct http
 			if (!vchar((unsigned char)*q))
 				return REFUSE(400, CK_E_HTTP_SYNTAX,
 					      "control character in a header value");
-		if (h->n_headers == HTTP_MAX_HEADERS)
+		if (h->n_headers == CK_HTTP_MAX_HEADERS)
 			return REFUSE(431, CK_E_HTTP_LIMIT, "more than %d headers",
-				      HTTP_MAX_HEADERS);
-		struct http_header *hd = &h->headers[h->n_headers++];
+				      CK_HTTP_MAX_HEADERS);
+		struct ck_http_header *hd = &h->headers[h->n_headers++];
 		hd->name = p;
 		hd->name_len = (size_t)(c - p);
 		hd->value = v;
@@ -193,19 +193,21 @@ static long headers(const char *buf, const char *p, const char *end, struct http
 			h->expect_continue = true;
 		}
 		p = e + 2;
-		if ((size_t)(p - buf) > HTTP_MAX_HEAD)
-			return REFUSE(431, CK_E_HTTP_LIMIT, "head over %d bytes", HTTP_MAX_HEAD);
+		if ((size_t)(p - buf) > CK_HTTP_MAX_HEAD)
+			return REFUSE(431, CK_E_HTTP_LIMIT, "head over %d bytes", CK_HTTP_MAX_HEAD);
 	}
 	if (have_cl && have_te)
 		return REFUSE(400, CK_E_HTTP_SYNTAX, "both Content-Length and Transfer-Encoding");
 	if (have_te && h->minor == 0)
 		return REFUSE(400, CK_E_HTTP_SYNTAX, "Transfer-Encoding in HTTP/1.0");
-	h->body = have_te ? HTTP_BODY_CHUNKED : have_cl ? HTTP_BODY_LENGTH : HTTP_BODY_NONE;
+	h->body = have_te   ? CK_HTTP_BODY_CHUNKED
+		  : have_cl ? CK_HTTP_BODY_LENGTH
+			    : CK_HTTP_BODY_NONE;
 	const char *after = line_end(p, end, &bad) + 2;
 	return (long)(after - buf);
 }
 
-static int version(const char *p, struct http_head *h)
+static int version(const char *p, struct ck_http_head *h)
 {
 	if (memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1'))
 		return -1;
@@ -214,19 +216,20 @@ static int version(const char *p, struct http_head *h)
 	return 0;
 }
 
-long http_parse_request(const char *buf, size_t len, struct http_head *h, int *status,
-			struct ck_err *err)
+long ck_http_parse_request(const char *buf, size_t len, struct ck_http_head *h, int *status,
+			   struct ck_err *err)
 {
 	bool bad = false;
 	memset(h, 0, sizeof(*h));
 	*status = 0;
-	const char *end = buf + (len > HTTP_MAX_HEAD + 2 ? HTTP_MAX_HEAD + 2 : len);
+	const char *end = buf + (len > CK_HTTP_MAX_HEAD + 2 ? CK_HTTP_MAX_HEAD + 2 : len);
 	const char *e = line_end(buf, end, &bad);
 	if (bad)
 		return REFUSE(400, CK_E_HTTP_SYNTAX, "bare CR or LF in the request line");
 	if (!e)
-		return len >= HTTP_MAX_HEAD ? REFUSE(431, CK_E_HTTP_LIMIT, "request line too long")
-					    : 0;
+		return len >= CK_HTTP_MAX_HEAD
+			   ? REFUSE(431, CK_E_HTTP_LIMIT, "request line too long")
+			   : 0;
 	const char *p = buf;
 	while (p < e && tchar((unsigned char)*p))
 		p++;
@@ -260,19 +263,20 @@ long http_parse_request(const char *buf, size_t len, struct http_head *h, int *s
 	return r;
 }
 
-long http_parse_response(const char *buf, size_t len, bool head_request, struct http_head *h,
-			 struct ck_err *err)
+long ck_http_parse_response(const char *buf, size_t len, bool head_request, struct ck_http_head *h,
+			    struct ck_err *err)
 {
 	bool bad = false;
 	int st = 0, *status = &st;
 	memset(h, 0, sizeof(*h));
-	const char *end = buf + (len > HTTP_MAX_HEAD + 2 ? HTTP_MAX_HEAD + 2 : len);
+	const char *end = buf + (len > CK_HTTP_MAX_HEAD + 2 ? CK_HTTP_MAX_HEAD + 2 : len);
 	const char *e = line_end(buf, end, &bad);
 	if (bad)
 		return ck_errf(err, CK_E_HTTP_SYNTAX, "bare CR or LF in the status line");
 	if (!e)
-		return len >= HTTP_MAX_HEAD ? ck_errf(err, CK_E_HTTP_LIMIT, "status line too long")
-					    : 0;
+		return len >= CK_HTTP_MAX_HEAD
+			   ? ck_errf(err, CK_E_HTTP_LIMIT, "status line too long")
+			   : 0;
 	if (e - buf < 12 || version(buf, h) < 0 || buf[8] != ' ' || buf[9] < '1' || buf[9] > '5' ||
 	    buf[10] < '0' || buf[10] > '9' || buf[11] < '0' || buf[11] > '9' ||
 	    (e - buf > 12 && buf[12] != ' '))
@@ -287,13 +291,13 @@ long http_parse_response(const char *buf, size_t len, bool head_request, struct 
 	if (r <= 0)
 		return r;
 	if (head_request || h->status < 200 || h->status == 204 || h->status == 304)
-		h->body = HTTP_BODY_NONE;
-	else if (h->body == HTTP_BODY_NONE)
-		h->body = HTTP_BODY_UNTIL_CLOSE;
+		h->body = CK_HTTP_BODY_NONE;
+	else if (h->body == CK_HTTP_BODY_NONE)
+		h->body = CK_HTTP_BODY_UNTIL_CLOSE;
 	return r;
 }
 
-const struct http_header *http_find(const struct http_head *h, const char *name)
+const struct ck_http_header *ck_http_find(const struct ck_http_head *h, const char *name)
 {
 	for (size_t i = 0; i < h->n_headers; i++)
 		if (ieq(h->headers[i].name, h->headers[i].name_len, name))
@@ -328,8 +332,8 @@ static int hexv(uint8_t c)
 
 #define CFAIL(msg) ck_errf(err, CK_E_HTTP_SYNTAX, "chunked body: %s", msg)
 
-int http_chunked_feed(struct http_chunked *c, const uint8_t *in, size_t n, size_t *used,
-		      const uint8_t **data, size_t *data_len, struct ck_err *err)
+int ck_http_chunked_feed(struct ck_http_chunked *c, const uint8_t *in, size_t n, size_t *used,
+			 const uint8_t **data, size_t *data_len, struct ck_err *err)
 {
 	size_t i = 0;
 	*data = NULL;
@@ -355,7 +359,7 @@ int http_chunked_feed(struct http_chunked *c, const uint8_t *in, size_t n, size_
 		case C_EXT: /* chunk extensions: ignored, but printable and bounded */
 			if (b == '\r')
 				c->state = C_SIZE_LF;
-			else if (!vchar(b) || ++c->line > HTTP_MAX_CHUNK_LINE)
+			else if (!vchar(b) || ++c->line > CK_HTTP_MAX_CHUNK_LINE)
 				return CFAIL("malformed or overlong chunk extension");
 			i++;
 			break;
@@ -408,7 +412,7 @@ int http_chunked_feed(struct http_chunked *c, const uint8_t *in, size_t n, size_
 			i++;
 			break;
 		case C_TRAILER_LINE:
-			if (++c->trailer > HTTP_MAX_TRAILER)
+			if (++c->trailer > CK_HTTP_MAX_TRAILER)
 				return CFAIL("trailer too large");
 			if (b == '\r')
 				c->state = C_TRAILER_LINE_LF;

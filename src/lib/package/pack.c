@@ -26,12 +26,12 @@
 struct walk {
 	int rootfd;
 	struct ck_ignore ig;
-	struct tar_entry *e;
+	struct ck_tar_entry *e;
 	size_t n, cap;
 	struct ck_err *err;
 };
 
-static int push(struct walk *w, const struct tar_entry *e)
+static int push(struct walk *w, const struct ck_tar_entry *e)
 {
 	if (w->n >= CK_PKG_MAX_ENTRIES)
 		return ck_errf(w->err, CK_E_PKG_LIMIT, "more than %d entries (at '%.200s')",
@@ -60,7 +60,7 @@ static int walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 	}
 	errno = 0;
 	while ((de = readdir(d))) {
-		struct tar_entry e = {0};
+		struct ck_tar_entry e = {0};
 		struct stat st;
 		const char *name = de->d_name;
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
@@ -82,16 +82,17 @@ static int walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 			continue;
 		if (is_dir) {
 			if (depth + 1 > CK_PKG_MAX_DEPTH) {
-				ck_errf(w->err, CK_E_PKG_LIMIT, "'%s' is deeper than %d levels", e.path,
-					CK_PKG_MAX_DEPTH);
+				ck_errf(w->err, CK_E_PKG_LIMIT, "'%s' is deeper than %d levels",
+					e.path, CK_PKG_MAX_DEPTH);
 				goto out;
 			}
 			strcat(e.path, "/");
-			e.type = TAR_DIR;
+			e.type = CK_TAR_DIR;
 			e.mode = 0755;
-			if (tar_path_check(e.path, true, w->err) < 0 || push(w, &e) < 0)
+			if (ck_tar_path_check(e.path, true, w->err) < 0 || push(w, &e) < 0)
 				goto out;
-			int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub =
+			    openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0) {
 				ck_errf(w->err, CK_E_IO, "cannot open directory '%s': %s", e.path,
 					strerror(errno));
@@ -100,13 +101,13 @@ static int walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 			if (walk_dir(w, sub, e.path, depth + 1) < 0)
 				goto out;
 		} else if (S_ISREG(st.st_mode)) {
-			e.type = TAR_FILE;
+			e.type = CK_TAR_FILE;
 			e.mode = (st.st_mode & 0111) ? 0755 : 0644;
 			e.size = (uint64_t)st.st_size;
-			if (tar_path_check(e.path, false, w->err) < 0 || push(w, &e) < 0)
+			if (ck_tar_path_check(e.path, false, w->err) < 0 || push(w, &e) < 0)
 				goto out;
 		} else if (S_ISLNK(st.st_mode)) {
-			e.type = TAR_LINK;
+			e.type = CK_TAR_LINK;
 			e.mode = 0777;
 			ssize_t n = readlinkat(dirfd, name, e.link, sizeof(e.link));
 			if (n < 0) {
@@ -115,21 +116,24 @@ static int walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 				goto out;
 			}
 			if ((size_t)n >= sizeof(e.link)) {
-				ck_errf(w->err, CK_E_PKG_LIMIT, "'%s': symlink target over %d bytes",
-					e.path, CK_PKG_MAX_LINK);
+				ck_errf(w->err, CK_E_PKG_LIMIT,
+					"'%s': symlink target over %d bytes", e.path,
+					CK_PKG_MAX_LINK);
 				goto out;
 			}
 			e.link[n] = 0;
 			if (n == 0 || e.link[0] == '/') {
-				ck_errf(w->err, CK_E_PKG_TREE, "'%s' is a symlink to the absolute path '%s'",
-					e.path, e.link);
+				ck_errf(w->err, CK_E_PKG_TREE,
+					"'%s' is a symlink to the absolute path '%s'", e.path,
+					e.link);
 				goto out;
 			}
-			if (tar_path_check(e.path, false, w->err) < 0 || push(w, &e) < 0)
+			if (ck_tar_path_check(e.path, false, w->err) < 0 || push(w, &e) < 0)
 				goto out;
 		} else {
-			ck_errf(w->err, CK_E_PKG_TREE, "'%s' is a %s: only files, directories and "
-							"relative symlinks can be packaged",
+			ck_errf(w->err, CK_E_PKG_TREE,
+				"'%s' is a %s: only files, directories and "
+				"relative symlinks can be packaged",
 				e.path,
 				S_ISFIFO(st.st_mode)   ? "fifo"
 				: S_ISSOCK(st.st_mode) ? "socket"
@@ -153,18 +157,20 @@ out:
 
 static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const struct tar_entry *)a)->path, ((const struct tar_entry *)b)->path);
+	return strcmp(((const struct ck_tar_entry *)a)->path,
+		      ((const struct ck_tar_entry *)b)->path);
 }
 
 /* Walks `dir` into a checked, sorted tree. */
-static int build_tree(const char *dir, struct tar_tree *t, int *rootfd_out, struct ck_err *err)
+static int build_tree(const char *dir, struct ck_tar_tree *t, int *rootfd_out, struct ck_err *err)
 {
 	struct walk w = {.err = err};
 	memset(t, 0, sizeof(*t));
 	*rootfd_out = -1;
 	w.rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w.rootfd < 0)
-		return ck_errf(err, CK_E_IO, "cannot open directory '%s': %s", dir, strerror(errno));
+		return ck_errf(err, CK_E_IO, "cannot open directory '%s': %s", dir,
+			       strerror(errno));
 	int ifd = openat(w.rootfd, CK_IGNORE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (ifd >= 0) {
 		char *buf = malloc(CK_IGNORE_MAX_LEN + 1);
@@ -186,18 +192,19 @@ static int build_tree(const char *dir, struct tar_tree *t, int *rootfd_out, stru
 			       strerror(errno));
 	}
 	int sub = dup(w.rootfd);
-	int r = sub < 0 ? ck_errf(err, CK_E_IO, "dup: %s", strerror(errno)) : walk_dir(&w, sub, "", 0);
+	int r =
+	    sub < 0 ? ck_errf(err, CK_E_IO, "dup: %s", strerror(errno)) : walk_dir(&w, sub, "", 0);
 	ck_ignore_free(&w.ig);
 	if (r == 0) {
 		qsort(w.e, w.n, sizeof(*w.e), cmp_entry);
 		for (size_t i = 0; i < w.n && r == 0; i++)
-			r = tar_tree_add(t, &w.e[i], err);
+			r = ck_tar_tree_add(t, &w.e[i], err);
 		if (r == 0)
-			r = tar_tree_check_links(t, err);
+			r = ck_tar_tree_check_links(t, err);
 	}
 	free(w.e);
 	if (r < 0) {
-		tar_tree_free(t);
+		ck_tar_tree_free(t);
 		close(w.rootfd);
 		return -1;
 	}
@@ -221,7 +228,8 @@ static int flush_chunk(struct sink *s)
 	if (ck_stream_seal_next(s->st, s->chunk, s->fill, s->sealed, s->err) < 0)
 		return -1;
 	size_t n = s->fill + CK_PKG_TAG_LEN;
-	if (EVP_DigestUpdate(s->pkg, s->sealed, n) != 1 || fs_write_full(s->fd, s->sealed, n) < 0)
+	if (EVP_DigestUpdate(s->pkg, s->sealed, n) != 1 ||
+	    ck_fs_write_full(s->fd, s->sealed, n) < 0)
 		return ck_errf(s->err, CK_E_IO, "cannot write the package: %s", strerror(errno));
 	s->index++;
 	s->fill = 0;
@@ -250,20 +258,21 @@ static int sink_write(struct sink *s, const uint8_t *p, size_t n)
 }
 
 /* Streams the tar of `t` (files read beneath rootfd) into the sink. */
-static int stream_tar(const struct tar_tree *t, int rootfd, struct sink *s, struct ck_err *err)
+static int stream_tar(const struct ck_tar_tree *t, int rootfd, struct sink *s, struct ck_err *err)
 {
-	uint8_t block[TAR_BLOCK];
+	uint8_t block[CK_TAR_BLOCK];
 	uint8_t *buf = malloc(READ_BUF);
 	int ret = -1;
 	if (!buf)
 		return ck_errf(err, CK_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < t->n; i++) {
-		const struct tar_entry *e = &t->e[i];
-		if (tar_header_encode(e, block, err) < 0 || sink_write(s, block, TAR_BLOCK) < 0)
+		const struct ck_tar_entry *e = &t->e[i];
+		if (ck_tar_header_encode(e, block, err) < 0 ||
+		    sink_write(s, block, CK_TAR_BLOCK) < 0)
 			goto out;
-		if (e->type != TAR_FILE)
+		if (e->type != CK_TAR_FILE)
 			continue;
-		int fd = fs_open_beneath(rootfd, e->path, O_RDONLY, 0);
+		int fd = ck_fs_open_beneath(rootfd, e->path, O_RDONLY, 0);
 		if (fd < 0) {
 			ck_errf(err, CK_E_IO, "cannot open '%s': %s", e->path, strerror(errno));
 			goto out;
@@ -275,8 +284,9 @@ static int stream_tar(const struct tar_tree *t, int rootfd, struct sink *s, stru
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r <= 0) {
-				ck_errf(err, CK_E_PKG_TREE, "'%s' changed while it was packaged "
-							    "(shorter than %llu bytes)",
+				ck_errf(err, CK_E_PKG_TREE,
+					"'%s' changed while it was packaged "
+					"(shorter than %llu bytes)",
 					e->path, (unsigned long long)e->size);
 				close(fd);
 				goto out;
@@ -290,16 +300,17 @@ static int stream_tar(const struct tar_tree *t, int rootfd, struct sink *s, stru
 		ssize_t extra = read(fd, buf, 1);
 		close(fd);
 		if (extra != 0) {
-			ck_errf(err, CK_E_PKG_TREE, "'%s' changed while it was packaged (grew)", e->path);
+			ck_errf(err, CK_E_PKG_TREE, "'%s' changed while it was packaged (grew)",
+				e->path);
 			goto out;
 		}
 		memset(block, 0, sizeof(block));
-		size_t pad = (TAR_BLOCK - e->size % TAR_BLOCK) % TAR_BLOCK;
+		size_t pad = (CK_TAR_BLOCK - e->size % CK_TAR_BLOCK) % CK_TAR_BLOCK;
 		if (pad && sink_write(s, block, pad) < 0)
 			goto out;
 	}
 	memset(block, 0, sizeof(block));
-	if (sink_write(s, block, TAR_BLOCK) < 0 || sink_write(s, block, TAR_BLOCK) < 0)
+	if (sink_write(s, block, CK_TAR_BLOCK) < 0 || sink_write(s, block, CK_TAR_BLOCK) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -315,7 +326,7 @@ static int digest_final(EVP_MD_CTX *c, uint8_t out[32])
 
 int ck_fingerprint_dir(const char *dir, struct ck_pack_result *res, struct ck_err *err)
 {
-	struct tar_tree t;
+	struct ck_tar_tree t;
 	int rootfd;
 	memset(res, 0, sizeof(*res));
 	if (build_tree(dir, &t, &rootfd, err) < 0)
@@ -333,7 +344,7 @@ int ck_fingerprint_dir(const char *dir, struct ck_pack_result *res, struct ck_er
 	ret = 0;
 out:
 	EVP_MD_CTX_free(s.fp);
-	tar_tree_free(&t);
+	ck_tar_tree_free(&t);
 	close(rootfd);
 	return ret;
 }
@@ -346,19 +357,19 @@ static int out_inside(const char *dir, const char *out, struct ck_err *err)
 	char *sl = strrchr(tmp, '/');
 	const char *parent = sl ? (sl == tmp ? "/" : (*sl = 0, tmp)) : ".";
 	if (!realpath(dir, rd) || !realpath(parent, od))
-		return ck_errf(err, CK_E_IO, "cannot resolve '%s' or the directory of '%s': %s", dir,
-			       out, strerror(errno));
+		return ck_errf(err, CK_E_IO, "cannot resolve '%s' or the directory of '%s': %s",
+			       dir, out, strerror(errno));
 	size_t n = strlen(rd);
 	if (!strncmp(od, rd, n) && (od[n] == 0 || od[n] == '/' || n == 1))
-		return ck_errf(err, CK_E_USAGE, "the package '%s' would be written inside '%s'", out,
-			       dir);
+		return ck_errf(err, CK_E_USAGE, "the package '%s' would be written inside '%s'",
+			       out, dir);
 	return 0;
 }
 
 int ck_package_dir(const char *dir, const char *out, uint8_t key[CK_PKG_KEY_LEN],
 		   struct ck_pack_result *res, struct ck_err *err)
 {
-	struct tar_tree t;
+	struct ck_tar_tree t;
 	int rootfd;
 	uint8_t header[CK_PKG_HEADER_LEN];
 	char *tmp = NULL;
@@ -368,7 +379,7 @@ int ck_package_dir(const char *dir, const char *out, uint8_t key[CK_PKG_KEY_LEN]
 	memset(res, 0, sizeof(*res));
 	if (out_inside(dir, out, err) < 0 || build_tree(dir, &t, &rootfd, err) < 0)
 		return -1;
-	uint64_t tar_len = t.total + 2 * TAR_BLOCK;
+	uint64_t tar_len = t.total + 2 * CK_TAR_BLOCK;
 	if (RAND_priv_bytes(key, CK_PKG_KEY_LEN) != 1) {
 		ck_errf(err, CK_E_NOMEM, "the random generator failed");
 		goto out;
@@ -390,7 +401,7 @@ int ck_package_dir(const char *dir, const char *out, uint8_t key[CK_PKG_KEY_LEN]
 		goto out;
 	}
 	created = true;
-	if (fchmod(s.fd, 0644) < 0 || fs_write_full(s.fd, header, sizeof(header)) < 0 ||
+	if (fchmod(s.fd, 0644) < 0 || ck_fs_write_full(s.fd, header, sizeof(header)) < 0 ||
 	    EVP_DigestUpdate(s.pkg, header, sizeof(header)) != 1) {
 		ck_errf(err, CK_E_IO, "cannot write '%s': %s", out, strerror(errno));
 		goto out;
@@ -409,7 +420,8 @@ int ck_package_dir(const char *dir, const char *out, uint8_t key[CK_PKG_KEY_LEN]
 		goto out;
 	}
 	s.fd = -1;
-	if (digest_final(s.fp, res->fingerprint) < 0 || digest_final(s.pkg, res->package_sha256) < 0)
+	if (digest_final(s.fp, res->fingerprint) < 0 ||
+	    digest_final(s.pkg, res->package_sha256) < 0)
 		goto out;
 	if (rename(tmp, out) < 0) {
 		ck_errf(err, CK_E_IO, "cannot rename to '%s': %s", out, strerror(errno));
@@ -435,7 +447,7 @@ out:
 	ck_stream_free(s.st);
 	EVP_MD_CTX_free(s.fp);
 	EVP_MD_CTX_free(s.pkg);
-	tar_tree_free(&t);
+	ck_tar_tree_free(&t);
 	close(rootfd);
 	return ret;
 }

@@ -279,11 +279,11 @@ out:
 }
 
 /* A required lower-case hex string member of exactly n bytes. */
-static int hex_member(const struct jdoc *d, const char *key, uint8_t *out, size_t n,
+static int hex_member(const struct ck_jdoc *d, const char *key, uint8_t *out, size_t n,
 		      struct ck_err *err)
 {
-	long v = json_get(d, 0, key);
-	if (v < 0 || d->t[v].type != JT_STRING || d->t[v].escaped)
+	long v = ck_json_get(d, 0, key);
+	if (v < 0 || d->t[v].type != CK_JT_STRING || d->t[v].escaped)
 		return PFAIL("provisioning: \"%s\" is missing or not a string", key);
 	if (ck_hex_decode_exact(d->text + d->t[v].start, d->t[v].end - d->t[v].start, out, n, key,
 				err) < 0) {
@@ -307,10 +307,10 @@ static bool pem_has_cert(const char *pem, size_t n)
 int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision *p,
 			       struct ck_err *err)
 {
-	struct jdoc d;
+	struct ck_jdoc d;
 	long long ver;
 	int ret = -1;
-	if (json_parse(text, len, &d, err) < 0) {
+	if (ck_json_parse(text, len, &d, err) < 0) {
 		if (err)
 			err->code = CK_E_PROV_FORMAT;
 		return -1;
@@ -318,7 +318,7 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 	static const char *const known[] = {
 	    "cloak_provision", "enclave_cert_sha256", "issued_at",   "manifest_sha256",
 	    "owner_tls_chain", "owner_tls_key",	      "package_key", "secrets"};
-	if (d.t[0].type != JT_OBJECT) {
+	if (d.t[0].type != CK_JT_OBJECT) {
 		PFAIL("provisioning payload is not a JSON object");
 		goto out;
 	}
@@ -326,7 +326,7 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 	for (uint32_t m = 0; m < d.t[0].size; m++, k = d.t[k + 1].next) {
 		bool ok = false;
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
-			ok = json_str_eq(&d, k, known[i]);
+			ok = ck_json_str_eq(&d, k, known[i]);
 		if (!ok) {
 			PFAIL(
 			    "provisioning: unknown field \"%.*s\"",
@@ -335,8 +335,8 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 			goto out;
 		}
 	}
-	long v = json_get(&d, 0, "cloak_provision");
-	if (v < 0 || json_int(&d, (size_t)v, 1, 1, &ver) < 0) {
+	long v = ck_json_get(&d, 0, "cloak_provision");
+	if (v < 0 || ck_json_int(&d, (size_t)v, 1, 1, &ver) < 0) {
 		PFAIL("provisioning: \"cloak_provision\" is not version 1");
 		goto out;
 	}
@@ -344,17 +344,17 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 	    hex_member(&d, "manifest_sha256", p->manifest_sha256, 32, err) < 0 ||
 	    hex_member(&d, "package_key", p->package_key, CK_PKG_KEY_LEN, err) < 0)
 		goto out;
-	v = json_get(&d, 0, "issued_at");
-	if (v < 0 || d.t[v].type != JT_STRING ||
+	v = ck_json_get(&d, 0, "issued_at");
+	if (v < 0 || d.t[v].type != CK_JT_STRING ||
 	    ck_time_parse(text + d.t[v].start, d.t[v].end - d.t[v].start, &p->issued_at, NULL) <
 		0) {
 		PFAIL("provisioning: \"issued_at\" is not an RFC 3339 time");
 		goto out;
 	}
-	if ((v = json_get(&d, 0, "owner_tls_key")) >= 0) {
+	if ((v = ck_json_get(&d, 0, "owner_tls_key")) >= 0) {
 		size_t n;
-		if (d.t[v].type != JT_STRING ||
-		    !(p->owner_tls_key = json_strdup(&d, (size_t)v, &n))) {
+		if (d.t[v].type != CK_JT_STRING ||
+		    !(p->owner_tls_key = ck_json_strdup(&d, (size_t)v, &n))) {
 			PFAIL("provisioning: \"owner_tls_key\" is not a string");
 			goto out;
 		}
@@ -367,10 +367,10 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 			goto out;
 		}
 	}
-	if ((v = json_get(&d, 0, "owner_tls_chain")) >= 0) {
+	if ((v = ck_json_get(&d, 0, "owner_tls_chain")) >= 0) {
 		size_t n;
-		if (d.t[v].type != JT_STRING ||
-		    !(p->owner_tls_chain = json_strdup(&d, (size_t)v, &n)) ||
+		if (d.t[v].type != CK_JT_STRING ||
+		    !(p->owner_tls_chain = ck_json_strdup(&d, (size_t)v, &n)) ||
 		    !pem_has_cert(p->owner_tls_chain, n)) {
 			PFAIL("provisioning: \"owner_tls_chain\" is not a PEM certificate chain");
 			goto out;
@@ -380,15 +380,15 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 		PFAIL("provisioning: \"owner_tls_chain\" and \"owner_tls_key\" go together");
 		goto out;
 	}
-	v = json_get(&d, 0, "secrets");
-	if (v < 0 || d.t[v].type != JT_OBJECT || d.t[v].size > CK_PROVISION_MAX_SECRETS) {
+	v = ck_json_get(&d, 0, "secrets");
+	if (v < 0 || d.t[v].type != CK_JT_OBJECT || d.t[v].size > CK_PROVISION_MAX_SECRETS) {
 		PFAIL("provisioning: \"secrets\" is not an object of at most %d secrets",
 		      CK_PROVISION_MAX_SECRETS);
 		goto out;
 	}
-	k = json_child((size_t)v);
+	k = ck_json_child((size_t)v);
 	for (uint32_t m = 0; m < d.t[v].size; m++, k = d.t[k + 1].next) {
-		const struct jtok *kt = &d.t[k], *vt = &d.t[k + 1];
+		const struct ck_jtok *kt = &d.t[k], *vt = &d.t[k + 1];
 		struct ck_secret *s = &p->secrets[p->n_secrets];
 		size_t nl = kt->end - kt->start;
 		if (!env_name(text + kt->start, nl)) {
@@ -396,14 +396,14 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 			      (int)(nl > 64 ? 64 : nl), text + kt->start);
 			goto out;
 		}
-		if (vt->type != JT_STRING) {
+		if (vt->type != CK_JT_STRING) {
 			PFAIL("provisioning: secret '%.*s' is not a string", (int)nl,
 			      text + kt->start);
 			goto out;
 		}
 		memcpy(s->name, text + kt->start, nl);
 		s->name[nl] = 0;
-		if (!(s->value = json_strdup(&d, k + 1, &s->value_len))) {
+		if (!(s->value = ck_json_strdup(&d, k + 1, &s->value_len))) {
 			ck_errf(err, CK_E_NOMEM, "out of memory");
 			goto out;
 		}
@@ -416,7 +416,7 @@ int ck_provision_parse_payload(const char *text, size_t len, struct ck_provision
 	}
 	ret = 0;
 out:
-	json_free(&d);
+	ck_json_free(&d);
 	return ret;
 }
 
@@ -424,7 +424,7 @@ int ck_provision_open(const char *envelope, size_t len, const uint8_t owner_pub[
 		      const uint8_t enclave_cert_sha256[32], const uint8_t manifest_sha256[32],
 		      struct ck_provision *p, struct ck_err *err)
 {
-	struct jdoc d;
+	struct ck_jdoc d;
 	uint8_t *payload = NULL, sig[CK_OWNER_SIG_LEN];
 	size_t plen = 0;
 	int ret = -1;
@@ -432,14 +432,14 @@ int ck_provision_open(const char *envelope, size_t len, const uint8_t owner_pub[
 	if (len > CK_PROVISION_MAX_LEN * 2)
 		return ck_errf(err, CK_E_TOO_LARGE,
 			       "provisioning message of %zu bytes is over the limit", len);
-	if (json_parse(envelope, len, &d, err) < 0) {
+	if (ck_json_parse(envelope, len, &d, err) < 0) {
 		if (err)
 			err->code = CK_E_PROV_FORMAT;
 		return -1;
 	}
-	long pv = json_get(&d, 0, "payload"), sv = json_get(&d, 0, "signature");
-	if (d.t[0].type != JT_OBJECT || d.t[0].size != 2 || pv < 0 || sv < 0 ||
-	    d.t[pv].type != JT_STRING || d.t[sv].type != JT_STRING) {
+	long pv = ck_json_get(&d, 0, "payload"), sv = ck_json_get(&d, 0, "signature");
+	if (d.t[0].type != CK_JT_OBJECT || d.t[0].size != 2 || pv < 0 || sv < 0 ||
+	    d.t[pv].type != CK_JT_STRING || d.t[sv].type != CK_JT_STRING) {
 		PFAIL("provisioning message is not {\"payload\":..., \"signature\":...}");
 		goto out;
 	}
@@ -480,7 +480,7 @@ out:
 		OPENSSL_cleanse(payload, plen);
 		free(payload);
 	}
-	json_free(&d);
+	ck_json_free(&d);
 	if (ret < 0)
 		ck_provision_free(p);
 	return ret;
@@ -578,7 +578,7 @@ out:
 int ck_unseal(const uint8_t priv[CK_SEAL_KEY_LEN], const uint8_t pub[CK_SEAL_KEY_LEN],
 	      const char *sealed, size_t len, uint8_t **msg, size_t *msg_len, struct ck_err *err)
 {
-	struct jdoc d;
+	struct ck_jdoc d;
 	uint8_t epk[32], km[44], *ct = NULL, *pt = NULL;
 	size_t cl = 0;
 	long long ver;
@@ -588,16 +588,16 @@ int ck_unseal(const uint8_t priv[CK_SEAL_KEY_LEN], const uint8_t pub[CK_SEAL_KEY
 	*msg = NULL;
 	if (len > CK_PROVISION_MAX_LEN * 3)
 		return ck_errf(err, CK_E_TOO_LARGE, "sealed message is over the limit");
-	if (json_parse(sealed, len, &d, err) < 0) {
+	if (ck_json_parse(sealed, len, &d, err) < 0) {
 		if (err)
 			err->code = CK_E_SEAL;
 		return -1;
 	}
-	long vv = json_get(&d, 0, "cloak_sealed"), ev = json_get(&d, 0, "epk"),
-	     cv = json_get(&d, 0, "ct");
+	long vv = ck_json_get(&d, 0, "cloak_sealed"), ev = ck_json_get(&d, 0, "epk"),
+	     cv = ck_json_get(&d, 0, "ct");
 	if (d.t[0].size != 3 || vv < 0 || ev < 0 || cv < 0 ||
-	    json_int(&d, (size_t)vv, 1, 1, &ver) < 0 || d.t[ev].type != JT_STRING ||
-	    d.t[cv].type != JT_STRING ||
+	    ck_json_int(&d, (size_t)vv, 1, 1, &ver) < 0 || d.t[ev].type != CK_JT_STRING ||
+	    d.t[cv].type != CK_JT_STRING ||
 	    ck_hex_decode_exact(sealed + d.t[ev].start, d.t[ev].end - d.t[ev].start, epk, 32, "epk",
 				NULL) < 0 ||
 	    ck_b64_decode_alloc(sealed + d.t[cv].start, d.t[cv].end - d.t[cv].start, &ct, &cl, "ct",
@@ -629,6 +629,6 @@ out:
 	free(ct);
 	EVP_CIPHER_CTX_free(c);
 	EVP_PKEY_free(me);
-	json_free(&d);
+	ck_json_free(&d);
 	return ret;
 }

@@ -8,7 +8,7 @@
 
 #define TFAIL(...) ck_errf(err, CK_E_PKG_TAR, __VA_ARGS__)
 
-int tar_path_check(const char *path, bool dir, struct ck_err *err)
+int ck_tar_path_check(const char *path, bool dir, struct ck_err *err)
 {
 	size_t n = strlen(path), depth = 0;
 	if (n == 0 || n > CK_PKG_MAX_PATH)
@@ -50,11 +50,11 @@ static void octal(uint8_t *f, size_t width, uint64_t v)
 	}
 }
 
-int tar_header_encode(const struct tar_entry *e, uint8_t b[TAR_BLOCK], struct ck_err *err)
+int ck_tar_header_encode(const struct ck_tar_entry *e, uint8_t b[CK_TAR_BLOCK], struct ck_err *err)
 {
 	size_t n = strlen(e->path), ln = strlen(e->link);
-	memset(b, 0, TAR_BLOCK);
-	if (tar_path_check(e->path, e->type == TAR_DIR, err) < 0)
+	memset(b, 0, CK_TAR_BLOCK);
+	if (ck_tar_path_check(e->path, e->type == CK_TAR_DIR, err) < 0)
 		return -1;
 	if (n <= 100) {
 		memcpy(b, e->path, n);
@@ -72,13 +72,13 @@ int tar_header_encode(const struct tar_entry *e, uint8_t b[TAR_BLOCK], struct ck
 		memcpy(b + 345, e->path, k);
 		memcpy(b, e->path + k + 1, n - k - 1);
 	}
-	if (ln > CK_PKG_MAX_LINK || (e->type == TAR_LINK) != (ln > 0))
+	if (ln > CK_PKG_MAX_LINK || (e->type == CK_TAR_LINK) != (ln > 0))
 		return ck_errf(err, CK_E_PKG_TREE, "'%.200s': bad symlink target", e->path);
-	uint32_t mode = e->type == TAR_DIR ? 0755 : e->type == TAR_LINK ? 0777 : e->mode;
-	if (e->type == TAR_FILE && mode != 0644 && mode != 0755)
+	uint32_t mode = e->type == CK_TAR_DIR ? 0755 : e->type == CK_TAR_LINK ? 0777 : e->mode;
+	if (e->type == CK_TAR_FILE && mode != 0644 && mode != 0755)
 		return ck_errf(err, CK_E_PKG_TREE, "'%.200s': mode %o is not 0644 or 0755", e->path,
 			       mode);
-	if (e->type != TAR_FILE && e->size)
+	if (e->type != CK_TAR_FILE && e->size)
 		return ck_errf(err, CK_E_PKG_TREE, "'%.200s': only files have data", e->path);
 	if (e->size >= (1ULL << 33))
 		return ck_errf(err, CK_E_PKG_LIMIT, "'%.200s' is over 8 GiB", e->path);
@@ -95,7 +95,7 @@ int tar_header_encode(const struct tar_entry *e, uint8_t b[TAR_BLOCK], struct ck
 	octal(b + 337, 8, 0);
 	unsigned sum = 0;
 	memset(b + 148, ' ', 8);
-	for (size_t i = 0; i < TAR_BLOCK; i++)
+	for (size_t i = 0; i < CK_TAR_BLOCK; i++)
 		sum += b[i];
 	octal(b + 148, 7, sum);
 	b[155] = ' ';
@@ -128,12 +128,12 @@ static int field_octal(const uint8_t *f, size_t width, uint64_t *v)
 	return 0;
 }
 
-int tar_header_decode(const uint8_t b[TAR_BLOCK], struct tar_entry *e, struct ck_err *err)
+int ck_tar_header_decode(const uint8_t b[CK_TAR_BLOCK], struct ck_tar_entry *e, struct ck_err *err)
 {
 	char name[101], prefix[156];
 	size_t nl, pl;
 	uint64_t mode, size;
-	uint8_t again[TAR_BLOCK];
+	uint8_t again[CK_TAR_BLOCK];
 	memset(e, 0, sizeof(*e));
 	if (memcmp(b + 257,
 		   "ustar\0"
@@ -150,7 +150,7 @@ int tar_header_decode(const uint8_t b[TAR_BLOCK], struct tar_entry *e, struct ck
 	else
 		memcpy(e->path, name, nl + 1);
 	e->type = (char)b[156];
-	if (e->type != TAR_FILE && e->type != TAR_DIR && e->type != TAR_LINK)
+	if (e->type != CK_TAR_FILE && e->type != CK_TAR_DIR && e->type != CK_TAR_LINK)
 		return ck_errf(err, CK_E_PKG_TREE,
 			       "'%.200s': entry type '%c' (0x%02x) is not a file, directory or "
 			       "symlink",
@@ -165,15 +165,15 @@ int tar_header_decode(const uint8_t b[TAR_BLOCK], struct tar_entry *e, struct ck
 	if (size > CK_PKG_MAX_TOTAL)
 		return ck_errf(err, CK_E_PKG_LIMIT, "'%.200s' claims %llu bytes, over the limit",
 			       e->path, (unsigned long long)size);
-	if (tar_path_check(e->path, e->type == TAR_DIR, err) < 0)
+	if (ck_tar_path_check(e->path, e->type == CK_TAR_DIR, err) < 0)
 		return -1;
-	if (e->type == TAR_LINK && (e->link[0] == '/' || ll == 0))
+	if (e->type == CK_TAR_LINK && (e->link[0] == '/' || ll == 0))
 		return ck_errf(err, CK_E_PKG_TREE, "'%.200s': symlink to absolute path '%.100s'",
 			       e->path, e->link);
 	/* One tar per tree: the header must be exactly what the writer makes of this entry. */
-	if (tar_header_encode(e, again, err) < 0)
+	if (ck_tar_header_encode(e, again, err) < 0)
 		return -1;
-	if (memcmp(again, b, TAR_BLOCK) != 0)
+	if (memcmp(again, b, CK_TAR_BLOCK) != 0)
 		return TFAIL(
 		    "'%.200s': header is not in cloak's canonical form (owner, time, mode, "
 		    "checksum or padding)",
@@ -183,7 +183,7 @@ int tar_header_decode(const uint8_t b[TAR_BLOCK], struct tar_entry *e, struct ck
 
 /* ---- the tree ---------------------------------------------------------------------------- */
 
-void tar_tree_free(struct tar_tree *t)
+void ck_tar_tree_free(struct ck_tar_tree *t)
 {
 	if (t) {
 		free(t->e);
@@ -197,7 +197,7 @@ static bool is_prefix(const char *dir, const char *path)
 	return strncmp(dir, path, n) == 0;
 }
 
-static const struct tar_entry *lookup(const struct tar_tree *t, const char *path)
+static const struct ck_tar_entry *lookup(const struct ck_tar_tree *t, const char *path)
 {
 	size_t lo = 0, hi = t->n;
 	while (lo < hi) {
@@ -213,20 +213,20 @@ static const struct tar_entry *lookup(const struct tar_tree *t, const char *path
 	return NULL;
 }
 
-int tar_tree_add(struct tar_tree *t, const struct tar_entry *e, struct ck_err *err)
+int ck_tar_tree_add(struct ck_tar_tree *t, const struct ck_tar_entry *e, struct ck_err *err)
 {
-	if (tar_path_check(e->path, e->type == TAR_DIR, err) < 0)
+	if (ck_tar_path_check(e->path, e->type == CK_TAR_DIR, err) < 0)
 		return -1;
 	if (t->n >= CK_PKG_MAX_ENTRIES)
 		return ck_errf(err, CK_E_PKG_LIMIT, "more than %d entries", CK_PKG_MAX_ENTRIES);
-	t->total += tar_entry_len(e->size);
-	if (t->total + 2 * TAR_BLOCK > CK_PKG_MAX_TOTAL)
+	t->total += ck_tar_entry_len(e->size);
+	if (t->total + 2 * CK_TAR_BLOCK > CK_PKG_MAX_TOTAL)
 		return ck_errf(err, CK_E_PKG_LIMIT, "more than %llu bytes at '%.200s'",
 			       CK_PKG_MAX_TOTAL, e->path);
 	if (t->n && strcmp(t->e[t->n - 1].path, e->path) >= 0)
 		return ck_errf(err, CK_E_PKG_TAR, "'%.200s' is out of order or a duplicate",
 			       e->path);
-	if (e->type == TAR_DIR) { /* "a/" sorts after "a": a file or link "a" came before */
+	if (e->type == CK_TAR_DIR) { /* "a/" sorts after "a": a file or link "a" came before */
 		char bare[CK_PKG_MAX_PATH + 2];
 		size_t bl = strlen(e->path) - 1;
 		memcpy(bare, e->path, bl);
@@ -239,7 +239,7 @@ int tar_tree_add(struct tar_tree *t, const struct tar_entry *e, struct ck_err *e
 	while (t->depth && !is_prefix(t->e[t->dir_stack[t->depth - 1]].path, e->path))
 		t->depth--;
 	const char *parent_end = strrchr(e->path, '/');
-	if (e->type == TAR_DIR) { /* skip the trailing '/' */
+	if (e->type == CK_TAR_DIR) { /* skip the trailing '/' */
 		size_t n = strlen(e->path);
 		parent_end = NULL;
 		for (size_t i = n - 1; i-- > 0;)
@@ -262,7 +262,7 @@ int tar_tree_add(struct tar_tree *t, const struct tar_entry *e, struct ck_err *e
 		t->cap = cap;
 	}
 	t->e[t->n] = *e;
-	if (e->type == TAR_DIR)
+	if (e->type == CK_TAR_DIR)
 		t->dir_stack[t->depth++] = t->n;
 	t->n++;
 	return 0;
@@ -271,10 +271,10 @@ int tar_tree_add(struct tar_tree *t, const struct tar_entry *e, struct ck_err *e
 #define RESOLVE_MAX 4096
 
 /* Resolves `target` from directory `dir` ("" is the root) through the tree's symlinks. */
-static int resolve(const struct tar_tree *t, const char *linkpath, struct ck_err *err)
+static int resolve(const struct ck_tar_tree *t, const char *linkpath, struct ck_err *err)
 {
 	char cur[RESOLVE_MAX], rest[RESOLVE_MAX], tmp[RESOLVE_MAX];
-	const struct tar_entry *l = lookup(t, linkpath);
+	const struct ck_tar_entry *l = lookup(t, linkpath);
 	int hops = 0;
 	/* cur: the link's directory, without a trailing '/' */
 	snprintf(cur, sizeof(cur), "%s", linkpath);
@@ -316,8 +316,8 @@ static int resolve(const struct tar_tree *t, const char *linkpath, struct ck_err
 		if (cur[0])
 			strcat(cur, "/");
 		strcat(cur, comp);
-		const struct tar_entry *x = lookup(t, cur);
-		if (x && x->type == TAR_LINK) {
+		const struct ck_tar_entry *x = lookup(t, cur);
+		if (x && x->type == CK_TAR_LINK) {
 			if (++hops > CK_PKG_MAX_HOPS)
 				return ck_errf(err, CK_E_PKG_TREE,
 					       "symlink '%.200s' loops (more than %d expansions)",
@@ -349,53 +349,53 @@ static int resolve(const struct tar_tree *t, const char *linkpath, struct ck_err
 	return 0;
 }
 
-int tar_tree_check_links(const struct tar_tree *t, struct ck_err *err)
+int ck_tar_tree_check_links(const struct ck_tar_tree *t, struct ck_err *err)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (t->e[i].type == TAR_LINK && resolve(t, t->e[i].path, err) < 0)
+		if (t->e[i].type == CK_TAR_LINK && resolve(t, t->e[i].path, err) < 0)
 			return -1;
 	return 0;
 }
 
 /* ---- the reader -------------------------------------------------------------------------- */
 
-void tar_reader_init(struct tar_reader *r)
+void ck_tar_reader_init(struct ck_tar_reader *r)
 {
 	memset(r, 0, sizeof(*r));
 }
 
-void tar_reader_free(struct tar_reader *r)
+void ck_tar_reader_free(struct ck_tar_reader *r)
 {
-	tar_tree_free(&r->tree);
+	ck_tar_tree_free(&r->tree);
 }
 
 static bool zero_block(const uint8_t *b)
 {
-	for (size_t i = 0; i < TAR_BLOCK; i++)
+	for (size_t i = 0; i < CK_TAR_BLOCK; i++)
 		if (b[i])
 			return false;
 	return true;
 }
 
-static int header(struct tar_reader *r, struct ck_err *err)
+static int header(struct ck_tar_reader *r, struct ck_err *err)
 {
-	struct tar_entry e;
+	struct ck_tar_entry e;
 	if (zero_block(r->block)) {
 		r->zero_blocks++;
 		return 0;
 	}
 	if (r->zero_blocks)
 		return TFAIL("data after the end-of-archive marker");
-	if (tar_header_decode(r->block, &e, err) < 0 || tar_tree_add(&r->tree, &e, err) < 0)
+	if (ck_tar_header_decode(r->block, &e, err) < 0 || ck_tar_tree_add(&r->tree, &e, err) < 0)
 		return -1;
 	if (r->on_entry && r->on_entry(r->ctx, &e) < 0)
 		return ck_errf(err, CK_E_IO, "'%.200s': could not be written", e.path);
 	r->data_left = e.size;
-	r->pad_left = (TAR_BLOCK - e.size % TAR_BLOCK) % TAR_BLOCK;
+	r->pad_left = (CK_TAR_BLOCK - e.size % CK_TAR_BLOCK) % CK_TAR_BLOCK;
 	return 0;
 }
 
-int tar_reader_feed(struct tar_reader *r, const uint8_t *p, size_t n, struct ck_err *err)
+int ck_tar_reader_feed(struct ck_tar_reader *r, const uint8_t *p, size_t n, struct ck_err *err)
 {
 	if (r->failed)
 		return ck_errf(err, CK_E_USAGE, "tar reader already failed");
@@ -427,14 +427,14 @@ int tar_reader_feed(struct tar_reader *r, const uint8_t *p, size_t n, struct ck_
 			r->failed = true;
 			return TFAIL("data after the end-of-archive marker");
 		}
-		size_t k = TAR_BLOCK - r->have;
+		size_t k = CK_TAR_BLOCK - r->have;
 		if (k > n)
 			k = n;
 		memcpy(r->block + r->have, p, k);
 		r->have += k;
 		p += k;
 		n -= k;
-		if (r->have == TAR_BLOCK) {
+		if (r->have == CK_TAR_BLOCK) {
 			r->have = 0;
 			if (header(r, err) < 0) {
 				r->failed = true;
@@ -445,11 +445,11 @@ int tar_reader_feed(struct tar_reader *r, const uint8_t *p, size_t n, struct ck_
 	return 0;
 }
 
-int tar_reader_finish(struct tar_reader *r, struct ck_err *err)
+int ck_tar_reader_finish(struct ck_tar_reader *r, struct ck_err *err)
 {
 	if (r->failed)
 		return ck_errf(err, CK_E_USAGE, "tar reader already failed");
 	if (r->zero_blocks != 2 || r->have || r->data_left || r->pad_left)
 		return TFAIL("archive is truncated (no end-of-archive marker)");
-	return tar_tree_check_links(&r->tree, err);
+	return ck_tar_tree_check_links(&r->tree, err);
 }

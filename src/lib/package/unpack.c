@@ -37,7 +37,7 @@ static int src_read(const struct src *s, uint64_t off, uint8_t *dst, size_t n)
 		memcpy(dst, s->buf + off, n);
 		return 0;
 	}
-	return fs_pread_full(s->fd, dst, n, off);
+	return ck_fs_pread_full(s->fd, dst, n, off);
 }
 
 struct extract {
@@ -45,12 +45,12 @@ struct extract {
 	int rootfd;			     /* the staging directory */
 	int cur;			     /* the file being written, or -1 */
 	size_t created;			     /* entries created so far (in tree order) */
-	const struct tar_tree *tree;
+	const struct ck_tar_tree *tree;
 	const char *failed_path;
 	int failed_errno;
 };
 
-static int ex_entry(void *ctx, const struct tar_entry *e)
+static int ex_entry(void *ctx, const struct ck_tar_entry *e)
 {
 	struct extract *x = ctx;
 	char pbuf[CK_PKG_MAX_PATH + 2];
@@ -61,7 +61,7 @@ static int ex_entry(void *ctx, const struct tar_entry *e)
 		close(x->cur);
 		x->cur = -1;
 	}
-	int pfd = fs_open_parent(x->rootfd, e->path, pbuf, sizeof(pbuf), &name);
+	int pfd = ck_fs_open_parent(x->rootfd, e->path, pbuf, sizeof(pbuf), &name);
 	int r = -1;
 	if (pfd < 0)
 		goto fail;
@@ -72,19 +72,19 @@ static int ex_entry(void *ctx, const struct tar_entry *e)
 	memcpy(nm, name, nl);
 	nm[nl] = 0;
 	switch (e->type) {
-	case TAR_DIR:
+	case CK_TAR_DIR:
 		r = mkdirat(pfd, nm, 0700);
 		if (r == 0)
 			r = fchmodat(pfd, nm, 0755, AT_SYMLINK_NOFOLLOW) == 0 || errno == EOPNOTSUPP
 				? 0
 				: -1;
 		break;
-	case TAR_FILE:
+	case CK_TAR_FILE:
 		x->cur =
 		    openat(pfd, nm, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		r = x->cur >= 0 && fchmod(x->cur, e->mode) == 0 ? 0 : -1;
 		break;
-	case TAR_LINK:
+	case CK_TAR_LINK:
 		r = symlinkat(e->link, pfd, nm);
 		break;
 	}
@@ -103,7 +103,7 @@ static int ex_data(void *ctx, const uint8_t *p, size_t n)
 	struct extract *x = ctx;
 	if (x->cancel && *x->cancel)
 		return -1;
-	if (fs_write_full(x->cur, p, n) < 0) {
+	if (ck_fs_write_full(x->cur, p, n) < 0) {
 		x->failed_errno = errno;
 		return -1;
 	}
@@ -111,13 +111,13 @@ static int ex_data(void *ctx, const uint8_t *p, size_t n)
 }
 
 /* Removes the first `n` entries of the tree from beneath rootfd, deepest first. */
-static void undo(int rootfd, const struct tar_tree *t, size_t n)
+static void undo(int rootfd, const struct ck_tar_tree *t, size_t n)
 {
 	char pbuf[CK_PKG_MAX_PATH + 2], nm[256];
 	const char *name;
 	while (n--) {
-		const struct tar_entry *e = &t->e[n];
-		int pfd = fs_open_parent(rootfd, e->path, pbuf, sizeof(pbuf), &name);
+		const struct ck_tar_entry *e = &t->e[n];
+		int pfd = ck_fs_open_parent(rootfd, e->path, pbuf, sizeof(pbuf), &name);
 		if (pfd < 0)
 			continue;
 		size_t nl = strlen(name);
@@ -125,13 +125,13 @@ static void undo(int rootfd, const struct tar_tree *t, size_t n)
 			nl--;
 		memcpy(nm, name, nl);
 		nm[nl] = 0;
-		unlinkat(pfd, nm, e->type == TAR_DIR ? AT_REMOVEDIR : 0);
+		unlinkat(pfd, nm, e->type == CK_TAR_DIR ? AT_REMOVEDIR : 0);
 		close(pfd);
 	}
 }
 
 /* One pass over the sealed bytes: decrypt chunk by chunk into the tar reader. */
-static int pass(const struct src *src, const uint8_t key[CK_PKG_KEY_LEN], struct tar_reader *r,
+static int pass(const struct src *src, const uint8_t key[CK_PKG_KEY_LEN], struct ck_tar_reader *r,
 		EVP_MD_CTX *fp, uint64_t *tar_len, struct ck_err *err)
 {
 	uint8_t header[CK_PKG_HEADER_LEN];
@@ -165,11 +165,11 @@ static int pass(const struct src *src, const uint8_t key[CK_PKG_KEY_LEN], struct
 		if (ck_stream_open_next(st, in, n, out, &got, err) < 0)
 			goto out;
 		if ((fp && EVP_DigestUpdate(fp, out, got) != 1) ||
-		    tar_reader_feed(r, out, got, err) < 0)
+		    ck_tar_reader_feed(r, out, got, err) < 0)
 			goto out;
 		*tar_len += got;
 	}
-	if (tar_reader_finish(r, err) < 0)
+	if (ck_tar_reader_finish(r, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -183,14 +183,14 @@ out:
 }
 
 static int check_pass(const struct src *src, const uint8_t key[CK_PKG_KEY_LEN],
-		      const uint8_t *expect_fp, struct ck_unpack_result *res, struct tar_tree *keep,
-		      struct ck_err *err)
+		      const uint8_t *expect_fp, struct ck_unpack_result *res,
+		      struct ck_tar_tree *keep, struct ck_err *err)
 {
-	struct tar_reader r;
+	struct ck_tar_reader r;
 	EVP_MD_CTX *fp = EVP_MD_CTX_new();
 	unsigned n = 0;
 	int ret = -1;
-	tar_reader_init(&r);
+	ck_tar_reader_init(&r);
 	memset(res, 0, sizeof(*res));
 	if (!fp || EVP_DigestInit_ex(fp, EVP_sha256(), NULL) != 1) {
 		ck_errf(err, CK_E_NOMEM, "out of memory");
@@ -216,7 +216,7 @@ static int check_pass(const struct src *src, const uint8_t key[CK_PKG_KEY_LEN],
 	ret = 0;
 out:
 	EVP_MD_CTX_free(fp);
-	tar_reader_free(&r);
+	ck_tar_reader_free(&r);
 	return ret;
 }
 
@@ -234,7 +234,7 @@ static int unpack_src(const struct src *s, const uint8_t key[CK_PKG_KEY_LEN],
 		      const volatile sig_atomic_t *cancel, struct ck_unpack_result *res,
 		      struct ck_err *err)
 {
-	struct tar_tree tree = {0};
+	struct ck_tar_tree tree = {0};
 	char *staging = NULL;
 	int stfd = -1, ret = -1;
 	struct extract x = {.cur = -1, .cancel = cancel};
@@ -268,7 +268,7 @@ static int unpack_src(const struct src *s, const uint8_t key[CK_PKG_KEY_LEN],
 		goto out;
 	}
 	/* Pass 2 hashes what it writes: kept only if it is the tree pass 1 checked. */
-	struct tar_reader r;
+	struct ck_tar_reader r;
 	uint64_t len2;
 	uint8_t written_fp[32];
 	unsigned fpn = 0;
@@ -276,7 +276,7 @@ static int unpack_src(const struct src *s, const uint8_t key[CK_PKG_KEY_LEN],
 		ck_errf(err, CK_E_NOMEM, "out of memory");
 		goto out;
 	}
-	tar_reader_init(&r);
+	ck_tar_reader_init(&r);
 	x.rootfd = stfd;
 	x.tree = &tree;
 	r.on_entry = ex_entry;
@@ -298,7 +298,7 @@ static int unpack_src(const struct src *s, const uint8_t key[CK_PKG_KEY_LEN],
 			     "the package '%s' changed between checking and writing: nothing was "
 			     "kept",
 			     out_dir);
-	tar_reader_free(&r);
+	ck_tar_reader_free(&r);
 	if (pr < 0) {
 		if (cancel && *cancel)
 			ck_errf(err, CK_E_INTERRUPTED,
@@ -327,7 +327,7 @@ out:
 	if (stfd >= 0)
 		close(stfd);
 	EVP_MD_CTX_free(fp2);
-	tar_tree_free(&tree);
+	ck_tar_tree_free(&tree);
 	return ret;
 }
 

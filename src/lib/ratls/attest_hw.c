@@ -44,7 +44,7 @@ static int write_exact(const char *path, const uint8_t *p, size_t n, struct ck_e
 	if (fd < 0)
 		return ck_errf(err, CK_E_IO, "cannot open '%s' for writing: %s", path,
 			       strerror(errno));
-	int r = fs_write_full(fd, p, n);
+	int r = ck_fs_write_full(fd, p, n);
 	int e = errno;
 	if (close(fd) < 0 && r == 0) {
 		r = -1;

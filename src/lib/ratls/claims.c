@@ -33,21 +33,22 @@ static bool key_is(const uint8_t *k, size_t n, const char *s)
 	return n == strlen(s) && memcmp(k, s, n) == 0;
 }
 
-static int bytes32(struct cbor_reader *r, uint8_t out[32], const char *key, struct ck_err *err)
+static int bytes32(struct ck_cbor_reader *r, uint8_t out[32], const char *key, struct ck_err *err)
 {
 	const uint8_t *p;
 	size_t n;
-	if (cbor_string(r, CBOR_BYTES, &p, &n) < 0 || n != 32)
+	if (ck_cbor_string(r, CK_CBOR_BYTES, &p, &n) < 0 || n != 32)
 		return CFAIL("claim \"%s\" is not a 32-byte string", key);
 	memcpy(out, p, 32);
 	return 0;
 }
 
-static int text(struct cbor_reader *r, char *out, size_t cap, const char *key, struct ck_err *err)
+static int text(struct ck_cbor_reader *r, char *out, size_t cap, const char *key,
+		struct ck_err *err)
 {
 	const uint8_t *p;
 	size_t n;
-	if (cbor_string(r, CBOR_TEXT, &p, &n) < 0 || n >= cap)
+	if (ck_cbor_string(r, CK_CBOR_TEXT, &p, &n) < 0 || n >= cap)
 		return CFAIL("claim \"%s\" is not a short text string", key);
 	memcpy(out, p, n);
 	out[n] = 0;
@@ -56,19 +57,19 @@ static int text(struct cbor_reader *r, char *out, size_t cap, const char *key, s
 	return 0;
 }
 
-static int pubkey_hash(struct cbor_reader *r, struct ck_claims *c, struct ck_err *err)
+static int pubkey_hash(struct ck_cbor_reader *r, struct ck_claims *c, struct ck_err *err)
 {
 	const uint8_t *p, *h;
 	size_t n, hn;
 	int m;
 	uint64_t a, alg;
-	struct cbor_reader in;
-	if (cbor_string(r, CBOR_BYTES, &p, &n) < 0)
+	struct ck_cbor_reader in;
+	if (ck_cbor_string(r, CK_CBOR_BYTES, &p, &n) < 0)
 		return CFAIL("claim \"pubkey-hash\" is not a byte string");
-	cbor_init(&in, p, n);
-	if (cbor_head(&in, &m, &a) < 0 || m != CBOR_ARRAY || a != 2 ||
-	    cbor_head(&in, &m, &alg) < 0 || m != CBOR_UINT ||
-	    cbor_string(&in, CBOR_BYTES, &h, &hn) < 0 || !cbor_done(&in))
+	ck_cbor_init(&in, p, n);
+	if (ck_cbor_head(&in, &m, &a) < 0 || m != CK_CBOR_ARRAY || a != 2 ||
+	    ck_cbor_head(&in, &m, &alg) < 0 || m != CK_CBOR_UINT ||
+	    ck_cbor_string(&in, CK_CBOR_BYTES, &h, &hn) < 0 || !ck_cbor_done(&in))
 		return CFAIL("claim \"pubkey-hash\" is not [alg, hash]");
 	size_t want = alg == CK_HASH_SHA256   ? 32
 		      : alg == CK_HASH_SHA384 ? 48
@@ -90,15 +91,15 @@ static int pubkey_hash(struct cbor_reader *r, struct ck_claims *c, struct ck_err
 
 int ck_claims_parse(const uint8_t *cbor, size_t len, struct ck_claims *c, struct ck_err *err)
 {
-	struct cbor_reader r;
+	struct ck_cbor_reader r;
 	int m;
 	uint64_t n;
 	memset(c, 0, sizeof(*c));
 	if (len > CK_CLAIMS_MAX_LEN)
 		return ck_errf(err, CK_E_TOO_LARGE, "claims are %zu bytes, over %d", len,
 			       CK_CLAIMS_MAX_LEN);
-	cbor_init(&r, cbor, len);
-	if (cbor_head(&r, &m, &n) < 0 || m != CBOR_MAP || n > len)
+	ck_cbor_init(&r, cbor, len);
+	if (ck_cbor_head(&r, &m, &n) < 0 || m != CK_CBOR_MAP || n > len)
 		return CFAIL("claims are not a CBOR map");
 	static const char *const keys[] = {"pubkey-hash",   "nonce",	      "cloak.phase",
 					   "cloak.package", "cloak.manifest", "cloak.app",
@@ -113,7 +114,7 @@ int ck_claims_parse(const uint8_t *cbor, size_t len, struct ck_claims *c, struct
 		const uint8_t *k;
 		size_t kn;
 		char buf[32];
-		if (cbor_string(&r, CBOR_TEXT, &k, &kn) < 0)
+		if (ck_cbor_string(&r, CK_CBOR_TEXT, &k, &kn) < 0)
 			return CFAIL("claim key #%llu is not a text string", (unsigned long long)i);
 		for (uint64_t j = 0; j < i; j++) /* any key, known or not, appears once */
 			if (all[j].n == kn && memcmp(all[j].p, k, kn) == 0)
@@ -127,7 +128,7 @@ int ck_claims_parse(const uint8_t *cbor, size_t len, struct ck_claims *c, struct
 				idx = j;
 		if (idx < 0) {
 			c->n_unknown++;
-			if (cbor_skip(&r) < 0)
+			if (ck_cbor_skip(&r) < 0)
 				return CFAIL("claim \"%.*s\" is malformed",
 					     (int)(kn > 40 ? 40 : kn), k);
 			continue;
@@ -140,7 +141,7 @@ int ck_claims_parse(const uint8_t *cbor, size_t len, struct ck_claims *c, struct
 		case 1: {
 			const uint8_t *p;
 			size_t pn;
-			if (cbor_string(&r, CBOR_BYTES, &p, &pn) < 0 || pn == 0 ||
+			if (ck_cbor_string(&r, CK_CBOR_BYTES, &p, &pn) < 0 || pn == 0 ||
 			    pn > CK_NONCE_MAX)
 				return CFAIL("claim \"nonce\" is not a byte string of 1..%d bytes",
 					     CK_NONCE_MAX);
@@ -190,60 +191,60 @@ int ck_claims_parse(const uint8_t *cbor, size_t len, struct ck_claims *c, struct
 		if (rc < 0)
 			return -1;
 	}
-	if (!cbor_done(&r))
+	if (!ck_cbor_done(&r))
 		return CFAIL("trailing bytes after the claims map");
 	return 0;
 }
 
 int ck_claims_encode(const struct ck_claims *c, uint8_t **out, size_t *len, struct ck_err *err)
 {
-	struct cbor_writer w = {0}, ph = {0};
+	struct ck_cbor_writer w = {0}, ph = {0};
 	size_t n = (size_t)c->has_nonce + (size_t)c->has_app + (c->mode != 0) + (c->phase != 0) +
 		   (size_t)c->has_pubkey_hash + (size_t)c->has_package + (size_t)c->has_manifest +
 		   (size_t)c->has_seal_key + (size_t)c->has_nonce_root;
 	*out = NULL;
-	cbor_put_head(&w, CBOR_MAP, n);
+	ck_cbor_put_head(&w, CK_CBOR_MAP, n);
 	/* RFC 8949 §4.2.1 order: shorter keys first, then bytewise */
 	if (c->has_nonce) {
-		cbor_put_string(&w, CBOR_TEXT, "nonce", 5);
-		cbor_put_string(&w, CBOR_BYTES, c->nonce, c->nonce_len);
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, "nonce", 5);
+		ck_cbor_put_string(&w, CK_CBOR_BYTES, c->nonce, c->nonce_len);
 	}
 	if (c->has_app) {
-		cbor_put_string(&w, CBOR_TEXT, "cloak.app", 9);
-		cbor_put_string(&w, CBOR_BYTES, c->app, 32);
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, "cloak.app", 9);
+		ck_cbor_put_string(&w, CK_CBOR_BYTES, c->app, 32);
 	}
 	if (c->mode) {
 		const char *m = ck_mode_name(c->mode);
-		cbor_put_string(&w, CBOR_TEXT, "cloak.mode", 10);
-		cbor_put_string(&w, CBOR_TEXT, m, strlen(m));
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, "cloak.mode", 10);
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, m, strlen(m));
 	}
 	if (c->phase) {
 		const char *p = ck_phase_name(c->phase);
-		cbor_put_string(&w, CBOR_TEXT, "cloak.phase", 11);
-		cbor_put_string(&w, CBOR_TEXT, p, strlen(p));
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, "cloak.phase", 11);
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, p, strlen(p));
 	}
 	if (c->has_pubkey_hash) {
-		cbor_put_head(&ph, CBOR_ARRAY, 2);
-		cbor_put_head(&ph, CBOR_UINT, c->hash_alg);
-		cbor_put_string(&ph, CBOR_BYTES, c->pubkey_hash, c->pubkey_hash_len);
-		cbor_put_string(&w, CBOR_TEXT, "pubkey-hash", 11);
-		cbor_put_string(&w, CBOR_BYTES, ph.buf, ph.len);
+		ck_cbor_put_head(&ph, CK_CBOR_ARRAY, 2);
+		ck_cbor_put_head(&ph, CK_CBOR_UINT, c->hash_alg);
+		ck_cbor_put_string(&ph, CK_CBOR_BYTES, c->pubkey_hash, c->pubkey_hash_len);
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, "pubkey-hash", 11);
+		ck_cbor_put_string(&w, CK_CBOR_BYTES, ph.buf, ph.len);
 	}
 	if (c->has_package) {
-		cbor_put_string(&w, CBOR_TEXT, "cloak.package", 13);
-		cbor_put_string(&w, CBOR_BYTES, c->package, 32);
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, "cloak.package", 13);
+		ck_cbor_put_string(&w, CK_CBOR_BYTES, c->package, 32);
 	}
 	if (c->has_manifest) {
-		cbor_put_string(&w, CBOR_TEXT, "cloak.manifest", 14);
-		cbor_put_string(&w, CBOR_BYTES, c->manifest, 32);
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, "cloak.manifest", 14);
+		ck_cbor_put_string(&w, CK_CBOR_BYTES, c->manifest, 32);
 	}
 	if (c->has_seal_key) {
-		cbor_put_string(&w, CBOR_TEXT, "cloak.seal-key", 14);
-		cbor_put_string(&w, CBOR_BYTES, c->seal_key, 32);
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, "cloak.seal-key", 14);
+		ck_cbor_put_string(&w, CK_CBOR_BYTES, c->seal_key, 32);
 	}
 	if (c->has_nonce_root) {
-		cbor_put_string(&w, CBOR_TEXT, "cloak.nonce-root", 16);
-		cbor_put_string(&w, CBOR_BYTES, c->nonce_root, 32);
+		ck_cbor_put_string(&w, CK_CBOR_TEXT, "cloak.nonce-root", 16);
+		ck_cbor_put_string(&w, CK_CBOR_BYTES, c->nonce_root, 32);
 	}
 	free(ph.buf);
 	if (w.failed || ph.failed) {

@@ -66,14 +66,14 @@ static const uint8_t *report_data(const uint8_t *q, size_t n, struct ck_quote *o
 int ck_ratls_parse_payload(const uint8_t *v, size_t n, const uint8_t **q, size_t *qn,
 			   const uint8_t **c, size_t *cn)
 {
-	struct cbor_reader r;
+	struct ck_cbor_reader r;
 	int m;
 	uint64_t a;
-	cbor_init(&r, v, n);
-	if (cbor_head(&r, &m, &a) < 0 || m != CBOR_TAG || a != CCC_TAG ||
-	    cbor_head(&r, &m, &a) < 0 || m != CBOR_ARRAY || a != 2 ||
-	    cbor_string(&r, CBOR_BYTES, q, qn) < 0 || cbor_string(&r, CBOR_BYTES, c, cn) < 0 ||
-	    !cbor_done(&r))
+	ck_cbor_init(&r, v, n);
+	if (ck_cbor_head(&r, &m, &a) < 0 || m != CK_CBOR_TAG || a != CCC_TAG ||
+	    ck_cbor_head(&r, &m, &a) < 0 || m != CK_CBOR_ARRAY || a != 2 ||
+	    ck_cbor_string(&r, CK_CBOR_BYTES, q, qn) < 0 ||
+	    ck_cbor_string(&r, CK_CBOR_BYTES, c, cn) < 0 || !ck_cbor_done(&r))
 		return -1;
 	return 0;
 }
@@ -267,7 +267,7 @@ int ck_ratls_issue(struct ck_attester *att, const struct ck_ratls_cert_opts *o, 
 	X509_NAME *nm = X509_NAME_new();
 	uint8_t *spki = NULL, *q = NULL, *claims = NULL, *q2 = NULL;
 	size_t spki_len, qn, cn, q2n;
-	struct cbor_writer w = {0};
+	struct ck_cbor_writer w = {0};
 	int ret = -1;
 	*key_out = NULL;
 	*cert_out = NULL;
@@ -279,10 +279,10 @@ int ck_ratls_issue(struct ck_attester *att, const struct ck_ratls_cert_opts *o, 
 	if (ck_ratls_evidence(att, spki, spki_len, &o->claims, NULL, 0, &q, &qn, &claims, &cn,
 			      err) < 0)
 		goto out;
-	cbor_put_head(&w, CBOR_TAG, CCC_TAG);
-	cbor_put_head(&w, CBOR_ARRAY, 2);
-	cbor_put_string(&w, CBOR_BYTES, q, qn);
-	cbor_put_string(&w, CBOR_BYTES, claims, cn);
+	ck_cbor_put_head(&w, CK_CBOR_TAG, CCC_TAG);
+	ck_cbor_put_head(&w, CK_CBOR_ARRAY, 2);
+	ck_cbor_put_string(&w, CK_CBOR_BYTES, q, qn);
+	ck_cbor_put_string(&w, CK_CBOR_BYTES, claims, cn);
 	uint8_t serial[16];
 	char san[1024] = "";
 	if (w.failed || RAND_bytes(serial, sizeof(serial)) != 1) {

@@ -354,7 +354,7 @@ int ck_health_begin(struct ck_health *h, const struct ck_app_spec *s, struct ck_
 
 int ck_health_step(struct ck_health *h, struct ck_err *err)
 {
-	struct http_head hd;
+	struct ck_http_head hd;
 	long hl = 0;
 	for (;;) {
 		ssize_t r = read(h->fd, h->resp + h->have, sizeof(h->resp) - h->have);
@@ -364,8 +364,8 @@ int ck_health_step(struct ck_health *h, struct ck_err *err)
 			continue;
 		if (r > 0)
 			h->have += (size_t)r;
-		if ((hl = http_parse_response(h->resp, h->have, false, &hd, NULL)) != 0 || r == 0 ||
-		    h->have == sizeof(h->resp))
+		if ((hl = ck_http_parse_response(h->resp, h->have, false, &hd, NULL)) != 0 ||
+		    r == 0 || h->have == sizeof(h->resp))
 			break;
 	}
 	ck_health_end(h);

@@ -115,11 +115,11 @@ static int status_for(const struct ck_err *e)
 /* true when the body is a JSON object with a top-level "cloak_sealed" member. */
 static bool is_sealed(const char *body, size_t len)
 {
-	struct jdoc d;
-	if (json_parse(body, len, &d, NULL) < 0)
+	struct ck_jdoc d;
+	if (ck_json_parse(body, len, &d, NULL) < 0)
 		return false; /* ck_provision_open names the syntax error */
-	bool sealed = d.t[0].type == JT_OBJECT && json_get(&d, 0, "cloak_sealed") >= 0;
-	json_free(&d);
+	bool sealed = d.t[0].type == CK_JT_OBJECT && ck_json_get(&d, 0, "cloak_sealed") >= 0;
+	ck_json_free(&d);
 	return sealed;
 }
 

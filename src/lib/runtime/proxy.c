@@ -41,11 +41,11 @@ enum resp_state { RESP_NONE, RESP_HEAD, RESP_BODY, RESP_DONE };
 
 /* A body being moved from one side to the other. */
 struct body {
-	enum http_body kind;
-	uint64_t left;		/* HTTP_BODY_LENGTH */
-	struct http_chunked ch; /* HTTP_BODY_CHUNKED (decoding) */
-	bool rechunk;		/* encode what is forwarded as chunks */
-	bool wipe;		/* the runtime's own (a provisioning): wiped where it was read */
+	enum ck_http_body kind;
+	uint64_t left;		   /* CK_HTTP_BODY_LENGTH */
+	struct ck_http_chunked ch; /* CK_HTTP_BODY_CHUNKED (decoding) */
+	bool rechunk;		   /* encode what is forwarded as chunks */
+	bool wipe;		   /* the runtime's own (a provisioning): wiped where it was read */
 };
 
 struct conn {
@@ -275,16 +275,16 @@ static void answer_error(struct conn *c, int status)
 	close_after_write(c);
 }
 
-static bool name_is(const struct http_header *h, const char *n)
+static bool name_is(const struct ck_http_header *h, const char *n)
 {
 	return h->name_len == strlen(n) && strncasecmp(h->name, n, h->name_len) == 0;
 }
 
 /* true when `h` is listed in a Connection header of `head`. */
-static bool named_by_connection(const struct http_head *head, const struct http_header *h)
+static bool named_by_connection(const struct ck_http_head *head, const struct ck_http_header *h)
 {
 	for (size_t i = 0; i < head->n_headers; i++) {
-		const struct http_header *ch = &head->headers[i];
+		const struct ck_http_header *ch = &head->headers[i];
 		if (!name_is(ch, "connection"))
 			continue;
 		const char *p = ch->value, *end = ch->value + ch->value_len;
@@ -304,13 +304,13 @@ static bool named_by_connection(const struct http_head *head, const struct http_
 
 /* Headers that frame or route a message: never dropped because a Connection header names them
  * (the framing ones are written by the proxy itself, Host is the app's to see). */
-static bool frames_or_routes(const struct http_header *h)
+static bool frames_or_routes(const struct ck_http_header *h)
 {
 	return name_is(h, "host") || name_is(h, "content-length") ||
 	       name_is(h, "transfer-encoding");
 }
 
-static bool hop_by_hop(const struct http_header *h)
+static bool hop_by_hop(const struct ck_http_header *h)
 {
 	static const char *const hop[] = {
 	    "connection", "keep-alive",	       "proxy-connection", "te",    "trailer",
@@ -322,12 +322,12 @@ static bool hop_by_hop(const struct http_header *h)
 }
 
 /* The end-to-end headers of `h`; `keep_length` keeps a Content-Length (bodiless responses). */
-static void add_headers(struct evbuffer *out, const struct http_head *h, bool keep_length)
+static void add_headers(struct evbuffer *out, const struct ck_http_head *h, bool keep_length)
 {
 	/* the token lists are consulted only when there is one: most heads have none */
-	bool listed = http_find(h, "connection") != NULL;
+	bool listed = ck_http_find(h, "connection") != NULL;
 	for (size_t i = 0; i < h->n_headers; i++) {
-		const struct http_header *x = &h->headers[i];
+		const struct ck_http_header *x = &h->headers[i];
 		if (hop_by_hop(x) && !(keep_length && name_is(x, "content-length")))
 			continue;
 		if (listed && !frames_or_routes(x) && named_by_connection(h, x))
@@ -345,9 +345,9 @@ static void add_headers(struct evbuffer *out, const struct http_head *h, bool ke
  */
 static int move_body(struct body *b, struct evbuffer *in, struct evbuffer *out)
 {
-	if (b->kind == HTTP_BODY_NONE)
+	if (b->kind == CK_HTTP_BODY_NONE)
 		return 1;
-	if (b->kind == HTTP_BODY_LENGTH) {
+	if (b->kind == CK_HTTP_BODY_LENGTH) {
 		size_t have = evbuffer_get_length(in);
 		size_t n = have < b->left ? have : (size_t)b->left;
 		if (n && b->wipe) {
@@ -381,7 +381,7 @@ static int move_body(struct body *b, struct evbuffer *in, struct evbuffer *out)
 		b->left -= n;
 		return b->left == 0;
 	}
-	if (b->kind == HTTP_BODY_UNTIL_CLOSE) {
+	if (b->kind == CK_HTTP_BODY_UNTIL_CLOSE) {
 		size_t n = evbuffer_get_length(in);
 		if (n && b->rechunk) {
 			evbuffer_add_printf(out, "%zx\r\n", n);
@@ -399,7 +399,7 @@ static int move_body(struct body *b, struct evbuffer *in, struct evbuffer *out)
 			return -1;
 		size_t used = 0, dl = 0;
 		const uint8_t *d = NULL;
-		if (http_chunked_feed(&b->ch, v.iov_base, v.iov_len, &used, &d, &dl, NULL) < 0)
+		if (ck_http_chunked_feed(&b->ch, v.iov_base, v.iov_len, &used, &d, &dl, NULL) < 0)
 			return -1;
 		if (dl) {
 			evbuffer_add_printf(out, "%zx\r\n", dl);
@@ -468,11 +468,11 @@ static void app_read(struct bufferevent *bev, void *arg)
 		size_t len = evbuffer_get_length(in);
 		if (len == 0)
 			return;
-		size_t look = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
+		size_t look = len < CK_HTTP_MAX_HEAD ? len : CK_HTTP_MAX_HEAD;
 		const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)look);
-		struct http_head h;
-		long n = http_parse_response(buf, look, c->head_request, &h, NULL);
-		if (n < 0 || (n == 0 && look == HTTP_MAX_HEAD)) {
+		struct ck_http_head h;
+		long n = ck_http_parse_response(buf, look, c->head_request, &h, NULL);
+		if (n < 0 || (n == 0 && look == CK_HTTP_MAX_HEAD)) {
 			app_fail(c, 502);
 			return;
 		}
@@ -495,16 +495,16 @@ static void app_read(struct bufferevent *bev, void *arg)
 		c->app_timed = false; /* the head came: a body may take its time */
 		app_reading(c, true);
 		c->resp_body = (struct body){.kind = h.body, .left = h.content_length};
-		c->app_keep_alive = h.keep_alive && h.body != HTTP_BODY_UNTIL_CLOSE;
-		bool framed = h.body == HTTP_BODY_LENGTH || h.body == HTTP_BODY_NONE;
+		c->app_keep_alive = h.keep_alive && h.body != CK_HTTP_BODY_UNTIL_CLOSE;
+		bool framed = h.body == CK_HTTP_BODY_LENGTH || h.body == CK_HTTP_BODY_NONE;
 		if (!framed && c->http10)
 			c->keep_alive = false; /* raw bytes until close */
 		else if (!framed)
 			c->resp_body.rechunk = true;
 		evbuffer_add_printf(out, "HTTP/1.1 %d %.*s\r\n", h.status, (int)h.reason_len,
 				    h.reason);
-		add_headers(out, &h, h.body == HTTP_BODY_NONE);
-		if (h.body == HTTP_BODY_LENGTH)
+		add_headers(out, &h, h.body == CK_HTTP_BODY_NONE);
+		if (h.body == CK_HTTP_BODY_LENGTH)
 			evbuffer_add_printf(out, "Content-Length: %" PRIu64 "\r\n",
 					    h.content_length);
 		else if (!framed && !c->http10)
@@ -542,7 +542,7 @@ static void app_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED)
 		return;
 	if ((what & BEV_EVENT_EOF) && c->resp == RESP_BODY &&
-	    c->resp_body.kind == HTTP_BODY_UNTIL_CLOSE) {
+	    c->resp_body.kind == CK_HTTP_BODY_UNTIL_CLOSE) {
 		app_read(c->app, c);
 		if (c->resp_body.rechunk)
 			evbuffer_add(bufferevent_get_output(c->cli), "0\r\n\r\n", 5);
@@ -778,7 +778,7 @@ static void start_head(struct conn *c)
 }
 
 /* The request head as the app gets it: re-framed (see proxy.h), and its response awaited. */
-static void forward_head(struct conn *c, const struct http_head *h)
+static void forward_head(struct conn *c, const struct ck_http_head *h)
 {
 	struct evbuffer *out = bufferevent_get_output(c->app);
 	evbuffer_add_printf(out, "%.*s %.*s HTTP/1.1\r\n", (int)h->method_len, h->method,
@@ -786,9 +786,9 @@ static void forward_head(struct conn *c, const struct http_head *h)
 	add_headers(out, h, false);
 	if (!h->host) /* HTTP/1.0 may omit it; what the app gets is 1.1, which needs one */
 		evbuffer_add(out, "Host: localhost\r\n", 17);
-	if (h->body == HTTP_BODY_LENGTH)
+	if (h->body == CK_HTTP_BODY_LENGTH)
 		evbuffer_add_printf(out, "Content-Length: %" PRIu64 "\r\n", h->content_length);
-	else if (h->body == HTTP_BODY_CHUNKED)
+	else if (h->body == CK_HTTP_BODY_CHUNKED)
 		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 	evbuffer_add(out, "\r\n", 2);
 	c->app_timed = true;
@@ -797,7 +797,7 @@ static void forward_head(struct conn *c, const struct http_head *h)
 }
 
 /* A parsed head: route it, and start the request on its way. */
-static void on_head(struct conn *c, const struct http_head *h, size_t head_len)
+static void on_head(struct conn *c, const struct ck_http_head *h, size_t head_len)
 {
 	struct evbuffer *in = bufferevent_get_input(c->cli);
 	int status;
@@ -816,11 +816,11 @@ static void on_head(struct conn *c, const struct http_head *h, size_t head_len)
 	if (c->route.kind != CK_ROUTE_APP) {
 		c->local = true;
 		c->req_body.wipe = true;
-		if (h->body == HTTP_BODY_CHUNKED) {
+		if (h->body == CK_HTTP_BODY_CHUNKED) {
 			answer_error(c, 411);
 			return;
 		}
-		if (h->body == HTTP_BODY_LENGTH && h->content_length > CK_GATE_MAX_BODY) {
+		if (h->body == CK_HTTP_BODY_LENGTH && h->content_length > CK_GATE_MAX_BODY) {
 			answer_error(c, 413);
 			return;
 		}
@@ -834,7 +834,7 @@ static void on_head(struct conn *c, const struct http_head *h, size_t head_len)
 	} else {
 		forward_head(c, h);
 	}
-	if (h->expect_continue && h->body != HTTP_BODY_NONE)
+	if (h->expect_continue && h->body != CK_HTTP_BODY_NONE)
 		evbuffer_add(bufferevent_get_output(c->cli), "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	evbuffer_drain(in, head_len);
 	c->req = REQ_BODY;
@@ -849,17 +849,17 @@ static void cli_consume(struct bufferevent *bev, struct conn *c)
 		return;
 	if (c->req == REQ_HEAD) {
 		size_t len = evbuffer_get_length(in);
-		size_t look = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
+		size_t look = len < CK_HTTP_MAX_HEAD ? len : CK_HTTP_MAX_HEAD;
 		const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)look);
-		struct http_head h;
+		struct ck_http_head h;
 		int status = 400;
-		long n = http_parse_request(buf, look, &h, &status, NULL);
+		long n = ck_http_parse_request(buf, look, &h, &status, NULL);
 		if (n < 0) {
 			answer_error(c, status);
 			return;
 		}
 		if (n == 0) {
-			if (look == HTTP_MAX_HEAD)
+			if (look == CK_HTTP_MAX_HEAD)
 				answer_error(c, 431);
 			return;
 		}
@@ -901,7 +901,7 @@ static size_t cli_pull_pending(struct conn *c)
 	SSL *ssl = bufferevent_openssl_get_ssl(c->cli);
 	struct evbuffer *in = bufferevent_get_input(c->cli);
 	size_t moved = 0;
-	while (ssl && SSL_has_pending(ssl) && evbuffer_get_length(in) < 2 * HTTP_MAX_HEAD) {
+	while (ssl && SSL_has_pending(ssl) && evbuffer_get_length(in) < 2 * CK_HTTP_MAX_HEAD) {
 		struct evbuffer_iovec v;
 		if (evbuffer_reserve_space(in, TLS_RECORD_MAX, &v, 1) < 1)
 			break;
@@ -1053,7 +1053,7 @@ static int conn_attach(struct conn *c, bool tls)
 	}
 	bufferevent_setcb(c->cli, cli_read, cli_write, cli_event, c);
 	bufferevent_setwatermark(c->cli, EV_WRITE, CK_PROXY_BUF_HIGH / 2, 0);
-	bufferevent_setwatermark(c->cli, EV_READ, 0, 2 * HTTP_MAX_HEAD);
+	bufferevent_setwatermark(c->cli, EV_READ, 0, 2 * CK_HTTP_MAX_HEAD);
 	if (!tls && start_flushing(c) < 0)
 		return -1;
 	start_head(c);

@@ -4,7 +4,7 @@
 
 #include "util/cbor.h"
 
-int cbor_head(struct cbor_reader *r, int *major, uint64_t *arg)
+int ck_cbor_head(struct ck_cbor_reader *r, int *major, uint64_t *arg)
 {
 	if (r->p >= r->end)
 		return -1;
@@ -29,16 +29,16 @@ int cbor_head(struct cbor_reader *r, int *major, uint64_t *arg)
 	} else {
 		return -1; /* reserved or indefinite length */
 	}
-	if (*major == CBOR_SIMPLE && !(*arg == 20 || *arg == 21 || *arg == 22))
+	if (*major == CK_CBOR_SIMPLE && !(*arg == 20 || *arg == 21 || *arg == 22))
 		return -1; /* floats and other simple values */
 	return 0;
 }
 
-int cbor_string(struct cbor_reader *r, int major, const uint8_t **p, size_t *n)
+int ck_cbor_string(struct ck_cbor_reader *r, int major, const uint8_t **p, size_t *n)
 {
 	int m;
 	uint64_t len;
-	if (cbor_head(r, &m, &len) < 0 || m != major || len > (uint64_t)(r->end - r->p))
+	if (ck_cbor_head(r, &m, &len) < 0 || m != major || len > (uint64_t)(r->end - r->p))
 		return -1;
 	*p = r->p;
 	*n = (size_t)len;
@@ -46,40 +46,40 @@ int cbor_string(struct cbor_reader *r, int major, const uint8_t **p, size_t *n)
 	return 0;
 }
 
-static int skip(struct cbor_reader *r, int depth)
+static int skip(struct ck_cbor_reader *r, int depth)
 {
 	int m;
 	uint64_t a;
-	if (depth > CBOR_MAX_DEPTH || cbor_head(r, &m, &a) < 0)
+	if (depth > CK_CBOR_MAX_DEPTH || ck_cbor_head(r, &m, &a) < 0)
 		return -1;
 	switch (m) {
-	case CBOR_BYTES:
-	case CBOR_TEXT:
+	case CK_CBOR_BYTES:
+	case CK_CBOR_TEXT:
 		if (a > (uint64_t)(r->end - r->p))
 			return -1;
 		r->p += a;
 		return 0;
-	case CBOR_ARRAY:
-	case CBOR_MAP:
+	case CK_CBOR_ARRAY:
+	case CK_CBOR_MAP:
 		if (a > (uint64_t)(r->end - r->p))
 			return -1; /* every item takes at least a byte */
-		for (uint64_t i = 0; i < (m == CBOR_MAP ? 2 * a : a); i++)
+		for (uint64_t i = 0; i < (m == CK_CBOR_MAP ? 2 * a : a); i++)
 			if (skip(r, depth + 1) < 0)
 				return -1;
 		return 0;
-	case CBOR_TAG:
+	case CK_CBOR_TAG:
 		return skip(r, depth + 1);
 	default:
 		return 0;
 	}
 }
 
-int cbor_skip(struct cbor_reader *r)
+int ck_cbor_skip(struct ck_cbor_reader *r)
 {
 	return skip(r, 0);
 }
 
-static void put(struct cbor_writer *w, const void *p, size_t n)
+static void put(struct ck_cbor_writer *w, const void *p, size_t n)
 {
 	if (w->failed)
 		return;
@@ -99,7 +99,7 @@ static void put(struct cbor_writer *w, const void *p, size_t n)
 	w->len += n;
 }
 
-void cbor_put_head(struct cbor_writer *w, int major, uint64_t arg)
+void ck_cbor_put_head(struct ck_cbor_writer *w, int major, uint64_t arg)
 {
 	uint8_t b[9];
 	size_t n = 1;
@@ -117,8 +117,8 @@ void cbor_put_head(struct cbor_writer *w, int major, uint64_t arg)
 	put(w, b, n);
 }
 
-void cbor_put_string(struct cbor_writer *w, int major, const void *p, size_t n)
+void ck_cbor_put_string(struct ck_cbor_writer *w, int major, const void *p, size_t n)
 {
-	cbor_put_head(w, major, n);
+	ck_cbor_put_head(w, major, n);
 	put(w, p, n);
 }

@@ -4,7 +4,7 @@
 
 #include "util/der.h"
 
-int der_next(struct der_reader *d, uint8_t *tag, const uint8_t **val, size_t *len)
+int ck_der_next(struct ck_der_reader *d, uint8_t *tag, const uint8_t **val, size_t *len)
 {
 	size_t left = (size_t)(d->end - d->p);
 	if (left < 2)
@@ -37,15 +37,15 @@ int der_next(struct der_reader *d, uint8_t *tag, const uint8_t **val, size_t *le
 	return 0;
 }
 
-int der_expect(struct der_reader *d, uint8_t tag, const uint8_t **val, size_t *len)
+int ck_der_expect(struct ck_der_reader *d, uint8_t tag, const uint8_t **val, size_t *len)
 {
 	uint8_t t;
-	if (der_next(d, &t, val, len) < 0 || t != tag)
+	if (ck_der_next(d, &t, val, len) < 0 || t != tag)
 		return -1;
 	return 0;
 }
 
-int der_uint(const uint8_t *val, size_t len, uint64_t max, uint64_t *out)
+int ck_der_uint(const uint8_t *val, size_t len, uint64_t max, uint64_t *out)
 {
 	if (len == 0 || len > 9)
 		return -1;
@@ -65,7 +65,7 @@ int der_uint(const uint8_t *val, size_t len, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int reserve(struct der_writer *w, size_t n)
+static int reserve(struct ck_der_writer *w, size_t n)
 {
 	if (w->failed)
 		return -1;
@@ -84,7 +84,7 @@ static int reserve(struct der_writer *w, size_t n)
 	return 0;
 }
 
-void der_put_raw(struct der_writer *w, const void *p, size_t n)
+void ck_der_put_raw(struct ck_der_writer *w, const void *p, size_t n)
 {
 	if (reserve(w, n) < 0)
 		return;
@@ -92,14 +92,14 @@ void der_put_raw(struct der_writer *w, const void *p, size_t n)
 	w->len += n;
 }
 
-size_t der_open(struct der_writer *w, uint8_t tag)
+size_t ck_der_open(struct ck_der_writer *w, uint8_t tag)
 {
 	uint8_t h[2] = {tag, 0};
-	der_put_raw(w, h, 2);
+	ck_der_put_raw(w, h, 2);
 	return w->len;
 }
 
-void der_close(struct der_writer *w, size_t mark)
+void ck_der_close(struct ck_der_writer *w, size_t mark)
 {
 	if (w->failed)
 		return;
@@ -122,14 +122,14 @@ void der_close(struct der_writer *w, size_t mark)
 	}
 }
 
-void der_put(struct der_writer *w, uint8_t tag, const void *val, size_t len)
+void ck_der_put(struct ck_der_writer *w, uint8_t tag, const void *val, size_t len)
 {
-	size_t m = der_open(w, tag);
-	der_put_raw(w, val, len);
-	der_close(w, m);
+	size_t m = ck_der_open(w, tag);
+	ck_der_put_raw(w, val, len);
+	ck_der_close(w, m);
 }
 
-void der_put_uint(struct der_writer *w, uint8_t tag, uint64_t v)
+void ck_der_put_uint(struct ck_der_writer *w, uint8_t tag, uint64_t v)
 {
 	uint8_t b[9];
 	size_t n = 0;
@@ -141,5 +141,5 @@ void der_put_uint(struct der_writer *w, uint8_t tag, uint64_t v)
 			b[n++] = 0;
 		b[n++] = byte;
 	}
-	der_put(w, tag, b, n);
+	ck_der_put(w, tag, b, n);
 }

@@ -13,49 +13,49 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DER_BOOLEAN	 0x01
-#define DER_INTEGER	 0x02
-#define DER_OCTET_STRING 0x04
-#define DER_OID		 0x06
-#define DER_ENUMERATED	 0x0a
-#define DER_SEQUENCE	 0x30
+#define CK_DER_BOOLEAN	    0x01
+#define CK_DER_INTEGER	    0x02
+#define CK_DER_OCTET_STRING 0x04
+#define CK_DER_OID	    0x06
+#define CK_DER_ENUMERATED   0x0a
+#define CK_DER_SEQUENCE	    0x30
 
-struct der_reader {
+struct ck_der_reader {
 	const uint8_t *p, *end;
 };
 
-static inline void der_init(struct der_reader *d, const uint8_t *p, size_t len)
+static inline void ck_der_init(struct ck_der_reader *d, const uint8_t *p, size_t len)
 {
 	d->p = p;
 	d->end = p ? p + len : p; /* an empty value may come with a NULL pointer */
 }
 
-static inline bool der_done(const struct der_reader *d)
+static inline bool ck_der_done(const struct ck_der_reader *d)
 {
 	return d->p == d->end;
 }
 
 /* Reads the next TLV. Returns 0, or -1 on malformed or truncated input. */
-int der_next(struct der_reader *d, uint8_t *tag, const uint8_t **val, size_t *len);
+int ck_der_next(struct ck_der_reader *d, uint8_t *tag, const uint8_t **val, size_t *len);
 
 /* Reads the next TLV and requires its tag. */
-int der_expect(struct der_reader *d, uint8_t tag, const uint8_t **val, size_t *len);
+int ck_der_expect(struct ck_der_reader *d, uint8_t tag, const uint8_t **val, size_t *len);
 
 /* Decodes a minimal, non-negative DER INTEGER value that fits in `max`. */
-int der_uint(const uint8_t *val, size_t len, uint64_t max, uint64_t *out);
+int ck_der_uint(const uint8_t *val, size_t len, uint64_t max, uint64_t *out);
 
 /* A growable DER writer. On OOM it sets `failed` and later calls do nothing. */
-struct der_writer {
+struct ck_der_writer {
 	uint8_t *buf;
 	size_t len, cap;
 	bool failed;
 };
 
-void der_put_raw(struct der_writer *w, const void *p, size_t n);
-/* Opens a constructed TLV; returns a mark to pass to der_close. */
-size_t der_open(struct der_writer *w, uint8_t tag);
-void der_close(struct der_writer *w, size_t mark);
-void der_put(struct der_writer *w, uint8_t tag, const void *val, size_t len);
-void der_put_uint(struct der_writer *w, uint8_t tag, uint64_t v);
+void ck_der_put_raw(struct ck_der_writer *w, const void *p, size_t n);
+/* Opens a constructed TLV; returns a mark to pass to ck_der_close. */
+size_t ck_der_open(struct ck_der_writer *w, uint8_t tag);
+void ck_der_close(struct ck_der_writer *w, size_t mark);
+void ck_der_put(struct ck_der_writer *w, uint8_t tag, const void *val, size_t len);
+void ck_der_put_uint(struct ck_der_writer *w, uint8_t tag, uint64_t v);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "util/fsutil.h"
 
-int fs_open_beneath(int rootfd, const char *rel, int flags, unsigned mode)
+int ck_fs_open_beneath(int rootfd, const char *rel, int flags, unsigned mode)
 {
 	char comp[256];
 	int dfd = dup(rootfd);
@@ -41,7 +41,7 @@ int fs_open_beneath(int rootfd, const char *rel, int flags, unsigned mode)
 	return dfd;
 }
 
-int fs_open_parent(int rootfd, const char *rel, char *buf, size_t cap, const char **name)
+int ck_fs_open_parent(int rootfd, const char *rel, char *buf, size_t cap, const char **name)
 {
 	size_t n = strlen(rel);
 	while (n && rel[n - 1] == '/') /* a directory's own trailing '/' */
@@ -56,7 +56,7 @@ int fs_open_parent(int rootfd, const char *rel, char *buf, size_t cap, const cha
 	memcpy(buf, rel, k);
 	buf[k] = 0;
 	*name = rel + k;
-	return fs_open_beneath(rootfd, buf, O_RDONLY | O_DIRECTORY, 0);
+	return ck_fs_open_beneath(rootfd, buf, O_RDONLY | O_DIRECTORY, 0);
 }
 
 /* Reads exactly n bytes, at `off` when off >= 0, else at the file position. */
@@ -80,17 +80,17 @@ static int read_full(int fd, void *buf, size_t n, int64_t off)
 	return 0;
 }
 
-int fs_read_full(int fd, void *buf, size_t n)
+int ck_fs_read_full(int fd, void *buf, size_t n)
 {
 	return read_full(fd, buf, n, -1);
 }
 
-int fs_pread_full(int fd, void *buf, size_t n, uint64_t off)
+int ck_fs_pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
 	return read_full(fd, buf, n, (int64_t)off);
 }
 
-int fs_write_full(int fd, const void *buf, size_t n)
+int ck_fs_write_full(int fd, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
 	while (n) {

@@ -7,7 +7,7 @@
 struct parser {
 	const uint8_t *s;
 	size_t n, i;
-	struct jdoc *d;
+	struct ck_jdoc *d;
 	size_t cap;
 	struct ck_err *err;
 };
@@ -19,24 +19,24 @@ static int fail(struct parser *p, const char *what)
 
 static void ws(struct parser *p)
 {
-	while (p->i < p->n &&
-	       (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r'))
+	while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' ||
+			       p->s[p->i] == '\r'))
 		p->i++;
 }
 
 static long push(struct parser *p, uint8_t type)
 {
 	if (p->d->n == p->cap) {
-		if (p->cap >= JSON_MAX_TOKENS)
+		if (p->cap >= CK_JSON_MAX_TOKENS)
 			return fail(p, "too many values");
 		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct jtok *t = realloc(p->d->t, cap * sizeof(*t));
+		struct ck_jtok *t = realloc(p->d->t, cap * sizeof(*t));
 		if (!t)
 			return ck_errf(p->err, CK_E_NOMEM, "out of memory");
 		p->d->t = t;
 		p->cap = cap;
 	}
-	struct jtok *t = &p->d->t[p->d->n];
+	struct ck_jtok *t = &p->d->t[p->d->n];
 	memset(t, 0, sizeof(*t));
 	t->type = type;
 	t->start = (uint32_t)p->i;
@@ -78,7 +78,8 @@ static size_t utf8_len(const uint8_t *s, size_t n)
 		return 3;
 	}
 	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
 			return 0;
 		if (c == 0xf0 && s[1] < 0x90)
 			return 0;
@@ -91,7 +92,7 @@ static size_t utf8_len(const uint8_t *s, size_t n)
 
 static int string(struct parser *p, bool key)
 {
-	long t = push(p, JT_STRING);
+	long t = push(p, CK_JT_STRING);
 	if (t < 0)
 		return -1;
 	p->i++; /* opening quote */
@@ -122,8 +123,9 @@ static int string(struct parser *p, bool key)
 					return fail(p, "lone low surrogate");
 				if (u >= 0xd800 && u <= 0xdbff) {
 					if (p->i + 6 > p->n || p->s[p->i] != '\\' ||
-					    p->s[p->i + 1] != 'u' || hex4(p->s + p->i + 2, &lo) < 0 ||
-					    lo < 0xdc00 || lo > 0xdfff)
+					    p->s[p->i + 1] != 'u' ||
+					    hex4(p->s + p->i + 2, &lo) < 0 || lo < 0xdc00 ||
+					    lo > 0xdfff)
 						return fail(p, "unpaired surrogate");
 					p->i += 6;
 				}
@@ -144,7 +146,7 @@ static int string(struct parser *p, bool key)
 
 static int number(struct parser *p)
 {
-	long t = push(p, JT_NUMBER);
+	long t = push(p, CK_JT_NUMBER);
 	if (t < 0)
 		return -1;
 	size_t i = p->i;
@@ -204,10 +206,10 @@ static int value(struct parser *p, int depth);
 /* Refuses a key already present among the members parsed so far. */
 static int dup_check(struct parser *p, size_t obj, size_t key)
 {
-	const struct jtok *k = &p->d->t[key];
+	const struct ck_jtok *k = &p->d->t[key];
 	size_t kl = k->end - k->start;
 	for (size_t i = obj + 1; i < key; i = p->d->t[i + 1].next) {
-		const struct jtok *o = &p->d->t[i];
+		const struct ck_jtok *o = &p->d->t[i];
 		if (o->end - o->start == kl && memcmp(p->s + o->start, p->s + k->start, kl) == 0)
 			return fail(p, "duplicate key");
 	}
@@ -216,9 +218,9 @@ static int dup_check(struct parser *p, size_t obj, size_t key)
 
 static int container(struct parser *p, int depth, bool obj)
 {
-	if (depth >= JSON_MAX_DEPTH)
+	if (depth >= CK_JSON_MAX_DEPTH)
 		return fail(p, "nesting too deep");
-	long t = push(p, obj ? JT_OBJECT : JT_ARRAY);
+	long t = push(p, obj ? CK_JT_OBJECT : CK_JT_ARRAY);
 	if (t < 0)
 		return -1;
 	p->i++;
@@ -276,17 +278,17 @@ static int value(struct parser *p, int depth)
 	case '"':
 		return string(p, false);
 	case 't':
-		return literal(p, "true", JT_TRUE);
+		return literal(p, "true", CK_JT_TRUE);
 	case 'f':
-		return literal(p, "false", JT_FALSE);
+		return literal(p, "false", CK_JT_FALSE);
 	case 'n':
-		return literal(p, "null", JT_NULL);
+		return literal(p, "null", CK_JT_NULL);
 	default:
 		return number(p);
 	}
 }
 
-int json_parse(const char *text, size_t len, struct jdoc *d, struct ck_err *err)
+int ck_json_parse(const char *text, size_t len, struct ck_jdoc *d, struct ck_err *err)
 {
 	struct parser p = {(const uint8_t *)text, len, 0, d, 0, err};
 	memset(d, 0, sizeof(*d));
@@ -308,11 +310,11 @@ int json_parse(const char *text, size_t len, struct jdoc *d, struct ck_err *err)
 bad_top:
 	fail(&p, "expected an object or array");
 fail:
-	json_free(d);
+	ck_json_free(d);
 	return -1;
 }
 
-void json_free(struct jdoc *d)
+void ck_json_free(struct ck_jdoc *d)
 {
 	if (d) {
 		free(d->t);
@@ -321,13 +323,13 @@ void json_free(struct jdoc *d)
 	}
 }
 
-long json_get(const struct jdoc *d, size_t obj, const char *key)
+long ck_json_get(const struct ck_jdoc *d, size_t obj, const char *key)
 {
-	if (obj >= d->n || d->t[obj].type != JT_OBJECT)
+	if (obj >= d->n || d->t[obj].type != CK_JT_OBJECT)
 		return -1;
 	size_t kl = strlen(key), i = obj + 1;
 	for (uint32_t m = 0; m < d->t[obj].size; m++) {
-		const struct jtok *k = &d->t[i];
+		const struct ck_jtok *k = &d->t[i];
 		if (k->end - k->start == kl && memcmp(d->text + k->start, key, kl) == 0)
 			return (long)(i + 1);
 		i = d->t[i + 1].next;
@@ -335,11 +337,11 @@ long json_get(const struct jdoc *d, size_t obj, const char *key)
 	return -1;
 }
 
-bool json_str_eq(const struct jdoc *d, size_t i, const char *s)
+bool ck_json_str_eq(const struct ck_jdoc *d, size_t i, const char *s)
 {
-	const struct jtok *t = &d->t[i];
+	const struct ck_jtok *t = &d->t[i];
 	size_t l = strlen(s);
-	return t->type == JT_STRING && !t->escaped && t->end - t->start == l &&
+	return t->type == CK_JT_STRING && !t->escaped && t->end - t->start == l &&
 	       memcmp(d->text + t->start, s, l) == 0;
 }
 
@@ -367,10 +369,10 @@ static size_t put_utf8(char *o, uint32_t u)
 	return 4;
 }
 
-char *json_strdup(const struct jdoc *d, size_t i, size_t *len)
+char *ck_json_strdup(const struct ck_jdoc *d, size_t i, size_t *len)
 {
-	const struct jtok *t = &d->t[i];
-	if (t->type != JT_STRING)
+	const struct ck_jtok *t = &d->t[i];
+	if (t->type != CK_JT_STRING)
 		return NULL;
 	const char *s = d->text + t->start;
 	size_t n = t->end - t->start, k = 0;
@@ -390,11 +392,21 @@ char *json_strdup(const struct jdoc *d, size_t i, size_t *len)
 			char e = s[j + 1];
 			uint32_t u, lo;
 			switch (e) {
-			case 'b': o[k++] = '\b'; break;
-			case 'f': o[k++] = '\f'; break;
-			case 'n': o[k++] = '\n'; break;
-			case 'r': o[k++] = '\r'; break;
-			case 't': o[k++] = '\t'; break;
+			case 'b':
+				o[k++] = '\b';
+				break;
+			case 'f':
+				o[k++] = '\f';
+				break;
+			case 'n':
+				o[k++] = '\n';
+				break;
+			case 'r':
+				o[k++] = '\r';
+				break;
+			case 't':
+				o[k++] = '\t';
+				break;
 			case 'u':
 				hex4((const uint8_t *)s + j + 2, &u);
 				if (u >= 0xd800 && u <= 0xdbff) {
@@ -405,7 +417,9 @@ char *json_strdup(const struct jdoc *d, size_t i, size_t *len)
 				k += put_utf8(o + k, u);
 				j += 4;
 				break;
-			default: o[k++] = e; break;
+			default:
+				o[k++] = e;
+				break;
 			}
 			j += 2;
 		}
@@ -416,10 +430,10 @@ char *json_strdup(const struct jdoc *d, size_t i, size_t *len)
 	return o;
 }
 
-int json_int(const struct jdoc *d, size_t i, long long min, long long max, long long *out)
+int ck_json_int(const struct ck_jdoc *d, size_t i, long long min, long long max, long long *out)
 {
-	const struct jtok *t = &d->t[i];
-	if (t->type != JT_NUMBER || !t->integer)
+	const struct ck_jtok *t = &d->t[i];
+	if (t->type != CK_JT_NUMBER || !t->integer)
 		return -1;
 	const char *s = d->text + t->start;
 	size_t n = t->end - t->start, j = 0;

@@ -8,7 +8,7 @@
  *
  * Strict RFC 8259: one value (object or array) with optional surrounding whitespace; UTF-8
  * validated (no overlongs, surrogates or code points above U+10FFFF); escapes validated
- * (surrogate pairs only); numbers in RFC 8259 form; nesting at most JSON_MAX_DEPTH. Stricter
+ * (surrogate pairs only); numbers in RFC 8259 form; nesting at most CK_JSON_MAX_DEPTH. Stricter
  * than RFC 8259, on purpose: duplicate keys in an object are refused, and keys may not contain
  * escapes (so that two spellings of one key cannot hide a duplicate).
  */
@@ -21,49 +21,57 @@
 
 #include "cloak/err.h"
 
-#define JSON_MAX_DEPTH	64
-#define JSON_MAX_TOKENS (1u << 20)
+#define CK_JSON_MAX_DEPTH  64
+#define CK_JSON_MAX_TOKENS (1u << 20)
 
-enum jtype { JT_OBJECT = 1, JT_ARRAY, JT_STRING, JT_NUMBER, JT_TRUE, JT_FALSE, JT_NULL };
+enum ck_jtype {
+	CK_JT_OBJECT = 1,
+	CK_JT_ARRAY,
+	CK_JT_STRING,
+	CK_JT_NUMBER,
+	CK_JT_TRUE,
+	CK_JT_FALSE,
+	CK_JT_NULL
+};
 
-struct jtok {
+struct ck_jtok {
 	uint8_t type;
 	bool escaped;	/* a string containing backslash escapes */
 	bool integer;	/* a number with no fraction or exponent */
-	uint32_t start;	/* value bytes: strings exclude the quotes; containers include brackets */
+	uint32_t start; /* value bytes: strings exclude the quotes; containers include brackets */
 	uint32_t end;
-	uint32_t size;	/* members of an object, elements of an array */
-	uint32_t next;	/* index of the token after this value's subtree */
+	uint32_t size; /* members of an object, elements of an array */
+	uint32_t next; /* index of the token after this value's subtree */
 };
 
-struct jdoc {
+struct ck_jdoc {
 	const char *text;
 	size_t len;
-	struct jtok *t; /* t[0] is the root */
+	struct ck_jtok *t; /* t[0] is the root */
 	size_t n;
 };
 
 /* Tokenizes `text` (which MUST outlive the doc). Fails with CK_E_JSON naming the offset. */
-int json_parse(const char *text, size_t len, struct jdoc *doc, struct ck_err *err);
-void json_free(struct jdoc *doc);
+int ck_json_parse(const char *text, size_t len, struct ck_jdoc *doc, struct ck_err *err);
+void ck_json_free(struct ck_jdoc *doc);
 
 /* The value of member `key` of object token `obj`, or -1. */
-long json_get(const struct jdoc *d, size_t obj, const char *key);
-/* The first element of array `arr` (when size > 0); then json_next(). */
-static inline size_t json_child(size_t i)
+long ck_json_get(const struct ck_jdoc *d, size_t obj, const char *key);
+/* The first element of array `arr` (when size > 0); then ck_json_next(). */
+static inline size_t ck_json_child(size_t i)
 {
 	return i + 1;
 }
-static inline size_t json_next(const struct jdoc *d, size_t i)
+static inline size_t ck_json_next(const struct ck_jdoc *d, size_t i)
 {
 	return d->t[i].next;
 }
 
 /* Decodes string token i into a fresh NUL-terminated buffer (escapes resolved). */
-char *json_strdup(const struct jdoc *d, size_t i, size_t *len);
+char *ck_json_strdup(const struct ck_jdoc *d, size_t i, size_t *len);
 /* true when string token i equals `s` exactly (no escapes involved). */
-bool json_str_eq(const struct jdoc *d, size_t i, const char *s);
+bool ck_json_str_eq(const struct ck_jdoc *d, size_t i, const char *s);
 /* An integer number token in [min, max]. */
-int json_int(const struct jdoc *d, size_t i, long long min, long long max, long long *out);
+int ck_json_int(const struct ck_jdoc *d, size_t i, long long min, long long max, long long *out);
 
 #endif

@@ -337,28 +337,28 @@ struct rawtar {
 
 static void raw_block(struct rawtar *t, const uint8_t *blk)
 {
-	if (t->n + TAR_BLOCK > t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 64 * TAR_BLOCK;
+	if (t->n + CK_TAR_BLOCK > t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64 * CK_TAR_BLOCK;
 		t->b = realloc(t->b, t->cap);
 		assert_non_null(t->b);
 	}
-	memcpy(t->b + t->n, blk, TAR_BLOCK);
-	t->n += TAR_BLOCK;
+	memcpy(t->b + t->n, blk, CK_TAR_BLOCK);
+	t->n += CK_TAR_BLOCK;
 }
 
 /* A header as the writer would make it, then patched: path bytes, type, size, uid. */
 static void raw_entry(struct rawtar *t, const char *path, char type, uint64_t size,
 		      const char *link, int patch_uid)
 {
-	uint8_t b[TAR_BLOCK] = {0};
-	struct tar_entry e = {0};
+	uint8_t b[CK_TAR_BLOCK] = {0};
+	struct ck_tar_entry e = {0};
 	/* start from a valid header for a harmless name, then overwrite fields */
-	snprintf(e.path, sizeof(e.path), "%s", type == TAR_DIR ? "x/" : "x");
-	e.type = type == TAR_DIR || type == TAR_LINK ? type : TAR_FILE;
+	snprintf(e.path, sizeof(e.path), "%s", type == CK_TAR_DIR ? "x/" : "x");
+	e.type = type == CK_TAR_DIR || type == CK_TAR_LINK ? type : CK_TAR_FILE;
 	e.mode = 0644;
-	if (e.type == TAR_LINK)
+	if (e.type == CK_TAR_LINK)
 		snprintf(e.link, sizeof(e.link), "%s", "y");
-	assert_int_equal(tar_header_encode(&e, b, NULL), 0);
+	assert_int_equal(ck_tar_header_encode(&e, b, NULL), 0);
 	memset(b, 0, 100);
 	memcpy(b, path, strlen(path) > 100 ? 100 : strlen(path));
 	b[156] = (uint8_t)type;
@@ -372,7 +372,7 @@ static void raw_entry(struct rawtar *t, const char *path, char type, uint64_t si
 	/* recompute the checksum */
 	unsigned sum = 0;
 	memset(b + 148, ' ', 8);
-	for (int i = 0; i < TAR_BLOCK; i++)
+	for (int i = 0; i < CK_TAR_BLOCK; i++)
 		sum += b[i];
 	snprintf((char *)b + 148, 7, "%06o", sum);
 	b[155] = ' ';
@@ -381,14 +381,14 @@ static void raw_entry(struct rawtar *t, const char *path, char type, uint64_t si
 
 static void raw_data(struct rawtar *t, const char *s)
 {
-	uint8_t b[TAR_BLOCK] = {0};
+	uint8_t b[CK_TAR_BLOCK] = {0};
 	memcpy(b, s, strlen(s));
 	raw_block(t, b);
 }
 
 static void raw_end(struct rawtar *t)
 {
-	uint8_t z[TAR_BLOCK] = {0};
+	uint8_t z[CK_TAR_BLOCK] = {0};
 	raw_block(t, z);
 	raw_block(t, z);
 }
@@ -447,7 +447,7 @@ static void test_hostile_packages(void **s)
 	(void)s;
 	struct rawtar t = {0};
 	/* a valid raw package first, to prove the helper makes real ones */
-	raw_entry(&t, "a", TAR_FILE, 2, NULL, 0);
+	raw_entry(&t, "a", CK_TAR_FILE, 2, NULL, 0);
 	raw_data(&t, "hi");
 	raw_end(&t);
 	{
@@ -463,28 +463,28 @@ static void test_hostile_packages(void **s)
 		free(t.b);
 		t = (struct rawtar){0};
 	}
-	raw_entry(&t, "../evil", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "../evil", CK_TAR_FILE, 0, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TREE, "../evil");
 
-	raw_entry(&t, "/etc/evil", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "/etc/evil", CK_TAR_FILE, 0, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TREE, "/etc/evil");
 
-	raw_entry(&t, "a/../../evil", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a/../../evil", CK_TAR_FILE, 0, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TREE, "a/../../evil");
 
 	/* a symlink out of the tree, alone and as a directory to write through */
-	raw_entry(&t, "l", TAR_LINK, 0, "../../etc", 0);
+	raw_entry(&t, "l", CK_TAR_LINK, 0, "../../etc", 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TREE, "escapes");
-	raw_entry(&t, "l", TAR_LINK, 0, "/etc", 0);
-	raw_entry(&t, "l/passwd", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "l", CK_TAR_LINK, 0, "/etc", 0);
+	raw_entry(&t, "l/passwd", CK_TAR_FILE, 0, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TREE, "absolute");
-	raw_entry(&t, "l", TAR_LINK, 0, "sub", 0);
-	raw_entry(&t, "l/passwd", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "l", CK_TAR_LINK, 0, "sub", 0);
+	raw_entry(&t, "l/passwd", CK_TAR_FILE, 0, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "parent");
 
@@ -500,43 +500,43 @@ static void test_hostile_packages(void **s)
 	expect_pkg_refused(&t, CK_E_PKG_TREE, "hard");
 
 	/* a huge size */
-	raw_entry(&t, "huge", TAR_FILE, 077777777777ULL, NULL, 0);
+	raw_entry(&t, "huge", CK_TAR_FILE, 077777777777ULL, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_LIMIT, "huge");
 	/* a size larger than what follows */
-	raw_entry(&t, "short", TAR_FILE, 5000, NULL, 0);
+	raw_entry(&t, "short", CK_TAR_FILE, 5000, NULL, 0);
 	raw_data(&t, "only one block");
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "truncated");
 
 	/* not canonical: a uid, then out of order, then a duplicate */
-	raw_entry(&t, "owned", TAR_FILE, 0, NULL, 1);
+	raw_entry(&t, "owned", CK_TAR_FILE, 0, NULL, 1);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "canonical");
-	raw_entry(&t, "b", TAR_FILE, 0, NULL, 0);
-	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "b", CK_TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a", CK_TAR_FILE, 0, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "order");
-	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
-	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a", CK_TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a", CK_TAR_FILE, 0, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "duplicate");
 	/* a file and a directory of one name, next to each other or apart */
-	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
-	raw_entry(&t, "a/", TAR_DIR, 0, NULL, 0);
+	raw_entry(&t, "a", CK_TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a/", CK_TAR_DIR, 0, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "both a directory and a file");
-	raw_entry(&t, "a", TAR_LINK, 0, "b", 0);
-	raw_entry(&t, "a-x", TAR_FILE, 0, NULL, 0);
-	raw_entry(&t, "a/", TAR_DIR, 0, NULL, 0);
-	raw_entry(&t, "a/f", TAR_FILE, 0, NULL, 0);
-	raw_entry(&t, "b", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a", CK_TAR_LINK, 0, "b", 0);
+	raw_entry(&t, "a-x", CK_TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a/", CK_TAR_DIR, 0, NULL, 0);
+	raw_entry(&t, "a/f", CK_TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "b", CK_TAR_FILE, 0, NULL, 0);
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "both a directory and a file");
 	/* no end marker; data after it */
-	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a", CK_TAR_FILE, 0, NULL, 0);
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "truncated");
-	raw_entry(&t, "a", TAR_FILE, 0, NULL, 0);
+	raw_entry(&t, "a", CK_TAR_FILE, 0, NULL, 0);
 	raw_end(&t);
 	raw_data(&t, "trailing");
 	expect_pkg_refused(&t, CK_E_PKG_TAR, "after");
@@ -545,7 +545,7 @@ static void test_hostile_packages(void **s)
 	for (int i = 0; i <= CK_PKG_MAX_ENTRIES; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "f%07d", i);
-		raw_entry(&t, name, TAR_FILE, 0, NULL, 0);
+		raw_entry(&t, name, CK_TAR_FILE, 0, NULL, 0);
 	}
 	raw_end(&t);
 	expect_pkg_refused(&t, CK_E_PKG_LIMIT, "entries");
@@ -585,9 +585,9 @@ static void test_package_changed_between_passes(void **s)
 	(void)s;
 	enum { SIZE = 16 << 20 }; /* one file of 16 MiB: 257 chunks, the writing pass takes ms */
 	struct rawtar t = {0};
-	raw_entry(&t, "f", TAR_FILE, SIZE, NULL, 0);
+	raw_entry(&t, "f", CK_TAR_FILE, SIZE, NULL, 0);
 	size_t data_at = t.n;
-	for (size_t k = 0; k < SIZE / TAR_BLOCK; k++)
+	for (size_t k = 0; k < SIZE / CK_TAR_BLOCK; k++)
 		raw_data(&t, "checked");
 	raw_end(&t);
 	bool caught = false;

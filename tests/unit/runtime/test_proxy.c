@@ -79,10 +79,10 @@ static void app_conn(int fd)
 	static char buf[1 << 20];
 	size_t len = 0;
 	for (;;) {
-		struct http_head h;
+		struct ck_http_head h;
 		int st;
 		long n;
-		while ((n = http_parse_request(buf, len, &h, &st, NULL)) == 0) {
+		while ((n = ck_http_parse_request(buf, len, &h, &st, NULL)) == 0) {
 			ssize_t k = read(fd, buf + len, sizeof(buf) - len);
 			if (k <= 0)
 				return;
@@ -94,9 +94,9 @@ static void app_conn(int fd)
 		}
 		/* the body, as framed: read it whole */
 		size_t end = (size_t)n;
-		if (h.body == HTTP_BODY_LENGTH) {
+		if (h.body == CK_HTTP_BODY_LENGTH) {
 			end += h.content_length;
-		} else if (h.body == HTTP_BODY_CHUNKED) {
+		} else if (h.body == CK_HTTP_BODY_CHUNKED) {
 			for (;;) {
 				char *z = memmem(buf + n, len - (size_t)n, "\r\n0\r\n\r\n", 7);
 				if (z || (len - (size_t)n >= 5 &&
@@ -618,7 +618,7 @@ static void test_limits_and_streaming(void **state)
 {
 	(void)state;
 	/* a head over the limit */
-	size_t len, n = HTTP_MAX_HEAD + 100;
+	size_t len, n = CK_HTTP_MAX_HEAD + 100;
 	char *big = malloc(n + 64);
 	int k = snprintf(big, 64, "GET / HTTP/1.1\r\nHost: a\r\nX-Big: ");
 	memset(big + k, 'x', n - (size_t)k);
