@@ -15,6 +15,10 @@
 #include "cloak/err.h"
 
 #define CK_PCK_EXT_OID	   "1.2.840.113741.1.13.1"
+#define CK_PCK_EXT_OID_LEN 9
+/* The DER body of CK_PCK_EXT_OID (its one spelling: the PCK's SGX extensions, also where the
+ * Intel SGX SDK puts a raw quote in RA-TLS certificates). */
+extern const uint8_t CK_PCK_EXT_OID_DER[CK_PCK_EXT_OID_LEN];
 #define CK_PCK_EXT_MAX_LEN 4096 /* real extensions are ~550 bytes */
 
 enum ck_sgx_type { CK_SGX_STANDARD = 0, CK_SGX_SCALABLE = 1, CK_SGX_SCALABLE_INTEGRITY = 2 };

@@ -20,12 +20,12 @@
 #define INSPECT_MAX (4 * 1024 * 1024) /* packages are not read whole: see peek_package() */
 
 static const char usage[] =
-	"Usage: cloak inspect FILE [--json]\n"
-	"\n"
-	"Shows what FILE contains, without verifying anything: an SGX/TDX quote, an evidence\n"
-	"bundle, collateral (QuoteCollateralV3), a raw PCS TCB Info / QE Identity response, an\n"
-	"X.509 certificate (PEM or DER; the SGX PCK extension is decoded), a package (its header,\n"
-	"without the key) or a deploy manifest.\n";
+    "Usage: cloak inspect FILE [--json]\n"
+    "\n"
+    "Shows what FILE contains, without verifying anything: an SGX/TDX quote, an evidence\n"
+    "bundle, collateral (QuoteCollateralV3), a raw PCS TCB Info / QE Identity response, an\n"
+    "X.509 certificate (PEM or DER; the SGX PCK extension is decoded), a package (its header,\n"
+    "without the key) or a deploy manifest.\n";
 
 static json_t *report_json(const struct ck_sgx_report *r)
 {
@@ -39,14 +39,13 @@ static json_t *report_json(const struct ck_sgx_report *r)
 
 static json_t *td_json(const struct ck_td_report *t, bool v15)
 {
-	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
-			      "tee_tcb_svn", cli_hex(t->tee_tcb_svn, 16), "mrseam",
-			      cli_hex(t->mrseam, 48), "td_attributes", cli_hex(t->td_attributes, 8),
-			      "xfam", cli_hex(t->xfam, 8), "mrtd", cli_hex(t->mrtd, 48), "rtmr0",
-			      cli_hex(t->rtmr[0], 48), "rtmr1", cli_hex(t->rtmr[1], 48), "rtmr2",
-			      cli_hex(t->rtmr[2], 48), "rtmr3", cli_hex(t->rtmr[3], 48),
-			      "report_data", cli_hex(t->report_data, 64), "debug",
-			      (t->td_attributes[0] & 1) != 0);
+	json_t *o = json_pack(
+	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "tee_tcb_svn",
+	    cli_hex(t->tee_tcb_svn, 16), "mrseam", cli_hex(t->mrseam, 48), "td_attributes",
+	    cli_hex(t->td_attributes, 8), "xfam", cli_hex(t->xfam, 8), "mrtd", cli_hex(t->mrtd, 48),
+	    "rtmr0", cli_hex(t->rtmr[0], 48), "rtmr1", cli_hex(t->rtmr[1], 48), "rtmr2",
+	    cli_hex(t->rtmr[2], 48), "rtmr3", cli_hex(t->rtmr[3], 48), "report_data",
+	    cli_hex(t->report_data, 64), "debug", (t->td_attributes[0] & 1) != 0);
 	if (v15)
 		json_object_set_new(o, "mrservicetd", cli_hex(t->mrservicetd, 48));
 	return o;
@@ -98,7 +97,6 @@ static json_t *ratls_json(X509 *x)
 
 static json_t *cert_json(X509 *x)
 {
-	static const uint8_t oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
 	char subj[256], iss[256];
 	ck_time_t a = 0, b = 0;
 	X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
@@ -114,7 +112,8 @@ static json_t *cert_json(X509 *x)
 	if (rt)
 		json_object_set_new(o, "ratls", rt);
 	bool dup;
-	const ASN1_OCTET_STRING *ext = ck_x509_find_ext(x, oid, sizeof(oid), &dup);
+	const ASN1_OCTET_STRING *ext =
+	    ck_x509_find_ext(x, CK_PCK_EXT_OID_DER, CK_PCK_EXT_OID_LEN, &dup);
 	if (ext && !(ASN1_STRING_length(ext) > 0 && ASN1_STRING_get0_data(ext)[0] != 0x30))
 		ext = NULL; /* the Intel SGX SDK puts a raw quote under the same OID */
 	if (ext) {
@@ -164,21 +163,21 @@ static json_t *tcb_json(const char *text, size_t len, struct ck_err *e)
 	for (size_t i = 0; i < t.n_levels; i++) {
 		json_t *adv = json_array(), *comps = json_array();
 		for (size_t k = 0; k < t.levels[i].adv_count; k++)
-			json_array_append_new(adv, json_string(t.advisories.ids[t.levels[i].adv_first + k]));
+			json_array_append_new(
+			    adv, json_string(t.advisories.ids[t.levels[i].adv_first + k]));
 		for (int k = 0; k < CK_TCB_COMPONENTS; k++)
 			json_array_append_new(comps, json_integer(t.levels[i].sgx_svn[k]));
-		json_array_append_new(lv, json_pack("{s:s, s:o, s:i, s:o, s:o}", "status",
-						    ck_tcb_status_name(t.levels[i].status),
-						    "sgx_components", comps, "pcesvn",
-						    t.levels[i].pcesvn, "tcb_date",
-						    cli_time_json(t.levels[i].tcb_date), "advisories",
-						    adv));
+		json_array_append_new(
+		    lv, json_pack("{s:s, s:o, s:i, s:o, s:o}", "status",
+				  ck_tcb_status_name(t.levels[i].status), "sgx_components", comps,
+				  "pcesvn", t.levels[i].pcesvn, "tcb_date",
+				  cli_time_json(t.levels[i].tcb_date), "advisories", adv));
 	}
-	json_t *o = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:I, s:o}", "version", t.version, "id",
-			      t.id, "fmspc", cli_hex(t.fmspc, 6), "pceid", cli_hex(t.pceid, 2),
-			      "issue_date", cli_time_json(t.issue_date), "next_update",
-			      cli_time_json(t.next_update), "tcb_evaluation_data_number",
-			      (json_int_t)t.eval_num, "levels", lv);
+	json_t *o =
+	    json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:I, s:o}", "version", t.version, "id", t.id,
+		      "fmspc", cli_hex(t.fmspc, 6), "pceid", cli_hex(t.pceid, 2), "issue_date",
+		      cli_time_json(t.issue_date), "next_update", cli_time_json(t.next_update),
+		      "tcb_evaluation_data_number", (json_int_t)t.eval_num, "levels", lv);
 	ck_tcb_info_free(&t);
 	return o;
 }
@@ -190,8 +189,9 @@ static json_t *qe_json(const char *text, size_t len, struct ck_err *e)
 		return NULL;
 	json_t *lv = json_array();
 	for (size_t i = 0; i < q.n_levels; i++)
-		json_array_append_new(lv, json_pack("{s:i, s:s}", "isvsvn", q.levels[i].isvsvn,
-						    "status", ck_tcb_status_name(q.levels[i].status)));
+		json_array_append_new(lv,
+				      json_pack("{s:i, s:s}", "isvsvn", q.levels[i].isvsvn,
+						"status", ck_tcb_status_name(q.levels[i].status)));
 	json_t *o = json_pack("{s:s, s:i, s:o, s:o, s:o, s:i, s:I, s:o}", "id", q.id, "version",
 			      q.version, "issue_date", cli_time_json(q.issue_date), "next_update",
 			      cli_time_json(q.next_update), "mrsigner", cli_hex(q.mrsigner, 32),
@@ -219,11 +219,11 @@ static json_t *package_json(const uint8_t *buf, size_t hdr_len, uint64_t len, st
 	if (ck_pkg_header_parse(buf, hdr_len, &h, e) < 0)
 		return NULL;
 	return json_pack("{s:s, s:i, s:s, s:i, s:I, s:I, s:I, s:I, s:b}", "kind", "package",
-			 "format_version", h.version, "algorithm", "AES-256-GCM STREAM", "chunk_size",
-			 (int)h.chunk_size, "plaintext_bytes", (json_int_t)h.plain_len, "chunks",
-			 (json_int_t)ck_pkg_chunks(&h), "expected_bytes",
-			 (json_int_t)ck_pkg_sealed_len(&h), "actual_bytes", (json_int_t)len,
-			 "size_matches", ck_pkg_sealed_len(&h) == len);
+			 "format_version", h.version, "algorithm", "AES-256-GCM STREAM",
+			 "chunk_size", (int)h.chunk_size, "plaintext_bytes",
+			 (json_int_t)h.plain_len, "chunks", (json_int_t)ck_pkg_chunks(&h),
+			 "expected_bytes", (json_int_t)ck_pkg_sealed_len(&h), "actual_bytes",
+			 (json_int_t)len, "size_matches", ck_pkg_sealed_len(&h) == len);
 }
 
 static json_t *manifest_json(const uint8_t *buf, size_t len, struct ck_err *e)
@@ -234,12 +234,12 @@ static json_t *manifest_json(const uint8_t *buf, size_t len, struct ck_err *e)
 	if (ck_manifest_parse((const char *)buf, len, &m, h, e) < 0)
 		return NULL;
 	ck_owner_pub_format(m.owner_key, okey);
-	json_t *o = json_pack("{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:o, s:s, s:s}", "kind",
-			      "manifest", "sha256", cli_hex(h, 32), "name", m.name, "fingerprint",
-			      cli_hex(m.fingerprint, 32), "package_sha256",
-			      cli_hex(m.package_sha256, 32), "mode", ck_mode_name(m.mode),
-			      "owner_key", okey, "expires", cli_time_json(m.expires), "run", m.run,
-			      "health", m.health);
+	json_t *o =
+	    json_pack("{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:o, s:s, s:s}", "kind", "manifest",
+		      "sha256", cli_hex(h, 32), "name", m.name, "fingerprint",
+		      cli_hex(m.fingerprint, 32), "package_sha256", cli_hex(m.package_sha256, 32),
+		      "mode", ck_mode_name(m.mode), "owner_key", okey, "expires",
+		      cli_time_json(m.expires), "run", m.run, "health", m.health);
 	if (m.domain[0])
 		json_object_set_new(o, "domain", json_string(m.domain));
 	if (m.has_owner_cert)
@@ -261,13 +261,15 @@ static json_t *inspect_buf(const uint8_t *buf, size_t len, struct ck_err *e)
 			return NULL;
 		json_t *o = NULL;
 		if (ck_quote_parse(b.quote, b.quote_len, &q, e) == 0) {
-			o = json_pack("{s:s, s:o}", "kind", "evidence_bundle", "quote", quote_json(&q));
+			o = json_pack("{s:s, s:o}", "kind", "evidence_bundle", "quote",
+				      quote_json(&q));
 			if (b.has_collateral) {
 				json_t *cj = collateral_json(&b.collateral, e);
 				json_object_set_new(o, "collateral", cj ? cj : json_null());
 			}
 			if (b.claims)
-				json_object_set_new(o, "claims_cbor", cli_hex(b.claims, b.claims_len));
+				json_object_set_new(o, "claims_cbor",
+						    cli_hex(b.claims, b.claims_len));
 		}
 		ck_bundle_free(&b);
 		return o;
@@ -291,8 +293,8 @@ static json_t *inspect_buf(const uint8_t *buf, size_t len, struct ck_err *e)
 			size_t n;
 			uint8_t sig[64];
 			if (ck_pcs_split_signed((const char *)buf, len,
-						pcs_tcb ? "tcbInfo" : "enclaveIdentity", &inner, &n, sig,
-						e) < 0)
+						pcs_tcb ? "tcbInfo" : "enclaveIdentity", &inner, &n,
+						sig, e) < 0)
 				return NULL;
 			json_t *d = pcs_tcb ? tcb_json(inner, n, e) : qe_json(inner, n, e);
 			free(inner);
@@ -326,8 +328,8 @@ static json_t *inspect_buf(const uint8_t *buf, size_t len, struct ck_err *e)
 		const unsigned char *p = buf;
 		X509 *x = d2i_X509(NULL, &p, (long)len);
 		if (x && p == buf + len) {
-			json_t *o = json_pack("{s:s, s:[o]}", "kind", "certificates", "certificates",
-					      cert_json(x));
+			json_t *o = json_pack("{s:s, s:[o]}", "kind", "certificates",
+					      "certificates", cert_json(x));
 			X509_free(x);
 			return o;
 		}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cloak/codec.h"
+#include "cloak/pck.h"
 #include "evidence/cert.h"
 #include "util/der.h"
 
@@ -22,7 +23,7 @@ static const uint8_t OID_P256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x0
 static const uint8_t OID_CN[] = {0x55, 0x04, 0x03};
 static const uint8_t OID_BASIC_CONSTRAINTS[] = {0x55, 0x1d, 0x13};
 static const uint8_t OID_KEY_USAGE[] = {0x55, 0x1d, 0x0f};
-static const uint8_t OID_SGX[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
+#define OID_SGX CK_PCK_EXT_OID_DER
 
 #define OID_IS(v, n, oid) ((n) == sizeof(oid) && memcmp((v), (oid), sizeof(oid)) == 0)
 

@@ -5,9 +5,10 @@
 #include "cloak/pck.h"
 #include "util/der.h"
 
-/* DER body of 1.2.840.113741.1.13.1 */
-static const uint8_t SGX_OID[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
-#define SGX_OID_LEN sizeof(SGX_OID)
+const uint8_t CK_PCK_EXT_OID_DER[CK_PCK_EXT_OID_LEN] = {0x2a, 0x86, 0x48, 0x86, 0xf8,
+							0x4d, 0x01, 0x0d, 0x01};
+#define SGX_OID	    CK_PCK_EXT_OID_DER
+#define SGX_OID_LEN CK_PCK_EXT_OID_LEN
 
 enum { F_PPID = 1, F_TCB = 2, F_PCEID = 3, F_FMSPC = 4, F_SGXTYPE = 5, F_PIID = 6, F_CONFIG = 7 };
 #define TCB_PCESVN 17

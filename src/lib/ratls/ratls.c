@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "cloak/codec.h"
+#include "cloak/pck.h"
 #include "cloak/quote.h"
 #include "cloak/ratls.h"
 #include "evidence/x509util.h"
@@ -23,7 +24,7 @@ static const uint8_t OID_GRAMINE[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
 				      0xf8, 0x4d, 0x8a, 0x39, 0x06};
 static const uint8_t OID_LEGACY[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x8a, 0x39, 0x06};
 static const uint8_t OID_OE[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x69, 0x01};
-static const uint8_t OID_INTEL_SDK[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
+#define OID_INTEL_SDK CK_PCK_EXT_OID_DER /* a raw quote under the PCK extension's OID */
 #define OE_HEADER_LEN 16
 
 const char *ck_ratls_kind_name(enum ck_ratls_kind k)
