@@ -16,7 +16,7 @@
 #include "bench.h"
 #include "cloak/appraise.h"
 #include "cloak/fileio.h"
-#include "evidence/cert.h"
+#include "cert.h"
 #include "evidence/x509util.h"
 
 struct ctx {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "cloak/err.h"
-#include "evidence/cert.h"
+#include "cert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cloak/provision.h"
-#include "package/provision_internal.h"
+#include "provision_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -3,7 +3,7 @@
  * accepts, every header of, must re-encode identically (checked inside the reader). */
 #include <string.h>
 
-#include "package/tar.h"
+#include "tarfmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #include "cloak/err.h"
-#include "cloak/manifest.h"
+#include "cloak/mode.h"
 
 #define CK_CLAIMS_MAX_LEN  4096
 #define CK_NONCE_MAX	   64

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "cloak/err.h"
+#include "cloak/mode.h"
 #include "cloak/owner.h"
 #include "cloak/timeutil.h"
 
@@ -30,8 +31,6 @@
 #define CK_DOMAIN_MAX	    253
 #define CK_RUN_MAX	    1024
 #define CK_HEALTH_MAX	    256
-
-enum ck_mode { CK_MODE_ZERO_TRUST = 1, CK_MODE_OWNER_CERT, CK_MODE_OPERATOR_TLS };
 
 struct ck_manifest {
 	char name[CK_APP_NAME_MAX + 1];
@@ -47,10 +46,6 @@ struct ck_manifest {
 	char health[CK_HEALTH_MAX + 1];
 	char *policy_json; /* canonical JSON of the runtime policy, or NULL */
 };
-
-const char *ck_mode_name(enum ck_mode m);
-/* 0 when `s` names a mode. */
-int ck_mode_parse(const char *s, enum ck_mode *m);
 
 /* Checks every field and writes the canonical bytes (malloc'ed) and their SHA-256. */
 int ck_manifest_encode(const struct ck_manifest *m, char **out, size_t *len, uint8_t hash[32],

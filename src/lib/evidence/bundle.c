@@ -6,7 +6,7 @@
 #include "cloak/bundle.h"
 #include "cloak/codec.h"
 #include "cloak/quote.h"
-#include "evidence/internal.h"
+#include "internal.h"
 
 bool ck_bundle_sniff(const uint8_t *buf, size_t len)
 {

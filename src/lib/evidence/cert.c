@@ -5,7 +5,7 @@
 
 #include "cloak/codec.h"
 #include "cloak/pck.h"
-#include "evidence/cert.h"
+#include "cert.h"
 #include "util/der.h"
 
 #define DER_BIT_STRING 0x03

@@ -8,7 +8,7 @@
 
 #include "cloak/codec.h"
 #include "cloak/collateral.h"
-#include "evidence/internal.h"
+#include "internal.h"
 #include "evidence/x509util.h"
 #include "util/json.h"
 

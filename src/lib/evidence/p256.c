@@ -12,7 +12,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 
-#include "evidence/cert.h"
+#include "cert.h"
 
 _Thread_local unsigned long ck_sig_verify_count;
 

@@ -17,7 +17,7 @@
 #include "cloak/pck.h"
 #include "cloak/quote.h"
 #include "cloak/sim.h"
-#include "evidence/cert.h"
+#include "cert.h"
 #include "evidence/x509util.h"
 
 #define SIM_FILE_MAX (64 * 1024)

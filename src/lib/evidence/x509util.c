@@ -8,7 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include "cloak/codec.h"
-#include "evidence/cert.h"
+#include "cert.h"
 #include "evidence/x509util.h"
 
 void ck_certs_free(X509 **certs, size_t n)

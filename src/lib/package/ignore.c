@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "package/ignore.h"
+#include "ignore.h"
 
 #define GLOB_BUDGET 100000
 

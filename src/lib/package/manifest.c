@@ -13,23 +13,6 @@
 #define JSON_CANONICAL (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
 #define MFAIL(...)     ck_errf(err, CK_E_MANIFEST, __VA_ARGS__)
 
-static const char *const modes[] = {NULL, "zero-trust", "owner-cert", "operator-tls"};
-
-const char *ck_mode_name(enum ck_mode m)
-{
-	return m >= CK_MODE_ZERO_TRUST && m <= CK_MODE_OPERATOR_TLS ? modes[m] : "?";
-}
-
-int ck_mode_parse(const char *s, enum ck_mode *m)
-{
-	for (int i = CK_MODE_ZERO_TRUST; i <= CK_MODE_OPERATOR_TLS; i++)
-		if (!strcmp(s, modes[i])) {
-			*m = (enum ck_mode)i;
-			return 0;
-		}
-	return -1;
-}
-
 void ck_manifest_free(struct ck_manifest *m)
 {
 	if (m) {

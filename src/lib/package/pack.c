@@ -17,8 +17,8 @@
 
 #include "cloak/codec.h"
 #include "cloak/package.h"
-#include "package/ignore.h"
-#include "package/tar.h"
+#include "ignore.h"
+#include "tarfmt.h"
 #include "util/fsutil.h"
 
 #define READ_BUF (256 * 1024)

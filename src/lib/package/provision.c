@@ -12,7 +12,7 @@
 
 #include "cloak/codec.h"
 #include "cloak/provision.h"
-#include "package/provision_internal.h"
+#include "provision_internal.h"
 #include "util/json.h"
 
 #define PFAIL(...) ck_errf(err, CK_E_PROV_FORMAT, __VA_ARGS__)

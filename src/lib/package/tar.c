@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cloak's tar profile (see tar.h). */
+/* cloak's tar profile (see tarfmt.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "package/tar.h"
+#include "tarfmt.h"
 
 #define TFAIL(...) ck_errf(err, CK_E_PKG_TAR, __VA_ARGS__)
 

@@ -19,7 +19,7 @@
 #include "cloak/codec.h"
 #include "cloak/fileio.h"
 #include "cloak/package.h"
-#include "package/tar.h"
+#include "tarfmt.h"
 #include "util/fsutil.h"
 
 /* Where the sealed bytes come from: memory, or a file read with pread. */

@@ -10,7 +10,7 @@
 
 #include "cloak/collateral.h"
 #include "cloak/quote.h"
-#include "evidence/cert.h"
+#include "cert.h"
 #include "evidence/x509util.h"
 #include "testutil.h"
 

@@ -7,7 +7,7 @@
 
 #include "cloak/manifest.h"
 #include "cloak/owner.h"
-#include "package/ignore.h"
+#include "ignore.h"
 #include "testutil.h"
 
 static struct ck_manifest sample(void)

@@ -23,7 +23,7 @@
 #include "cloak/fileio.h"
 #include "cloak/stream.h"
 #include "cloak/package.h"
-#include "package/tar.h"
+#include "tarfmt.h"
 #include "testutil.h"
 
 static void put(const char *rel, const char *content, mode_t mode)

@@ -7,7 +7,7 @@
 
 #include "cloak/codec.h"
 #include "cloak/gate.h"
-#include "../util/json.h"
+#include "util/json.h"
 
 const char *ck_gate_state_name(enum ck_gate_state s)
 {
