@@ -12,7 +12,8 @@
 
 #define CK_LISTEN_BACKLOG 128
 
-/* Parses "IPV4-ADDRESS:PORT" (nothing before or after); CK_E_USAGE naming `s` otherwise. */
+/* Parses "IPV4-ADDRESS:PORT" (nothing before or after; through ck_target_parse, the one address
+ * parser); CK_E_USAGE naming `s` otherwise. */
 int ck_addr_parse(const char *s, struct sockaddr_in *sa, struct ck_err *err);
 
 /* A close-on-exec TCP socket bound to `sa` and listening; *bound gets the address it got (the

@@ -8,17 +8,17 @@
 #include <unistd.h>
 
 #include "cloak/net.h"
+#include "cloak/target.h"
 
 int ck_addr_parse(const char *s, struct sockaddr_in *sa, struct ck_err *err)
 {
-	char host[16], tail;
-	unsigned port;
+	struct ck_target t;
 	memset(sa, 0, sizeof(*sa));
-	if (sscanf(s, "%15[0-9.]:%5u%c", host, &port, &tail) != 2 || port > 65535 ||
-	    inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+	if (ck_target_parse(s, &t, NULL) < 0 || t.url ||
+	    inet_pton(AF_INET, t.host, &sa->sin_addr) != 1)
 		return ck_errf(err, CK_E_USAGE, "'%s' is not IPV4-ADDRESS:PORT", s);
 	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
+	sa->sin_port = htons(t.port);
 	return 0;
 }
 
