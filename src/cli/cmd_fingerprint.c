@@ -6,15 +6,16 @@
 #include "cloak/codec.h"
 #include "cloak/package.h"
 
-static const char usage[] = "Usage: cloak fingerprint DIR [--json]\n"
-			    "\n"
-			    "Prints the SHA-256 of DIR's deterministic tar: the same on any machine\n"
-			    "for the same files, whoever owns them and whenever they were written.\n";
+static const struct cli_spec spec = {
+    .name = "cloak fingerprint",
+    .operands = "DIR",
+    .about = "Prints the SHA-256 of DIR's deterministic tar: the same on any machine for the\n"
+	     "same files, whoever owns them and whenever they were written."};
 
 int cmd_fingerprint(int argc, char **argv)
 {
 	bool json;
-	int ex, operand = cli_one_operand(argc, argv, usage, &json, &ex);
+	int ex, operand = cli_one_operand(&spec, argc, argv, &json, &ex);
 	if (operand < 0)
 		return ex;
 	struct ck_pack_result res;

@@ -19,13 +19,13 @@
 
 #define INSPECT_MAX (4 * 1024 * 1024) /* packages are not read whole: see peek_package() */
 
-static const char usage[] =
-    "Usage: cloak inspect FILE [--json]\n"
-    "\n"
-    "Shows what FILE contains, without verifying anything: an SGX/TDX quote, an evidence\n"
-    "bundle, collateral (QuoteCollateralV3), a raw PCS TCB Info / QE Identity response, an\n"
-    "X.509 certificate (PEM or DER; the SGX PCK extension is decoded), a package (its header,\n"
-    "without the key) or a deploy manifest.\n";
+static const struct cli_spec spec = {
+    .name = "cloak inspect",
+    .operands = "FILE",
+    .about = "Shows what FILE contains, without verifying anything: an SGX/TDX quote, an\n"
+	     "evidence bundle, collateral (QuoteCollateralV3), a raw PCS TCB Info / QE Identity\n"
+	     "response, an X.509 certificate (PEM or DER; the SGX PCK extension is decoded), a\n"
+	     "package (its header, without the key) or a deploy manifest."};
 
 static json_t *report_json(const struct ck_sgx_report *r)
 {
@@ -368,7 +368,7 @@ static void flat(const char *prefix, json_t *v)
 int cmd_inspect(int argc, char **argv)
 {
 	bool json;
-	int ex, operand = cli_one_operand(argc, argv, usage, &json, &ex);
+	int ex, operand = cli_one_operand(&spec, argc, argv, &json, &ex);
 	if (operand < 0)
 		return ex;
 	uint8_t *buf, head[CK_PKG_HEADER_LEN];

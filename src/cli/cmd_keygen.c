@@ -1,41 +1,38 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cloak keygen: the owner's Ed25519 key, created if absent; prints its public half. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli.h"
 #include "cloak/owner.h"
 
-static const char usage[] =
-	"Usage: cloak keygen [--owner-key FILE] [--json]\n"
-	"\n"
-	"Creates the owner key (Ed25519, mode 0600) if it does not exist yet, and prints its\n"
-	"public half, which deploy manifests name as the only key that may provision the app.\n"
-	"Default location: $CLOAK_CONFIG_DIR, $XDG_CONFIG_HOME/cloak or ~/.config/cloak.\n";
+struct keygen_opts {
+	const char *path;
+	bool json;
+};
+
+static const struct cli_opt opts[] = {
+    CLI_ARG("owner-key", 0, "FILE", struct keygen_opts, path, "where the key is (or goes)"),
+    CLI_JSON(struct keygen_opts, json), CLI_END};
+
+static const struct cli_spec spec = {
+    .name = "cloak keygen",
+    .operands = "",
+    .about = "Creates the owner key (Ed25519, mode 0600) if it does not exist yet, and prints\n"
+	     "its public half, which deploy manifests name as the only key that may provision\n"
+	     "the app. Default location: $CLOAK_CONFIG_DIR, $XDG_CONFIG_HOME/cloak or\n"
+	     "~/.config/cloak.",
+    .opts = opts};
 
 int cmd_keygen(int argc, char **argv)
 {
-	static const struct option opts[] = {{"owner-key", required_argument, NULL, 'O'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	const char *path = NULL;
+	struct keygen_opts o = {0};
 	char def[4096];
-	bool json = false, created;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'O')
-			path = optarg;
-		else if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return fputs(usage, stdout), EXIT_OK;
-		else
-			return fputs(usage, stderr), EXIT_USAGE;
-	}
-	if (optind != argc)
-		return fputs(usage, stderr), EXIT_USAGE;
+	bool created;
+	int ex;
+	if (cli_parse(&spec, argc, argv, &o, &ex) < 0)
+		return ex;
+	const char *path = o.path;
+	bool json = o.json;
 	struct ck_err e;
 	struct ck_owner_key *k;
 	if (!path) {

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cloak quote verify: appraise a quote or evidence bundle, offline, at a given time. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,22 +7,35 @@
 #include "cli.h"
 #include "cloak/bundle.h"
 
-static const char verify_usage[] =
-	"Usage: cloak quote verify QUOTE [--collateral FILE] [--at RFC3339] [--policy FILE]\n"
-	"                          [--allow-simulation] [--json]\n"
-	"\n"
-	"Appraises an SGX DCAP quote the way Intel's verifier does, offline: PCK chain to the\n"
-	"pinned Intel SGX Root CA, CRLs, TCB Info and QE Identity signatures, QE report, quote\n"
-	"signature, TCB level; then applies the policy.\n"
-	"\n"
-	"  QUOTE               a raw quote, or an evidence bundle (which may carry its collateral)\n"
-	"  --collateral FILE   collateral in QuoteCollateralV3 JSON (see 'cloak collateral')\n"
-	"  --at TIME           verification time, e.g. 2025-06-20T00:00:00Z (default: now)\n"
-	"  --policy FILE       JSON policy (default: UpToDate only, no debug, any measurement)\n"
-	"  --allow-simulation  accept evidence from cloak's simulation PKI (labelled SIMULATED)\n"
-	"  --json              print one JSON object\n"
-	"\n"
-	"Exit status: 0 accepted, 1 invalid or rejected by the policy, 2 usage or unreadable input.\n";
+struct verify_opts {
+	const char *collateral, *at, *policy;
+	bool sim, json;
+};
+
+static const struct cli_opt verify_opts[] = {
+    CLI_ARG("collateral", 0, "FILE", struct verify_opts, collateral,
+	    "collateral in QuoteCollateralV3 JSON (see 'cloak collateral')"),
+    CLI_ARG("at", 0, "TIME", struct verify_opts, at,
+	    "verification time, e.g. 2025-06-20T00:00:00Z (default: now)"),
+    CLI_ARG("policy", 0, "FILE", struct verify_opts, policy,
+	    "JSON policy (default: UpToDate only, no debug, any measurement)"),
+    CLI_FLAG("allow-simulation", 0, struct verify_opts, sim,
+	     "accept evidence from cloak's simulation PKI (labelled SIMULATED)"),
+    CLI_JSON(struct verify_opts, json), CLI_END};
+
+static const struct cli_spec verify_spec = {
+    .name = "cloak quote verify",
+    .operands = "QUOTE",
+    .min_operands = 1,
+    .max_operands = 1,
+    .about = "Appraises an SGX DCAP quote the way Intel's verifier does, offline: PCK chain to\n"
+	     "the pinned Intel SGX Root CA, CRLs, TCB Info and QE Identity signatures, QE\n"
+	     "report, quote signature, TCB level; then applies the policy. QUOTE is a raw quote,\n"
+	     "or an evidence bundle (which may carry its collateral).\n"
+	     "\n"
+	     "Exit status: 0 accepted, 1 invalid or rejected by the policy, 2 usage or unreadable\n"
+	     "input.",
+    .opts = verify_opts};
 
 struct evidence {
 	uint8_t *file;
@@ -61,98 +73,68 @@ static void free_evidence(struct evidence *ev)
 	ck_bundle_free(&ev->bundle);
 }
 
+/* An appraisal that could not even start (the evidence did not parse), as its verdict. */
+static int report_unreadable(const struct ck_err *err, const struct ck_policy *pol, ck_time_t at)
+{
+	struct ck_appraisal a;
+	struct verdict v;
+	memset(&a, 0, sizeof(a));
+	a.error = *err;
+	verdict_decide(&v, &a, -1, pol, at);
+	cli_print_json(verdict_json(&v));
+	return EXIT_REJECTED;
+}
+
+static int appraise_and_report(const struct evidence *ev, const struct ck_collateral *use,
+			       const struct ck_policy *pol, ck_time_t at, bool json)
+{
+	struct ck_appraisal a;
+	struct verdict v;
+	struct ck_appraise_opts o = {.at = at,
+				     .allow_simulation = pol->allow_simulation,
+				     .allow_expired_collateral = pol->allow_expired_collateral};
+	int r = ck_appraise_raw(ev->quote, ev->quote_len, use, &o, &a);
+	verdict_decide(&v, &a, r, pol, at);
+	if (json)
+		cli_print_json(verdict_json(&v));
+	else
+		verdict_print(&v);
+	return v.accepted ? EXIT_OK : EXIT_REJECTED;
+}
+
 static int quote_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"collateral", required_argument, NULL, 'c'},
-		{"at", required_argument, NULL, 't'},
-		{"policy", required_argument, NULL, 'p'},
-		{"allow-simulation", no_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *coll_path = NULL, *at_s = NULL, *pol_path = NULL;
-	bool sim = false, json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': coll_path = optarg; break;
-		case 't': at_s = optarg; break;
-		case 'p': pol_path = optarg; break;
-		case 's': sim = true; break;
-		case 'j': json = true; break;
-		case 'h': fputs(verify_usage, stdout); return EXIT_OK;
-		default: fputs(verify_usage, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fputs(verify_usage, stderr);
-		return EXIT_USAGE;
-	}
-
-	int ret = EXIT_USAGE, code;
+	struct verify_opts o = {0};
+	int ret = EXIT_USAGE, code, arg = cli_parse(&verify_spec, argc, argv, &o, &ret);
 	ck_time_t at;
 	struct ck_policy pol;
 	struct ck_err err = {0};
 	struct evidence ev;
 	struct ck_collateral coll = {0};
-	uint8_t *cbuf = NULL;
-	size_t clen;
-	struct ck_appraisal a;
-	struct verdict v;
-
-	if (cli_time(at_s, &at) < 0)
+	if (arg < 0)
+		return ret;
+	if (cli_time(o.at, &at) < 0 || cli_policy(o.policy, o.sim, &pol) < 0)
 		return EXIT_USAGE;
-	if (cli_policy(pol_path, sim, &pol) < 0)
-		return EXIT_USAGE;
-	if (load_evidence(argv[optind], &ev, &err, &code) < 0) {
-		if (code == EXIT_USAGE || !json) {
+	if (load_evidence(argv[arg], &ev, &err, &code) < 0) {
+		if (code == EXIT_USAGE || !o.json)
 			cli_err(&err);
-			ret = code;
-			goto out;
-		}
-		memset(&a, 0, sizeof(a));
-		a.error = err;
-		verdict_decide(&v, &a, -1, &pol, at);
-		cli_print_json(verdict_json(&v));
-		ret = EXIT_REJECTED;
+		ret = code == EXIT_USAGE || !o.json ? code : report_unreadable(&err, &pol, at);
 		goto out;
 	}
-	const struct ck_collateral *use = NULL;
-	if (coll_path) {
-		if (cli_read(coll_path, CK_COLLATERAL_MAX_LEN, &cbuf, &clen, &err) < 0 ||
-		    ck_collateral_parse((char *)cbuf, clen, &coll, &err) < 0) {
-			if (!ck_err_is(&err, CK_E_IO))
-				ck_err_wrap(&err, "%s", coll_path);
-			cli_err(&err);
-			goto out_ev;
-		}
+	const struct ck_collateral *use = ev.is_bundle && ev.bundle.has_collateral
+					      ? &ev.bundle.collateral
+					      : NULL;
+	if (o.collateral) {
+		if (cli_collateral(o.collateral, &coll) < 0)
+			goto out;
 		use = &coll;
-	} else if (ev.is_bundle && ev.bundle.has_collateral) {
-		use = &ev.bundle.collateral;
-	} else {
-		cli_errx("no collateral: '%s' carries none; pass --collateral FILE", argv[optind]);
-		goto out_ev;
 	}
-
-	struct ck_appraise_opts o = {
-		.at = at,
-		.allow_simulation = pol.allow_simulation,
-		.allow_expired_collateral = pol.allow_expired_collateral,
-	};
-	int r = ck_appraise_raw(ev.quote, ev.quote_len, use, &o, &a);
-	verdict_decide(&v, &a, r, &pol, at);
-	if (json)
-		cli_print_json(verdict_json(&v));
+	if (!use)
+		cli_errx("no collateral: '%s' carries none; pass --collateral FILE", argv[arg]);
 	else
-		verdict_print(&v);
-	ret = v.accepted ? EXIT_OK : EXIT_REJECTED;
-out_ev:
-	free(cbuf);
-	ck_collateral_free(&coll);
+		ret = appraise_and_report(&ev, use, &pol, at, o.json);
 out:
+	ck_collateral_free(&coll);
 	free_evidence(&ev);
 	ck_policy_free(&pol);
 	return ret;

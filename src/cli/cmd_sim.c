@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cloak sim: the simulation PKI (NOT A REAL TEE). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,43 +10,37 @@
 #include "cloak/fileio.h"
 #include "cloak/sim.h"
 
-static int usage_err(const char *u)
-{
-	fputs(u, stderr);
-	return EXIT_USAGE;
-}
+struct init_opts {
+	const char *at;
+};
+
+static const struct cli_opt init_opts[] = {
+    CLI_ARG("at", 0, "TIME", struct init_opts, at, "the PKI's issue time (default now)"), CLI_END};
+
+static const struct cli_spec init_spec = {
+    .name = "cloak sim init",
+    .operands = "DIR",
+    .min_operands = 1,
+    .max_operands = 1,
+    .about = "Creates a simulation PKI shaped like Intel's in DIR (which must not exist).\n"
+	     "Every certificate says NOT A REAL TEE.",
+    .opts = init_opts};
 
 static int sim_init(int argc, char **argv)
 {
-	static const char u[] = "Usage: cloak sim init DIR [--at RFC3339]\n"
-				"\n"
-				"Creates a simulation PKI shaped like Intel's in DIR (which must not\n"
-				"exist). Every certificate says NOT A REAL TEE.\n";
-	static const struct option opts[] = {{"at", required_argument, NULL, 't'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	const char *at_s = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 't')
-			at_s = optarg;
-		else if (c == 'h')
-			return fputs(u, stdout), EXIT_OK;
-		else
-			return usage_err(u);
-	}
-	if (optind != argc - 1)
-		return usage_err(u);
+	struct init_opts o = {0};
+	int ex, arg = cli_parse(&init_spec, argc, argv, &o, &ex);
 	ck_time_t at;
 	struct ck_err e;
-	if (cli_time(at_s, &at) < 0)
+	if (arg < 0)
+		return ex;
+	if (cli_time(o.at, &at) < 0)
 		return EXIT_USAGE;
-	if (ck_sim_init(argv[optind], at, &e) < 0) {
+	if (ck_sim_init(argv[arg], at, &e) < 0) {
 		cli_err(&e);
 		return EXIT_USAGE;
 	}
-	printf("sim PKI created in %s (NOT A REAL TEE)\n", argv[optind]);
+	printf("sim PKI created in %s (NOT A REAL TEE)\n", argv[arg]);
 	return EXIT_OK;
 }
 
@@ -102,87 +95,93 @@ static int write_out(const char *path, const void *buf, size_t len)
 	return 0;
 }
 
-static const char quote_usage[] =
-	"Usage: cloak sim quote --pki DIR -o FILE [options]\n"
-	"\n"
-	"Issues a simulated SGX ECDSA v3 quote through the sim PKI (NOT A REAL TEE).\n"
-	"\n"
-	"  --mrenclave HEX      enclave measurement (32 bytes; default zero)\n"
-	"  --mrsigner HEX       enclave signer (32 bytes; default zero)\n"
-	"  --isv-prod-id N      --isv-svn N\n"
-	"  --debug              set the DEBUG attribute\n"
-	"  --report-data HEX    up to 64 bytes, zero-padded\n"
-	"  --tcb-status NAME    TCB level of the platform: UpToDate (default), SWHardeningNeeded,\n"
-	"                       ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate,\n"
-	"                       OutOfDateConfigurationNeeded, Revoked, or NoMatch\n"
-	"  --qe-svn N           ISVSVN of the sim quoting enclave (default 8: UpToDate; 6\n"
-	"                       OutOfDate; 4 Revoked; below 4 no QE level)\n"
-	"  --quote-version N    3 (default) or 4\n"
-	"  --at TIME            issue time (default now)\n"
-	"  --bundle             write an evidence bundle with fresh collateral instead of a raw quote\n"
-	"  -o FILE              output ('-' for stdout)\n";
+struct quote_opts {
+	const char *pki, *out, *at, *mrenclave, *mrsigner, *isv_prod_id, *isv_svn, *report_data;
+	const char *tcb_status, *qe_svn, *version;
+	bool debug, bundle;
+};
+
+#define QO struct quote_opts
+static const struct cli_opt quote_opts[] = {
+    CLI_NEED("pki", 0, "DIR", QO, pki, "the sim PKI (cloak sim init)"),
+    CLI_NEED("out", 'o', "FILE", QO, out, "output ('-' for stdout)"),
+    CLI_ARG("mrenclave", 0, "HEX", QO, mrenclave, "enclave measurement (32 bytes; default zero)"),
+    CLI_ARG("mrsigner", 0, "HEX", QO, mrsigner, "enclave signer (32 bytes; default zero)"),
+    CLI_ARG("isv-prod-id", 0, "N", QO, isv_prod_id, "ISVPRODID"),
+    CLI_ARG("isv-svn", 0, "N", QO, isv_svn, "ISVSVN"),
+    CLI_FLAG("debug", 0, QO, debug, "set the DEBUG attribute"),
+    CLI_ARG("report-data", 0, "HEX", QO, report_data, "up to 64 bytes, zero-padded"),
+    CLI_ARG("tcb-status", 0, "NAME", QO, tcb_status,
+	    "the platform's TCB level: UpToDate (default), ..., Revoked, or NoMatch"),
+    CLI_ARG("qe-svn", 0, "N", QO, qe_svn,
+	    "the sim QE's ISVSVN (8 UpToDate, 6 OutOfDate, 4 Revoked; default 8)"),
+    CLI_ARG("quote-version", 0, "N", QO, version, "3 (default) or 4"),
+    CLI_ARG("at", 0, "TIME", QO, at, "issue time (default now)"),
+    CLI_FLAG("bundle", 0, QO, bundle, "an evidence bundle with fresh collateral, not a raw quote"),
+    CLI_END};
+#undef QO
+
+static const struct cli_spec quote_spec = {
+    .name = "cloak sim quote",
+    .operands = "",
+    .about = "Issues a simulated SGX ECDSA quote through the sim PKI (NOT A REAL TEE). TCB\n"
+	     "statuses: UpToDate, SWHardeningNeeded, ConfigurationNeeded,\n"
+	     "ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded,\n"
+	     "Revoked, NoMatch.",
+    .opts = quote_opts};
+
+static int tcb_arg(const char *v, struct ck_sim_quote_opts *q)
+{
+	if (!strcmp(v, "NoMatch")) {
+		q->pck_svn = 1;
+		return 0;
+	}
+	enum ck_tcb_status st = ck_tcb_status_parse(v);
+	if (st == CK_TCB_INVALID || st >= CK_TCB_TD_RELAUNCH_ADVISED) {
+		cli_errx("--tcb-status: '%s' is not an SGX TCB status", v);
+		return -1;
+	}
+	q->pck_svn = (uint8_t)ck_sim_svn_for_status(st);
+	return 0;
+}
+
+/* The options' values, checked, into the sim's quote options. */
+static int quote_load(const struct quote_opts *o, struct ck_sim_quote_opts *q)
+{
+	unsigned long n, pid = q->isv_prod_id, svn = q->isv_svn, qe = q->qe_svn, ver = 3;
+	if ((o->mrenclave && hex_arg("--mrenclave", o->mrenclave, q->mrenclave, 32)) ||
+	    (o->mrsigner && hex_arg("--mrsigner", o->mrsigner, q->mrsigner, 32)) ||
+	    (o->report_data && hex_arg("--report-data", o->report_data, q->report_data, 64)) ||
+	    (o->isv_prod_id && num_arg("--isv-prod-id", o->isv_prod_id, 65535, &pid)) ||
+	    (o->isv_svn && num_arg("--isv-svn", o->isv_svn, 65535, &svn)) ||
+	    (o->qe_svn && num_arg("--qe-svn", o->qe_svn, 65535, &qe)) ||
+	    (o->tcb_status && tcb_arg(o->tcb_status, q) < 0) || cli_time(o->at, &q->now) < 0)
+		return -1;
+	if (o->version && (num_arg("--quote-version", o->version, 4, &n) || n < 3)) {
+		cli_errx("--quote-version: '%s' is not 3 or 4", o->version);
+		return -1;
+	}
+	ver = o->version ? n : (unsigned long)q->version;
+	q->isv_prod_id = (uint16_t)pid;
+	q->isv_svn = (uint16_t)svn;
+	q->qe_svn = (uint16_t)qe;
+	q->version = (int)ver;
+	q->debug = o->debug;
+	return 0;
+}
 
 static int sim_quote(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"pki", required_argument, NULL, 'P'},	  {"mrenclave", required_argument, NULL, 'e'},
-		{"mrsigner", required_argument, NULL, 's'}, {"isv-prod-id", required_argument, NULL, 'i'},
-		{"isv-svn", required_argument, NULL, 'v'},  {"debug", no_argument, NULL, 'd'},
-		{"report-data", required_argument, NULL, 'r'},
-		{"tcb-status", required_argument, NULL, 'T'},
-		{"qe-svn", required_argument, NULL, 'q'},   {"at", required_argument, NULL, 't'},
-		{"bundle", no_argument, NULL, 'b'},	    {"help", no_argument, NULL, 'h'},
-		{"quote-version", required_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *pki_dir = NULL, *out = NULL, *at_s = NULL;
+	struct quote_opts opts = {0};
 	struct ck_sim_quote_opts o;
-	bool bundle = false;
-	unsigned long n;
-	int c;
+	int ex;
 	ck_sim_quote_opts_default(&o, 0);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'P': pki_dir = optarg; break;
-		case 'o': out = optarg; break;
-		case 'e': if (hex_arg("--mrenclave", optarg, o.mrenclave, 32)) return EXIT_USAGE; break;
-		case 's': if (hex_arg("--mrsigner", optarg, o.mrsigner, 32)) return EXIT_USAGE; break;
-		case 'r': if (hex_arg("--report-data", optarg, o.report_data, 64)) return EXIT_USAGE; break;
-		case 'i': if (num_arg("--isv-prod-id", optarg, 65535, &n)) return EXIT_USAGE; o.isv_prod_id = (uint16_t)n; break;
-		case 'v': if (num_arg("--isv-svn", optarg, 65535, &n)) return EXIT_USAGE; o.isv_svn = (uint16_t)n; break;
-		case 'q': if (num_arg("--qe-svn", optarg, 65535, &n)) return EXIT_USAGE; o.qe_svn = (uint16_t)n; break;
-		case 'd': o.debug = true; break;
-		case 'V':
-			if (num_arg("--quote-version", optarg, 4, &n) || n < 3) {
-				cli_errx("--quote-version: '%s' is not 3 or 4", optarg);
-				return EXIT_USAGE;
-			}
-			o.version = (int)n;
-			break;
-		case 'b': bundle = true; break;
-		case 't': at_s = optarg; break;
-		case 'T':
-			if (!strcmp(optarg, "NoMatch")) {
-				o.pck_svn = 1;
-			} else {
-				enum ck_tcb_status st = ck_tcb_status_parse(optarg);
-				if (st == CK_TCB_INVALID || st >= CK_TCB_TD_RELAUNCH_ADVISED) {
-					cli_errx("--tcb-status: '%s' is not an SGX TCB status", optarg);
-					return EXIT_USAGE;
-				}
-				o.pck_svn = (uint8_t)ck_sim_svn_for_status(st);
-			}
-			break;
-		case 'h': fputs(quote_usage, stdout); return EXIT_OK;
-		default: return usage_err(quote_usage);
-		}
-	}
-	if (optind != argc || !pki_dir || !out)
-		return usage_err(quote_usage);
-	if (cli_time(at_s, &o.now) < 0)
+	if (cli_parse(&quote_spec, argc, argv, &opts, &ex) < 0)
+		return ex;
+	if (quote_load(&opts, &o) < 0)
 		return EXIT_USAGE;
-
+	const char *pki_dir = opts.pki, *out = opts.out;
+	bool bundle = opts.bundle;
 	struct ck_err e;
 	struct ck_sim_pki *pki;
 	uint8_t *q;
@@ -218,53 +217,48 @@ out:
 	return ret;
 }
 
-static const char coll_usage[] =
-	"Usage: cloak sim collateral --pki DIR -o FILE [options]\n"
-	"\n"
-	"Issues sim collateral (QuoteCollateralV3 JSON): CRLs, TCB Info v3, QE Identity v2.\n"
-	"\n"
-	"  --at TIME            issue time (default now minus one hour)\n"
-	"  --valid-days N       until nextUpdate (default 30)\n"
-	"  --fmspc HEX          TCB Info for another FMSPC (6 bytes)\n"
-	"  --revoke-pck-of Q    list the PCK certificate of quote Q in the PCK CRL\n"
-	"  --revoke-pck-ca      list the PCK CA in the root CRL\n"
-	"  -o FILE              output ('-' for stdout)\n";
+struct coll_opts {
+	const char *pki, *out, *at, *valid_days, *fmspc, *revoke_pck_of;
+	bool revoke_pck_ca;
+};
+
+#define CO struct coll_opts
+static const struct cli_opt coll_opts[] = {
+    CLI_NEED("pki", 0, "DIR", CO, pki, "the sim PKI (cloak sim init)"),
+    CLI_NEED("out", 'o', "FILE", CO, out, "output ('-' for stdout)"),
+    CLI_ARG("at", 0, "TIME", CO, at, "issue time (default now minus one hour)"),
+    CLI_ARG("valid-days", 0, "N", CO, valid_days, "until nextUpdate (default 30)"),
+    CLI_ARG("fmspc", 0, "HEX", CO, fmspc, "TCB Info for another FMSPC (6 bytes)"),
+    CLI_ARG("revoke-pck-of", 0, "QUOTE", CO, revoke_pck_of,
+	    "list the PCK certificate of QUOTE in the PCK CRL"),
+    CLI_FLAG("revoke-pck-ca", 0, CO, revoke_pck_ca, "list the PCK CA in the root CRL"), CLI_END};
+#undef CO
+
+static const struct cli_spec coll_spec = {
+    .name = "cloak sim collateral",
+    .operands = "",
+    .about = "Issues sim collateral (QuoteCollateralV3 JSON): CRLs, TCB Info v3, QE Identity\n"
+	     "v2.",
+    .opts = coll_opts};
 
 static int sim_collateral(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"pki", required_argument, NULL, 'P'},	      {"at", required_argument, NULL, 't'},
-		{"valid-days", required_argument, NULL, 'v'}, {"fmspc", required_argument, NULL, 'f'},
-		{"revoke-pck-of", required_argument, NULL, 'r'},
-		{"revoke-pck-ca", no_argument, NULL, 'R'},    {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *pki_dir = NULL, *out = NULL, *at_s = NULL, *revoke_q = NULL;
+	struct coll_opts opts = {0};
 	unsigned long days = CK_SIM_VALIDITY_DAYS;
 	struct ck_sim_collateral_opts o;
-	int c;
-	ck_sim_collateral_opts_default(&o, 0);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'P': pki_dir = optarg; break;
-		case 'o': out = optarg; break;
-		case 't': at_s = optarg; break;
-		case 'v': if (num_arg("--valid-days", optarg, 3650, &days)) return EXIT_USAGE; break;
-		case 'f': if (hex_arg("--fmspc", optarg, o.fmspc, 6)) return EXIT_USAGE; o.has_fmspc = true; break;
-		case 'r': revoke_q = optarg; break;
-		case 'R': o.revoke_pck_ca = true; break;
-		case 'h': fputs(coll_usage, stdout); return EXIT_OK;
-		default: return usage_err(coll_usage);
-		}
-	}
-	if (optind != argc || !pki_dir || !out)
-		return usage_err(coll_usage);
 	ck_time_t at;
-	if (cli_time(at_s, &at) < 0)
+	int ex;
+	ck_sim_collateral_opts_default(&o, 0);
+	if (cli_parse(&coll_spec, argc, argv, &opts, &ex) < 0)
+		return ex;
+	if ((opts.valid_days && num_arg("--valid-days", opts.valid_days, 3650, &days)) ||
+	    (opts.fmspc && hex_arg("--fmspc", opts.fmspc, o.fmspc, 6)) || cli_time(opts.at, &at) < 0)
 		return EXIT_USAGE;
-	o.issued = at_s ? at : at - 3600;
+	o.has_fmspc = opts.fmspc != NULL;
+	o.revoke_pck_ca = opts.revoke_pck_ca;
+	o.issued = opts.at ? at : at - 3600;
 	o.next_update = o.issued + (ck_time_t)days * 86400;
+	const char *pki_dir = opts.pki, *out = opts.out, *revoke_q = opts.revoke_pck_of;
 
 	struct ck_err e;
 	struct ck_sim_pki *pki = NULL;

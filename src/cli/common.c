@@ -120,33 +120,6 @@ json_t *cli_time_json(ck_time_t t)
 	return json_string(ck_time_format(t, b));
 }
 
-int cli_one_operand(int argc, char **argv, const char *usage, bool *json, int *exit)
-{
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	int c;
-	*json = false;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j') {
-			*json = true;
-		} else if (c == 'h') {
-			fputs(usage, stdout);
-			*exit = EXIT_OK;
-			return -1;
-		} else {
-			fputs(usage, stderr);
-			*exit = EXIT_USAGE;
-			return -1;
-		}
-	}
-	if (optind != argc - 1) {
-		fputs(usage, stderr);
-		*exit = EXIT_USAGE;
-		return -1;
-	}
-	return optind;
-}
 
 bool cli_retry_wait(const char *what, int status, unsigned retry_after, int attempt, bool quiet)
 {
@@ -160,4 +133,21 @@ bool cli_retry_wait(const char *what, int status, unsigned retry_after, int atte
 			status, s, attempt + 1, CLI_RETRIES);
 	sleep(s);
 	return true;
+}
+
+int cli_collateral(const char *path, struct ck_collateral *c)
+{
+	uint8_t *b;
+	size_t n;
+	struct ck_err e;
+	int r = cli_read(path, CK_COLLATERAL_MAX_LEN, &b, &n, &e);
+	if (r == 0) {
+		r = ck_collateral_parse((char *)b, n, c, &e);
+		free(b);
+		if (r < 0)
+			ck_err_wrap(&e, "%s", path);
+	}
+	if (r < 0)
+		cli_err(&e);
+	return r;
 }
