@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cloak package: a directory -> an encrypted package, its key, and (optionally) the manifest. */
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,30 +15,43 @@
 #include "cloak/owner.h"
 #include "cloak/package.h"
 
-static const char usage[] =
-	"Usage: cloak package DIR [-o FILE] [--key-out FILE] [--json]\n"
-	"                     [--manifest-out FILE --name NAME --run CMD --health PATH\n"
-	"                      [--mode zero-trust|owner-cert|operator-tls] [--domain NAME]\n"
-	"                      [--owner-cert PEM] [--expires RFC3339] [--policy FILE]\n"
-	"                      [--owner-key FILE]]\n"
-	"\n"
-	"Packs DIR deterministically (sorted, owner 0, time 0, modes 0644/0755, .cloakignore\n"
-	"applied), prints its fingerprint (SHA-256 of the tar), and encrypts it with a fresh\n"
-	"256-bit key (AES-256-GCM, 64 KiB chunks).\n"
-	"\n"
-	"  -o FILE             the package (default: NAME-OF-DIR.cloakpkg)\n"
-	"  --key-out FILE      the package key, mode 0600 (default: the package path + .key)\n"
-	"  --manifest-out FILE also write the deploy manifest (canonical JSON), which needs:\n"
-	"  --name NAME         the app's name, a DNS label\n"
-	"  --run CMD           the command that starts the app, inside the package\n"
-	"  --health PATH       the app's health endpoint, e.g. /healthz\n"
-	"  --mode MODE         zero-trust (default), owner-cert or operator-tls\n"
-	"  --domain NAME       the app's domain (required with owner-cert)\n"
-	"  --owner-cert PEM    the owner's certificate chain (owner-cert): its SHA-256 goes in\n"
-	"  --expires TIME      when the manifest stops being valid (default: 90 days)\n"
-	"  --policy FILE       the attestation policy the owner deploys with (JSON)\n"
-	"  --owner-key FILE    the owner's Ed25519 key (default: created in ~/.config/cloak)\n"
-	"  --json              print one JSON object\n";
+struct package_opts {
+	const char *out, *key_out, *man_out, *name, *mode, *run, *health, *domain, *cert, *expires;
+	const char *policy, *owner_key;
+	bool json;
+};
+
+#define PO struct package_opts
+static const struct cli_opt opts[] = {
+    CLI_ARG("out", 'o', "FILE", PO, out, "the package (default: NAME-OF-DIR.cloakpkg)"),
+    CLI_ARG("key-out", 0, "FILE", PO, key_out,
+	    "the package key, mode 0600 (default: the package path + .key)"),
+    CLI_ARG("manifest-out", 0, "FILE", PO, man_out,
+	    "also write the deploy manifest (canonical JSON); it needs:"),
+    CLI_ARG("name", 0, "NAME", PO, name, "the app's name, a DNS label"),
+    CLI_ARG("run", 0, "CMD", PO, run, "the command that starts the app, inside the package"),
+    CLI_ARG("health", 0, "PATH", PO, health, "the app's health endpoint, e.g. /healthz"),
+    CLI_ARG("mode", 0, "MODE", PO, mode, "zero-trust (default), owner-cert or operator-tls"),
+    CLI_ARG("domain", 0, "NAME", PO, domain, "the app's domain (required with owner-cert)"),
+    CLI_ARG("owner-cert", 0, "PEM", PO, cert,
+	    "the owner's certificate chain (owner-cert): its SHA-256 goes in"),
+    CLI_ARG("expires", 0, "TIME", PO, expires,
+	    "when the manifest stops being valid (default: 90 days)"),
+    CLI_ARG("policy", 0, "FILE", PO, policy, "the attestation policy the owner deploys with"),
+    CLI_ARG("owner-key", 0, "FILE", PO, owner_key,
+	    "the owner's Ed25519 key (default: created in ~/.config/cloak)"),
+    CLI_JSON(PO, json), CLI_END};
+#undef PO
+
+static const struct cli_spec spec = {
+    .name = "cloak package",
+    .operands = "DIR",
+    .min_operands = 1,
+    .max_operands = 1,
+    .about = "Packs DIR deterministically (sorted, owner 0, time 0, modes 0644/0755,\n"
+	     ".cloakignore applied), prints its fingerprint (SHA-256 of the tar), and encrypts\n"
+	     "it with a fresh 256-bit key (AES-256-GCM, 64 KiB chunks).",
+    .opts = opts};
 
 static int fail(const struct ck_err *e)
 {
@@ -47,191 +59,180 @@ static int fail(const struct ck_err *e)
 	return EXIT_USAGE;
 }
 
-int cmd_package(int argc, char **argv)
+/* A file's SHA-256 (the owner's certificate chain). */
+static int file_sha256(const char *path, uint8_t out[32])
 {
-	static const struct option opts[] = {
-		{"key-out", required_argument, NULL, 'k'},   {"manifest-out", required_argument, NULL, 'm'},
-		{"name", required_argument, NULL, 'n'},	     {"mode", required_argument, NULL, 'M'},
-		{"run", required_argument, NULL, 'r'},	     {"health", required_argument, NULL, 'H'},
-		{"domain", required_argument, NULL, 'd'},    {"owner-cert", required_argument, NULL, 'c'},
-		{"expires", required_argument, NULL, 'e'},   {"policy", required_argument, NULL, 'p'},
-		{"owner-key", required_argument, NULL, 'O'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
-	};
-	const char *out = NULL, *key_out = NULL, *man_out = NULL, *name = NULL, *mode = NULL,
-		   *run = NULL, *health = NULL, *domain = NULL, *cert = NULL, *expires = NULL,
-		   *policy = NULL, *owner_key = NULL;
-	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': out = optarg; break;
-		case 'k': key_out = optarg; break;
-		case 'm': man_out = optarg; break;
-		case 'n': name = optarg; break;
-		case 'M': mode = optarg; break;
-		case 'r': run = optarg; break;
-		case 'H': health = optarg; break;
-		case 'd': domain = optarg; break;
-		case 'c': cert = optarg; break;
-		case 'e': expires = optarg; break;
-		case 'p': policy = optarg; break;
-		case 'O': owner_key = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fputs(usage, stderr);
+	uint8_t *b;
+	size_t n;
+	struct ck_err e;
+	if (cli_read(path, 1024 * 1024, &b, &n, &e) < 0)
+		return fail(&e);
+	EVP_Digest(b, n, out, NULL, EVP_sha256(), NULL);
+	free(b);
+	return 0;
+}
+
+/* The manifest's fields from the options, checked (all but the hashes) before any work. */
+static int manifest_load(const struct package_opts *o, struct ck_manifest *m)
+{
+	struct ck_err e;
+	if (!o->name || !o->run || !o->health) {
+		cli_errx("--manifest-out needs --name, --run and --health");
 		return EXIT_USAGE;
 	}
-	const char *dir = argv[optind];
+	m->mode = CK_MODE_ZERO_TRUST;
+	if (o->mode && ck_mode_parse(o->mode, &m->mode) < 0) {
+		cli_errx("--mode: '%s' is not zero-trust, owner-cert or operator-tls", o->mode);
+		return EXIT_USAGE;
+	}
+	if (strlen(o->name) >= sizeof(m->name) || strlen(o->run) >= sizeof(m->run) ||
+	    strlen(o->health) >= sizeof(m->health) ||
+	    (o->domain && strlen(o->domain) >= sizeof(m->domain))) {
+		cli_errx("--name, --run, --health or --domain is too long");
+		return EXIT_USAGE;
+	}
+	strcpy(m->name, o->name);
+	strcpy(m->run, o->run);
+	strcpy(m->health, o->health);
+	if (o->domain)
+		strcpy(m->domain, o->domain);
+	if (cli_time(o->expires, &m->expires) < 0)
+		return EXIT_USAGE;
+	if (!o->expires)
+		m->expires += 90 * 86400;
+	if (o->cert && file_sha256(o->cert, m->owner_cert_sha256) < 0)
+		return EXIT_USAGE;
+	m->has_owner_cert = o->cert != NULL;
+	if (o->policy) {
+		uint8_t *b;
+		size_t n;
+		if (cli_read(o->policy, CK_POLICY_MAX_LEN, &b, &n, &e) < 0)
+			return fail(&e);
+		m->policy_json = (char *)b;
+	}
+	char *tmp;
+	size_t tl;
+	uint8_t h[32];
+	if (ck_manifest_encode(m, &tmp, &tl, h, &e) < 0)
+		return fail(&e);
+	free(tmp);
+	return 0;
+}
+
+/* The manifest, completed with the package's hashes and the owner's key, written. */
+static int manifest_write(const struct package_opts *o, struct ck_manifest *m,
+			  const struct ck_pack_result *res, char mh[65], struct ck_err *e)
+{
+	char keypath[4096];
+	const char *owner_key = o->owner_key;
+	struct ck_owner_key *ok;
+	bool created;
+	if (!owner_key) {
+		if (ck_owner_key_default_path(keypath, sizeof(keypath), e) < 0)
+			return -1;
+		owner_key = keypath;
+	}
+	if (ck_owner_key_load(owner_key, true, &ok, &created, e) < 0)
+		return -1;
+	if (created && !o->json)
+		fprintf(stderr, "cloak: created owner key %s (keep it safe)\n", owner_key);
+	ck_owner_key_public(ok, m->owner_key);
+	ck_owner_key_free(ok);
+	memcpy(m->fingerprint, res->fingerprint, 32);
+	memcpy(m->package_sha256, res->package_sha256, 32);
+	char *text;
+	size_t tl;
+	uint8_t h[32];
+	if (ck_manifest_encode(m, &text, &tl, h, e) < 0)
+		return -1;
+	int wr = ck_write_file(o->man_out, text, tl, 0644, e);
+	free(text);
+	ck_hex_encode(h, 32, mh);
+	return wr;
+}
+
+static void report(const struct package_opts *o, const char *out, const char *key_out,
+		   const struct ck_pack_result *res, const char *mh)
+{
+	char fp[65], ph[65];
+	ck_hex_encode(res->fingerprint, 32, fp);
+	ck_hex_encode(res->package_sha256, 32, ph);
+	if (o->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "fingerprint", fp,
+				      "package", out, "package_sha256", ph, "key", key_out,
+				      "entries", (json_int_t)res->entries, "tar_bytes",
+				      (json_int_t)res->tar_len, "package_bytes",
+				      (json_int_t)res->package_len);
+		if (o->man_out) {
+			json_object_set_new(j, "manifest", json_string(o->man_out));
+			json_object_set_new(j, "manifest_sha256", json_string(mh));
+		}
+		cli_print_json(j);
+		return;
+	}
+	printf("fingerprint     %s\n", fp);
+	printf("package         %s (%llu bytes, %zu entries)\n", out,
+	       (unsigned long long)res->package_len, res->entries);
+	printf("package sha256  %s\n", ph);
+	printf("key             %s (mode 0600: keep it secret)\n", key_out);
+	if (o->man_out)
+		printf("manifest        %s (sha256 %s)\n", o->man_out, mh);
+}
+
+/* NAME-OF-DIR.cloakpkg in the current directory. */
+static void default_out(const char *dir, char *out, size_t cap)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	size_t n = strlen(tmp);
+	while (n > 1 && tmp[n - 1] == '/')
+		tmp[--n] = 0;
+	snprintf(out, cap, "%s.cloakpkg", basename(tmp));
+}
+
+int cmd_package(int argc, char **argv)
+{
+	struct package_opts o = {0};
 	struct ck_manifest m = {0};
+	struct ck_pack_result res;
 	struct ck_err e;
-	if (!man_out && (name || mode || run || health || domain || cert || expires || policy)) {
+	char def_out[4096], def_key[4200], mh[65] = "";
+	uint8_t key[CK_PKG_KEY_LEN];
+	int ret = EXIT_USAGE, arg = cli_parse(&spec, argc, argv, &o, &ret);
+	if (arg < 0)
+		return ret;
+	const char *dir = argv[arg];
+	if (!o.man_out && (o.name || o.mode || o.run || o.health || o.domain || o.cert ||
+			   o.expires || o.policy)) {
 		cli_errx("--name, --mode, --run, --health, --domain, --owner-cert, --expires and "
 			 "--policy describe the manifest: add --manifest-out FILE");
 		return EXIT_USAGE;
 	}
-	if (man_out) { /* check the manifest's inputs before doing any work */
-		if (!name || !run || !health) {
-			cli_errx("--manifest-out needs --name, --run and --health");
-			return EXIT_USAGE;
-		}
-		m.mode = CK_MODE_ZERO_TRUST;
-		if (mode && ck_mode_parse(mode, &m.mode) < 0) {
-			cli_errx("--mode: '%s' is not zero-trust, owner-cert or operator-tls", mode);
-			return EXIT_USAGE;
-		}
-		if (strlen(name) >= sizeof(m.name) || strlen(run) >= sizeof(m.run) ||
-		    strlen(health) >= sizeof(m.health) || (domain && strlen(domain) >= sizeof(m.domain))) {
-			cli_errx("--name, --run, --health or --domain is too long");
-			return EXIT_USAGE;
-		}
-		strcpy(m.name, name);
-		strcpy(m.run, run);
-		strcpy(m.health, health);
-		if (domain)
-			strcpy(m.domain, domain);
-		if (cli_time(expires, &m.expires) < 0)
-			return EXIT_USAGE;
-		if (!expires)
-			m.expires += 90 * 86400;
-		if (cert) {
-			uint8_t *b;
-			size_t n;
-			if (cli_read(cert, 1024 * 1024, &b, &n, &e) < 0)
-				return fail(&e);
-			EVP_Digest(b, n, m.owner_cert_sha256, NULL, EVP_sha256(), NULL);
-			free(b);
-			m.has_owner_cert = true;
-		}
-		if (policy) {
-			uint8_t *b;
-			size_t n;
-			if (cli_read(policy, CK_POLICY_MAX_LEN, &b, &n, &e) < 0)
-				return fail(&e);
-			m.policy_json = (char *)b;
-		}
-		/* validate everything but the hashes now */
-		char *tmp;
-		size_t tl;
-		uint8_t h[32];
-		if (ck_manifest_encode(&m, &tmp, &tl, h, &e) < 0) {
-			ck_manifest_free(&m);
-			return fail(&e);
-		}
-		free(tmp);
-	}
-
-	char def_out[4096], def_key[4200], keypath[4096];
-	if (!out) {
-		char tmp[4096];
-		snprintf(tmp, sizeof(tmp), "%s", dir);
-		size_t n = strlen(tmp);
-		while (n > 1 && tmp[n - 1] == '/')
-			tmp[--n] = 0;
-		snprintf(def_out, sizeof(def_out), "%s.cloakpkg", basename(tmp));
-		out = def_out;
-	}
-	if (!key_out) {
-		snprintf(def_key, sizeof(def_key), "%s.key", out);
-		key_out = def_key;
-	}
-	if (!json)
+	if (o.man_out && (ret = manifest_load(&o, &m)) != 0)
+		goto out;
+	if (!o.out)
+		default_out(dir, def_out, sizeof(def_out));
+	const char *out = o.out ? o.out : def_out;
+	snprintf(def_key, sizeof(def_key), "%s.key", out);
+	const char *key_out = o.key_out ? o.key_out : def_key;
+	if (!o.json)
 		fprintf(stderr, "cloak: packaging %s ...\n", dir);
-	uint8_t key[CK_PKG_KEY_LEN];
-	struct ck_pack_result res;
-	int ret = EXIT_USAGE;
+	ret = EXIT_USAGE;
 	if (ck_package_dir(dir, out, key, &res, &e) < 0) {
 		cli_err(&e);
 		goto out;
 	}
 	int kr = ck_pkg_key_write(key_out, key, &e);
 	OPENSSL_cleanse(key, sizeof(key));
-	if (kr < 0) {
+	if (kr < 0 || (o.man_out && manifest_write(&o, &m, &res, mh, &e) < 0)) {
 		cli_err(&e);
-		remove(out); /* a package without its key is useless: leave nothing behind */
+		remove(out); /* a package without its key (or manifest) is useless */
+		if (kr == 0)
+			remove(key_out); /* ours; a key file that was there before is left */
 		goto out;
 	}
-	char fp[65], ph[65], mh[65] = "";
-	ck_hex_encode(res.fingerprint, 32, fp);
-	ck_hex_encode(res.package_sha256, 32, ph);
-	if (man_out) {
-		struct ck_owner_key *ok;
-		bool created;
-		if (!owner_key) {
-			if (ck_owner_key_default_path(keypath, sizeof(keypath), &e) < 0)
-				goto undo;
-			owner_key = keypath;
-		}
-		if (ck_owner_key_load(owner_key, true, &ok, &created, &e) < 0)
-			goto undo;
-		if (created && !json)
-			fprintf(stderr, "cloak: created owner key %s (keep it safe)\n", owner_key);
-		ck_owner_key_public(ok, m.owner_key);
-		ck_owner_key_free(ok);
-		memcpy(m.fingerprint, res.fingerprint, 32);
-		memcpy(m.package_sha256, res.package_sha256, 32);
-		char *text;
-		size_t tl;
-		uint8_t h[32];
-		if (ck_manifest_encode(&m, &text, &tl, h, &e) < 0)
-			goto undo;
-		int wr = ck_write_file(man_out, text, tl, 0644, &e);
-		free(text);
-		if (wr < 0)
-			goto undo;
-		ck_hex_encode(h, 32, mh);
-	}
-	if (json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "fingerprint", fp,
-				      "package", out, "package_sha256", ph, "key", key_out,
-				      "entries", (json_int_t)res.entries, "tar_bytes",
-				      (json_int_t)res.tar_len, "package_bytes",
-				      (json_int_t)res.package_len);
-		if (man_out) {
-			json_object_set_new(o, "manifest", json_string(man_out));
-			json_object_set_new(o, "manifest_sha256", json_string(mh));
-		}
-		cli_print_json(o);
-	} else {
-		printf("fingerprint     %s\n", fp);
-		printf("package         %s (%llu bytes, %zu entries)\n", out,
-		       (unsigned long long)res.package_len, res.entries);
-		printf("package sha256  %s\n", ph);
-		printf("key             %s (mode 0600: keep it secret)\n", key_out);
-		if (man_out)
-			printf("manifest        %s (sha256 %s)\n", man_out, mh);
-	}
+	report(&o, out, key_out, &res, mh);
 	ret = EXIT_OK;
-	goto out;
-undo:
-	cli_err(&e);
-	remove(out);
-	remove(key_out);
 out:
 	ck_manifest_free(&m);
 	return ret;

@@ -9,7 +9,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,21 +32,41 @@
 #define REQ_MAX	     8192
 #define READ_TIMEOUT 5
 
-static const char usage[] =
-    "Usage: cloak sim serve --pki DIR [--listen ADDR:PORT] [--mode MODE] [--app HEX]\n"
-    "                       [--manifest HEX] [--phase provisioning|serving] [--mrenclave HEX]\n"
-    "                       [--debug] [--fault NAME] [--owner-cert PEM --owner-key PEM]\n"
-    "\n"
-    "Serves HTTPS with a simulated RA-TLS certificate (NOT A REAL TEE) and\n"
-    "GET /.well-known/cloak/evidence[?nonce=HEX]. Prints 'listening on ADDR:PORT' once ready\n"
-    "(port 0 picks a free one). --mode operator-tls serves plain HTTP, as behind the operator;\n"
-    "with --owner-cert and --owner-key it serves the owner's certificate (mode owner-cert) and\n"
-    "its evidence binds the owner's key.\n"
-    "Faults, for tests: key-mismatch (the evidence binds another key), claims-tamper (claims\n"
-    "changed after quoting), expired (the certificate's validity is over), ignore-nonce\n"
-    "(answers with a quote that lacks the verifier's nonce), no-legacy, legacy-other-key (the\n"
-    "legacy extension's quote binds another key, the standard one this one), not-resigned\n"
-    "(the certificate's validity moved to 2049 after signing).\n";
+struct serve_opts {
+	const char *pki, *listen, *mode, *app, *manifest, *phase, *mrenclave, *fault;
+	const char *owner_cert, *owner_key;
+	bool debug;
+};
+
+#define SO struct serve_opts
+static const struct cli_opt opts[] = {
+    CLI_NEED("pki", 0, "DIR", SO, pki, "the sim PKI (cloak sim init)"),
+    CLI_ARG("listen", 0, "ADDR:PORT", SO, listen, "default 127.0.0.1:0 (a free port)"),
+    CLI_ARG("mode", 0, "MODE", SO, mode, "zero-trust (default), owner-cert or operator-tls"),
+    CLI_ARG("app", 0, "HEX", SO, app, "the app fingerprint the claims state"),
+    CLI_ARG("manifest", 0, "HEX", SO, manifest, "the manifest hash the claims state"),
+    CLI_ARG("phase", 0, "PHASE", SO, phase, "provisioning or serving (default)"),
+    CLI_ARG("mrenclave", 0, "HEX", SO, mrenclave, "the simulated enclave's measurement"),
+    CLI_FLAG("debug", 0, SO, debug, "a debug enclave"),
+    CLI_ARG("fault", 0, "NAME", SO, fault, "misbehave for tests (below)"),
+    CLI_ARG("owner-cert", 0, "PEM", SO, owner_cert, "serve the owner's certificate..."),
+    CLI_ARG("owner-key", 0, "PEM", SO, owner_key, "...with its key (mode owner-cert)"), CLI_END};
+#undef SO
+
+static const struct cli_spec spec = {
+    .name = "cloak sim serve",
+    .operands = "",
+    .about = "Serves HTTPS with a simulated RA-TLS certificate (NOT A REAL TEE) and\n"
+	     "GET /.well-known/cloak/evidence[?nonce=HEX]. Prints 'listening on ADDR:PORT' once\n"
+	     "ready. --mode operator-tls serves plain HTTP, as behind the operator; with\n"
+	     "--owner-cert and --owner-key it serves the owner's certificate (mode owner-cert)\n"
+	     "and its evidence binds the owner's key.\n"
+	     "Faults, for tests: key-mismatch (the evidence binds another key), claims-tamper\n"
+	     "(claims changed after quoting), expired (the certificate's validity is over),\n"
+	     "ignore-nonce (a quote that lacks the verifier's nonce), no-legacy,\n"
+	     "legacy-other-key (the legacy extension's quote binds another key, the standard one\n"
+	     "this one), not-resigned (the validity moved to 2049 after signing).",
+    .opts = opts};
 
 struct server {
 	struct ck_attester *att;
@@ -225,189 +244,167 @@ static int hexarg(const char *opt, const char *v, uint8_t out[32])
 	return 0;
 }
 
+/* The claims and the simulated enclave, from the options. */
+static int serve_load(const struct serve_opts *o, struct ck_claims *c, struct ck_sim_quote_opts *id)
+{
+	c->phase = CK_PHASE_SERVING;
+	c->mode = CK_MODE_ZERO_TRUST;
+	if (o->mode && ck_mode_parse(o->mode, &c->mode) < 0) {
+		cli_errx("--mode: '%s' is not zero-trust, owner-cert or operator-tls", o->mode);
+		return -1;
+	}
+	if ((o->app && hexarg("--app", o->app, c->app)) ||
+	    (o->manifest && hexarg("--manifest", o->manifest, c->manifest)) ||
+	    (o->mrenclave && hexarg("--mrenclave", o->mrenclave, id->mrenclave)))
+		return -1;
+	c->has_app = o->app != NULL;
+	c->has_manifest = o->manifest != NULL;
+	if (o->phase) {
+		c->phase = !strcmp(o->phase, "provisioning") ? CK_PHASE_PROVISIONING
+			   : !strcmp(o->phase, "serving")    ? CK_PHASE_SERVING
+							     : 0;
+		if (!c->phase) {
+			cli_errx("--phase: '%s' is not provisioning or serving", o->phase);
+			return -1;
+		}
+	}
+	id->debug = o->debug;
+	if (!o->owner_cert != !o->owner_key) {
+		cli_errx("--owner-cert and --owner-key go together");
+		return -1;
+	}
+	if (o->owner_cert)
+		c->mode = CK_MODE_OWNER_CERT;
+	return 0;
+}
+
+/* The owner's certificate and key (owner-cert: the evidence endpoint binds its key). */
+static int owner_identity(const struct serve_opts *o, EVP_PKEY **key, X509 **cert)
+{
+	FILE *cf = fopen(o->owner_cert, "r"), *kf = fopen(o->owner_key, "r");
+	*cert = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
+	*key = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
+	if (cf)
+		fclose(cf);
+	if (kf)
+		fclose(kf);
+	if (*cert && *key)
+		return 0;
+	cli_errx("cannot read the owner's certificate '%s' or key '%s'", o->owner_cert,
+		 o->owner_key);
+	X509_free(*cert);
+	EVP_PKEY_free(*key);
+	return -1;
+}
+
+/* The certificate faults, applied to a freshly issued one. */
+static int bend_certificate(struct server *s, const struct ck_ratls_cert_opts *co, X509 *cert,
+			    EVP_PKEY *key, bool owner, struct ck_err *e)
+{
+	if (fault(s, "legacy-other-key") && !owner && swap_legacy(s, co, cert, key, e) < 0)
+		return -1;
+	if (fault(s, "not-resigned")) { /* changed after signing: the signature breaks */
+		ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)2500000000);
+		X509_set1_notAfter(cert, t);
+		ASN1_TIME_free(t);
+	}
+	if (fault(s, "expired")) { /* re-sign with a past validity */
+		ASN1_TIME_set(X509_getm_notBefore(cert), (time_t)ck_time_now() - 10 * 86400);
+		ASN1_TIME_set(X509_getm_notAfter(cert), (time_t)ck_time_now() - 86400);
+		X509_sign(cert, key, EVP_sha256());
+	}
+	return 0;
+}
+
+/* The identity served: none (operator TLS), the owner's, or a fresh sim RA-TLS one. */
+static int serve_identity(struct server *s, const struct serve_opts *o,
+			  const struct ck_claims *claims)
+{
+	static const char *const dns[] = {"localhost", NULL}, *const ips[] = {"127.0.0.1", NULL};
+	struct ck_err e;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	if (claims->mode == CK_MODE_OPERATOR_TLS) {
+		ck_identity_none(&s->id, claims); /* the operator's TLS key is not the enclave's */
+		return 0;
+	}
+	struct ck_ratls_cert_opts co = {.common_name = "localhost",
+					.dns = dns,
+					.ips = ips,
+					.valid_days = 30,
+					.legacy_extension = !fault(s, "no-legacy"),
+					.claims = *claims};
+	if (o->owner_cert ? owner_identity(o, &key, &cert) < 0
+			  : ck_ratls_issue(s->att, &co, &key, &cert, &e) < 0) {
+		if (!o->owner_cert)
+			cli_err(&e);
+		return -1;
+	}
+	if (bend_certificate(s, &co, cert, key, o->owner_cert != NULL, &e) < 0) {
+		X509_free(cert);
+		EVP_PKEY_free(key);
+		cli_err(&e);
+		return -1;
+	}
+	if (ck_identity_adopt(&s->id, key, cert, claims, &e) < 0) { /* it takes both */
+		cli_err(&e);
+		return -1;
+	}
+	return 0;
+}
+
+static void serve_loop(struct server *s, int lfd, const struct sockaddr_in *sa)
+{
+	struct sigaction act = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &act, NULL);
+	sigaction(SIGINT, &act, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	printf("listening on %s:%d (%s, SIMULATED: NOT A REAL TEE)\n", inet_ntoa(sa->sin_addr),
+	       ntohs(sa->sin_port), s->id.tls ? "https" : "http");
+	fflush(stdout);
+	while (!stop) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0 && errno == EINTR)
+			continue;
+		if (fd < 0)
+			break;
+		handle(s, fd);
+	}
+}
+
 int cmd_sim_serve(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"pki", required_argument, NULL, 'P'},
-	    {"listen", required_argument, NULL, 'l'},
-	    {"mode", required_argument, NULL, 'm'},
-	    {"app", required_argument, NULL, 'a'},
-	    {"manifest", required_argument, NULL, 'M'},
-	    {"phase", required_argument, NULL, 'p'},
-	    {"mrenclave", required_argument, NULL, 'e'},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"fault", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"owner-cert", required_argument, NULL, 'C'},
-	    {"owner-key", required_argument, NULL, 'K'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *pki = NULL, *listen_s = "127.0.0.1:0", *owner_cert = NULL, *owner_key = NULL;
+	struct serve_opts o = {.listen = "127.0.0.1:0"};
 	struct server s = {0};
 	struct ck_claims claims = {0};
 	struct ck_sim_quote_opts id;
-	int c, ret = EXIT_USAGE;
-	ck_sim_quote_opts_default(&id, 0);
-	claims.phase = CK_PHASE_SERVING;
-	claims.mode = CK_MODE_ZERO_TRUST;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'P':
-			pki = optarg;
-			break;
-		case 'l':
-			listen_s = optarg;
-			break;
-		case 'm':
-			if (ck_mode_parse(optarg, &claims.mode) < 0) {
-				cli_errx(
-				    "--mode: '%s' is not zero-trust, owner-cert or operator-tls",
-				    optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'a':
-			if (hexarg("--app", optarg, claims.app))
-				return EXIT_USAGE;
-			claims.has_app = true;
-			break;
-		case 'M':
-			if (hexarg("--manifest", optarg, claims.manifest))
-				return EXIT_USAGE;
-			claims.has_manifest = true;
-			break;
-		case 'e':
-			if (hexarg("--mrenclave", optarg, id.mrenclave))
-				return EXIT_USAGE;
-			break;
-		case 'p':
-			claims.phase = !strcmp(optarg, "provisioning") ? CK_PHASE_PROVISIONING
-				       : !strcmp(optarg, "serving")    ? CK_PHASE_SERVING
-								       : 0;
-			if (!claims.phase) {
-				cli_errx("--phase: '%s' is not provisioning or serving", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			id.debug = true;
-			break;
-		case 'f':
-			s.fault = optarg;
-			break;
-		case 'C':
-			owner_cert = optarg;
-			break;
-		case 'K':
-			owner_key = optarg;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!owner_cert != !owner_key) {
-		cli_errx("--owner-cert and --owner-key go together");
-		return EXIT_USAGE;
-	}
-	if (owner_cert)
-		claims.mode = CK_MODE_OWNER_CERT;
-	if (optind != argc || !pki) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
-	}
 	struct ck_err e;
 	struct sockaddr_in want, sa;
-	if (ck_addr_parse(listen_s, &want, &e) < 0) {
+	int ret = EXIT_USAGE;
+	ck_sim_quote_opts_default(&id, 0);
+	if (cli_parse(&spec, argc, argv, &o, &ret) < 0)
+		return ret;
+	s.fault = o.fault;
+	if (serve_load(&o, &claims, &id) < 0)
+		return EXIT_USAGE;
+	if (ck_addr_parse(o.listen, &want, &e) < 0) {
 		ck_err_wrap(&e, "--listen");
 		cli_err(&e);
 		return EXIT_USAGE;
 	}
-	if (ck_attester_sim(pki, &id, &s.att, &e) < 0 ||
+	if (ck_attester_sim(o.pki, &id, &s.att, &e) < 0 ||
 	    s.att->collateral(s.att, &s.coll, &e) < 0) {
 		cli_err(&e);
 		goto out;
 	}
-	if (claims.mode == CK_MODE_OPERATOR_TLS) {
-		ck_identity_none(&s.id, &claims); /* the operator's TLS key is not the enclave's */
-	} else {
-		static const char *const dns[] = {"localhost", NULL}, *const ips[] = {"127.0.0.1",
-										      NULL};
-		struct ck_ratls_cert_opts co = {.common_name = "localhost",
-						.dns = dns,
-						.ips = ips,
-						.valid_days = 30,
-						.legacy_extension = !fault(&s, "no-legacy"),
-						.claims = claims};
-		EVP_PKEY *key = NULL;
-		X509 *cert = NULL;
-		if (owner_cert) { /* the owner's certificate; the evidence endpoint binds its key */
-			FILE *cf = fopen(owner_cert, "r"), *kf = fopen(owner_key, "r");
-			cert = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
-			key = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
-			if (cf)
-				fclose(cf);
-			if (kf)
-				fclose(kf);
-			if (!cert || !key) {
-				cli_errx("cannot read the owner's certificate '%s' or key '%s'",
-					 owner_cert, owner_key);
-				X509_free(cert);
-				EVP_PKEY_free(key);
-				goto out;
-			}
-		} else if (ck_ratls_issue(s.att, &co, &key, &cert, &e) < 0) {
-			cli_err(&e);
-			goto out;
-		}
-		if (fault(&s, "legacy-other-key") && !owner_cert &&
-		    swap_legacy(&s, &co, cert, key, &e) < 0) {
-			cli_err(&e);
-			X509_free(cert);
-			EVP_PKEY_free(key);
-			goto out;
-		}
-		if (fault(&s, "not-resigned")) { /* changed after signing: the signature breaks */
-			ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)2500000000);
-			X509_set1_notAfter(cert, t);
-			ASN1_TIME_free(t);
-		}
-		if (fault(&s, "expired")) { /* re-sign with a past validity */
-			ASN1_TIME_set(X509_getm_notBefore(cert),
-				      (time_t)ck_time_now() - 10 * 86400);
-			ASN1_TIME_set(X509_getm_notAfter(cert), (time_t)ck_time_now() - 86400);
-			X509_sign(cert, key, EVP_sha256());
-		}
-		if (ck_identity_adopt(&s.id, key, cert, &claims, &e) < 0) {
-			cli_err(&e);
-			goto out;
-		}
-	}
+	if (serve_identity(&s, &o, &claims) < 0)
+		goto out;
 	int lfd = ck_tcp_listen(&want, &sa, &e);
 	if (lfd < 0) {
 		cli_err(&e);
 		goto out;
 	}
-	struct sigaction act = {.sa_handler = on_signal};
-	sigaction(SIGTERM, &act, NULL);
-	sigaction(SIGINT, &act, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	printf("listening on %s:%d (%s, SIMULATED: NOT A REAL TEE)\n", inet_ntoa(sa.sin_addr),
-	       ntohs(sa.sin_port), s.id.tls ? "https" : "http");
-	fflush(stdout);
-	while (!stop) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		handle(&s, fd);
-	}
+	serve_loop(&s, lfd, &sa);
 	close(lfd);
 	ret = EXIT_OK;
 out:

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cloak unpack: check a package completely, then extract it. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +12,31 @@
 #include "cloak/manifest.h"
 #include "cloak/package.h"
 
-static const char usage[] =
-    "Usage: cloak unpack PACKAGE --key FILE [-o DIR] [--fingerprint HEX | --manifest FILE]\n"
-    "                    [--json]\n"
-    "\n"
-    "Authenticates every chunk and checks the whole tree (paths, links, limits) and its\n"
-    "fingerprint before writing anything; then writes DIR (which must not exist), hashing\n"
-    "what it writes, and keeps it only if it is the tree it checked. Without -o, only\n"
-    "checks. On any failure, or SIGINT/SIGTERM/SIGHUP/SIGQUIT, nothing is left behind.\n";
+struct unpack_opts {
+	const char *key, *out, *fingerprint, *manifest;
+	bool json;
+};
+
+#define UO struct unpack_opts
+static const struct cli_opt opts[] = {
+    CLI_NEED("key", 0, "FILE", UO, key, "the package key (mode 0600)"),
+    CLI_ARG("out", 'o', "DIR", UO, out, "where to write the tree (must not exist); else only check"),
+    CLI_ARG("fingerprint", 0, "HEX", UO, fingerprint, "the fingerprint the tree must have"),
+    CLI_ARG("manifest", 0, "FILE", UO, manifest, "...or the fingerprint a manifest names"),
+    CLI_JSON(UO, json), CLI_END};
+#undef UO
+
+static const struct cli_spec spec = {
+    .name = "cloak unpack",
+    .operands = "PACKAGE",
+    .min_operands = 1,
+    .max_operands = 1,
+    .about = "Authenticates every chunk and checks the whole tree (paths, links, limits) and\n"
+	     "its fingerprint before writing anything; then writes DIR (which must not exist),\n"
+	     "hashing what it writes, and keeps it only if it is the tree it checked. Without\n"
+	     "-o, only checks. On any failure, or SIGINT/SIGTERM/SIGHUP/SIGQUIT, nothing is left\n"
+	     "behind.",
+    .opts = opts};
 
 /* A signal while writing: the library stops between two chunks and removes what it wrote;
  * then the signal takes its usual course. */
@@ -45,82 +61,76 @@ static void catch_signals(void)
 	}
 }
 
-int cmd_unpack(int argc, char **argv)
+/* The fingerprint to expect: --fingerprint, or the manifest's; NULL for none. */
+static int expected(const struct unpack_opts *o, uint8_t out[32], const uint8_t **ep)
 {
-	static const struct option opts[] = {
-	    {"key", required_argument, NULL, 'k'},
-	    {"fingerprint", required_argument, NULL, 'f'},
-	    {"manifest", required_argument, NULL, 'm'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *key_path = NULL, *out = NULL, *fp_hex = NULL, *man = NULL;
-	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			key_path = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'f':
-			fp_hex = optarg;
-			break;
-		case 'm':
-			man = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1 || !key_path || (fp_hex && man)) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
-	}
 	struct ck_err e;
-	uint8_t key[CK_PKG_KEY_LEN], expect[32], *ep = NULL;
-	if (fp_hex) {
-		if (ck_hex_decode_exact(fp_hex, strlen(fp_hex), expect, 32, "--fingerprint", &e) <
-		    0) {
-			cli_err(&e);
-			return EXIT_USAGE;
-		}
-		ep = expect;
+	*ep = NULL;
+	if (o->fingerprint && o->manifest) {
+		cli_errx("--fingerprint and --manifest: give one");
+		return -1;
 	}
-	if (man) {
+	if (o->fingerprint) {
+		if (ck_hex_decode_exact(o->fingerprint, strlen(o->fingerprint), out, 32,
+					"--fingerprint", &e) < 0) {
+			cli_err(&e);
+			return -1;
+		}
+		*ep = out;
+	}
+	if (o->manifest) {
 		uint8_t *b, h[32];
 		size_t n;
 		struct ck_manifest m;
-		if (cli_read(man, CK_MANIFEST_MAX_LEN, &b, &n, &e) < 0 ||
+		if (cli_read(o->manifest, CK_MANIFEST_MAX_LEN, &b, &n, &e) < 0 ||
 		    ck_manifest_parse((char *)b, n, &m, h, &e) < 0) {
 			if (!ck_err_is(&e, CK_E_IO))
-				ck_err_wrap(&e, "%s", man);
+				ck_err_wrap(&e, "%s", o->manifest);
 			cli_err(&e);
-			return EXIT_USAGE;
+			return -1;
 		}
 		free(b);
-		memcpy(expect, m.fingerprint, 32);
-		ep = expect;
+		memcpy(out, m.fingerprint, 32);
+		*ep = out;
 		ck_manifest_free(&m);
 	}
-	if (ck_pkg_key_read(key_path, key, &e) < 0) {
+	return 0;
+}
+
+static void report(const struct unpack_opts *o, const struct ck_unpack_result *res, bool checked)
+{
+	char fp[65];
+	ck_hex_encode(res->fingerprint, 32, fp);
+	if (o->json) {
+		json_t *j = json_pack("{s:s, s:I, s:b}", "fingerprint", fp, "entries",
+				      (json_int_t)res->entries, "fingerprint_checked", checked);
+		json_object_set_new(j, "out", o->out ? json_string(o->out) : json_null());
+		cli_print_json(j);
+		return;
+	}
+	printf("fingerprint     %s%s\n", fp, checked ? " (as expected)" : " (not checked)");
+	printf("%s%s (%zu entries)\n", o->out ? "unpacked into   " : "package is valid",
+	       o->out ? o->out : "", res->entries);
+}
+
+int cmd_unpack(int argc, char **argv)
+{
+	struct unpack_opts o = {0};
+	struct ck_err e;
+	uint8_t key[CK_PKG_KEY_LEN], expect[32];
+	const uint8_t *ep;
+	int ret = EXIT_USAGE, arg = cli_parse(&spec, argc, argv, &o, &ret);
+	if (arg < 0)
+		return ret;
+	if (expected(&o, expect, &ep) < 0)
+		return EXIT_USAGE;
+	if (ck_pkg_key_read(o.key, key, &e) < 0) {
 		cli_err(&e);
 		return EXIT_USAGE;
 	}
 	struct ck_unpack_result res;
 	catch_signals();
-	int r = ck_unpack(argv[optind], key, ep, out, &interrupted, &res, &e);
+	int r = ck_unpack(argv[arg], key, ep, o.out, &interrupted, &res, &e);
 	OPENSSL_cleanse(key, sizeof(key));
 	if (interrupted) {
 		if (r < 0)
@@ -133,17 +143,6 @@ int cmd_unpack(int argc, char **argv)
 		return ck_err_is(&e, CK_E_IO) || ck_err_is(&e, CK_E_USAGE) ? EXIT_USAGE
 									   : EXIT_REJECTED;
 	}
-	char fp[65];
-	ck_hex_encode(res.fingerprint, 32, fp);
-	if (json) {
-		json_t *o = json_pack("{s:s, s:I, s:b}", "fingerprint", fp, "entries",
-				      (json_int_t)res.entries, "fingerprint_checked", ep != NULL);
-		json_object_set_new(o, "out", out ? json_string(out) : json_null());
-		cli_print_json(o);
-	} else {
-		printf("fingerprint     %s%s\n", fp, ep ? " (as expected)" : " (not checked)");
-		printf("%s%s (%zu entries)\n", out ? "unpacked into   " : "package is valid",
-		       out ? out : "", res.entries);
-	}
+	report(&o, &res, ep != NULL);
 	return EXIT_OK;
 }
