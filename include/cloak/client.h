@@ -36,23 +36,23 @@ struct ck_client {
 struct ck_client_resp {
 	int status;
 	unsigned retry_after; /* seconds, from Retry-After (0: none or not a number) */
-	char *body;	      /* NUL-terminated, malloc'ed (the caller frees or ck_client_resp_free) */
+	char *body; /* NUL-terminated, malloc'ed (the caller frees or ck_client_resp_free) */
 	size_t len;
 };
 
 /* Connects to `t`: TCP to every address HOST resolves to in turn, then TLS with `ctx` (SNI =
  * HOST) when t->tls; `ctx` is the caller's and must outlive the client. timeout_ms 0: the
- * default. Fails with CK_E_IO (no connection) or CK_E_TLS (the handshake, e.g. the hook
- * refused the certificate), the client closed. */
+ * default. Fails with CK_E_TLS ("tls" in docs/errors.md: no connection, or the handshake
+ * failed, e.g. the hook refused the certificate), the client closed. */
 int ck_client_open(struct ck_client *c, const struct ck_target *t, SSL_CTX *ctx,
 		   unsigned timeout_ms, struct ck_err *err);
 
 /* Sends one request (Host: the target; Content-Type `ctype` when there is a body) and reads its
  * response, whose body may be at most `max_body` bytes. CK_E_HTTP for a malformed, unframed,
  * oversize or cut-short response, CK_E_IO for a failed write or a timeout. */
-int ck_client_request(struct ck_client *c, const char *method, const char *path,
-		      const char *ctype, const void *body, size_t body_len, size_t max_body,
-		      struct ck_client_resp *r, struct ck_err *err);
+int ck_client_request(struct ck_client *c, const char *method, const char *path, const char *ctype,
+		      const void *body, size_t body_len, size_t max_body, struct ck_client_resp *r,
+		      struct ck_err *err);
 
 /* The TLS peer's leaf certificate (borrowed: valid until close), or NULL. */
 X509 *ck_client_peer(const struct ck_client *c);

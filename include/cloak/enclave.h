@@ -30,7 +30,7 @@
 #include "cloak/provision.h"
 #include "cloak/ratls.h"
 
-#define CK_ENCLAVE_EVIDENCE_PATH "/.well-known/cloak/evidence"
+#define CK_ENCLAVE_EVIDENCE_PATH  "/.well-known/cloak/evidence"
 #define CK_ENCLAVE_PROVISION_PATH "/.well-known/cloak/provision"
 #define CK_ENCLAVE_RETRIES	  5  /* asking again after a 429/503 with Retry-After */
 #define CK_ENCLAVE_MAX_WAIT_S	  10 /* the longest wait between two tries */
@@ -50,9 +50,9 @@ int ck_enclave_evidence(struct ck_client *c, const uint8_t *nonce, size_t nonce_
 /* What ck_provision_run needs: all borrowed. */
 struct ck_provision_job {
 	const struct ck_manifest *manifest;
-	const uint8_t *manifest_sha256;	 /* [32] */
-	struct ck_provision *p;		 /* package key, owner TLS chain and key, secrets; the
-					    binding fields are filled here */
+	const uint8_t *manifest_sha256;	  /* [32] */
+	struct ck_provision *p;		  /* package key, owner TLS chain and key, secrets; the
+					     binding fields are filled here */
 	const struct ck_owner_key *owner; /* the manifest's owner key */
 	const struct ck_policy *policy;
 	ck_time_t at; /* the appraisal's time (0: now) */

@@ -58,26 +58,41 @@ int cli_policy(const char *path, bool allow_simulation, struct ck_policy *p);
  * (the last one given wins), or calls `each` for every occurrence (repeatable options).
  */
 struct cli_opt {
-	const char *name;  /* the long name, without "--" */
-	char letter;	   /* a short name, or 0 */
-	const char *arg;   /* the value's name ("FILE"), NULL for a flag */
-	const char *help;  /* one line */
-	size_t off;	   /* the field in the options struct */
+	const char *name;			    /* the long name, without "--" */
+	char letter;				    /* a short name, or 0 */
+	const char *arg;			    /* the value's name ("FILE"), NULL for a flag */
+	const char *help;			    /* one line */
+	size_t off;				    /* the field in the options struct */
 	int (*each)(void *opts, const char *value); /* instead of a field; <0 ends with usage */
 	bool required;
 };
-#define CLI_FLAG(n, l, T, f, h)	     {n, l, NULL, h, offsetof(T, f), NULL, false}
-#define CLI_ARG(n, l, a, T, f, h)    {n, l, a, h, offsetof(T, f), NULL, false}
-#define CLI_NEED(n, l, a, T, f, h)   {n, l, a, h, offsetof(T, f), NULL, true}
-#define CLI_EACH(n, l, a, fn, h)     {n, l, a, h, 0, fn, false}
-#define CLI_JSON(T, f)		     CLI_FLAG("json", 0, T, f, "machine-readable output on stdout")
-#define CLI_END			     {NULL, 0, NULL, NULL, 0, NULL, false}
+#define CLI_FLAG(n, l, T, f, h)                                                                    \
+	{                                                                                          \
+		n, l, NULL, h, offsetof(T, f), NULL, false                                         \
+	}
+#define CLI_ARG(n, l, a, T, f, h)                                                                  \
+	{                                                                                          \
+		n, l, a, h, offsetof(T, f), NULL, false                                            \
+	}
+#define CLI_NEED(n, l, a, T, f, h)                                                                 \
+	{                                                                                          \
+		n, l, a, h, offsetof(T, f), NULL, true                                             \
+	}
+#define CLI_EACH(n, l, a, fn, h)                                                                   \
+	{                                                                                          \
+		n, l, a, h, 0, fn, false                                                           \
+	}
+#define CLI_JSON(T, f) CLI_FLAG("json", 0, T, f, "machine-readable output on stdout")
+#define CLI_END                                                                                    \
+	{                                                                                          \
+		NULL, 0, NULL, NULL, 0, NULL, false                                                \
+	}
 
 struct cli_spec {
 	const char *name;     /* "cloak provision" */
 	const char *operands; /* "HOST:PORT", or "" */
 	int min_operands, max_operands;
-	const char *about;    /* what it does, and anything else --help should say */
+	const char *about;	    /* what it does, and anything else --help should say */
 	const struct cli_opt *opts; /* ends with CLI_END */
 };
 

@@ -42,11 +42,16 @@ static int build(uint8_t *buf[N], size_t len[N], const char *out)
 {
 	struct ck_err e;
 	struct ck_pcs_inputs in = {
-	    .tcb_info_body = (char *)buf[TI], .tcb_info_body_len = len[TI],
-	    .qe_identity_body = (char *)buf[QE], .qe_identity_body_len = len[QE],
-	    .root_crl = buf[RC], .root_crl_len = len[RC],
-	    .pck_crl = buf[PC], .pck_crl_len = len[PC],
-	    .tcb_chain = (char *)buf[TC], .pck_crl_chain = (char *)buf[PCC],
+	    .tcb_info_body = (char *)buf[TI],
+	    .tcb_info_body_len = len[TI],
+	    .qe_identity_body = (char *)buf[QE],
+	    .qe_identity_body_len = len[QE],
+	    .root_crl = buf[RC],
+	    .root_crl_len = len[RC],
+	    .pck_crl = buf[PC],
+	    .pck_crl_len = len[PC],
+	    .tcb_chain = (char *)buf[TC],
+	    .pck_crl_chain = (char *)buf[PCC],
 	};
 	struct ck_collateral coll;
 	if (ck_collateral_from_pcs(&in, &coll, &e) < 0) {
@@ -72,8 +77,8 @@ static int import(int argc, char **argv)
 	int ret = EXIT_USAGE;
 	if (cli_parse(&import_spec, argc, argv, &o, &ret) < 0)
 		return ret;
-	const char *path[N] = {o.tcb_info, o.qe_identity, o.root_crl, o.pck_crl, o.tcb_chain,
-			       o.pck_crl_chain};
+	const char *path[N] = {o.tcb_info, o.qe_identity, o.root_crl,
+			       o.pck_crl,  o.tcb_chain,	  o.pck_crl_chain};
 	uint8_t *buf[N] = {0};
 	size_t len[N] = {0};
 	struct ck_err e;
@@ -90,8 +95,8 @@ out:
 }
 
 static const struct subcommand coll_cmds[] = {
-	{"import", import, "Build a collateral file from raw Intel PCS responses"},
-	{NULL, NULL, NULL},
+    {"import", import, "Build a collateral file from raw Intel PCS responses"},
+    {NULL, NULL, NULL},
 };
 
 int cmd_collateral(int argc, char **argv)

@@ -52,8 +52,8 @@ int cmd_keygen(int argc, char **argv)
 	ck_owner_key_free(k);
 	ck_owner_pub_format(pub, s);
 	if (json)
-		cli_print_json(json_pack("{s:s, s:s, s:b}", "owner_key", s, "path", path, "created",
-					 created));
+		cli_print_json(
+		    json_pack("{s:s, s:s, s:b}", "owner_key", s, "path", path, "created", created));
 	else
 		printf("%s\n%s %s\n", s, created ? "created" : "existing", path);
 	return EXIT_OK;

@@ -40,7 +40,8 @@ static const struct cli_opt opts[] = {
     CLI_ARG("policy", 0, "FILE", PO, policy, "the attestation policy the owner deploys with"),
     CLI_ARG("owner-key", 0, "FILE", PO, owner_key,
 	    "the owner's Ed25519 key (default: created in ~/.config/cloak)"),
-    CLI_JSON(PO, json), CLI_END};
+    CLI_JSON(PO, json),
+    CLI_END};
 #undef PO
 
 static const struct cli_spec spec = {
@@ -158,11 +159,11 @@ static void report(const struct package_opts *o, const char *out, const char *ke
 	ck_hex_encode(res->fingerprint, 32, fp);
 	ck_hex_encode(res->package_sha256, 32, ph);
 	if (o->json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "fingerprint", fp,
-				      "package", out, "package_sha256", ph, "key", key_out,
-				      "entries", (json_int_t)res->entries, "tar_bytes",
-				      (json_int_t)res->tar_len, "package_bytes",
-				      (json_int_t)res->package_len);
+		json_t *j =
+		    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "fingerprint", fp, "package",
+			      out, "package_sha256", ph, "key", key_out, "entries",
+			      (json_int_t)res->entries, "tar_bytes", (json_int_t)res->tar_len,
+			      "package_bytes", (json_int_t)res->package_len);
 		if (o->man_out) {
 			json_object_set_new(j, "manifest", json_string(o->man_out));
 			json_object_set_new(j, "manifest_sha256", json_string(mh));

@@ -21,7 +21,8 @@ static const struct cli_opt verify_opts[] = {
 	    "JSON policy (default: UpToDate only, no debug, any measurement)"),
     CLI_FLAG("allow-simulation", 0, struct verify_opts, sim,
 	     "accept evidence from cloak's simulation PKI (labelled SIMULATED)"),
-    CLI_JSON(struct verify_opts, json), CLI_END};
+    CLI_JSON(struct verify_opts, json),
+    CLI_END};
 
 static const struct cli_spec verify_spec = {
     .name = "cloak quote verify",
@@ -121,9 +122,8 @@ static int quote_verify(int argc, char **argv)
 		ret = code == EXIT_USAGE || !o.json ? code : report_unreadable(&err, &pol, at);
 		goto out;
 	}
-	const struct ck_collateral *use = ev.is_bundle && ev.bundle.has_collateral
-					      ? &ev.bundle.collateral
-					      : NULL;
+	const struct ck_collateral *use =
+	    ev.is_bundle && ev.bundle.has_collateral ? &ev.bundle.collateral : NULL;
 	if (o.collateral) {
 		if (cli_collateral(o.collateral, &coll) < 0)
 			goto out;
@@ -141,8 +141,8 @@ out:
 }
 
 static const struct subcommand quote_cmds[] = {
-	{"verify", quote_verify, "Appraise a quote or evidence bundle (DCAP, offline)"},
-	{NULL, NULL, NULL},
+    {"verify", quote_verify, "Appraise a quote or evidence bundle (DCAP, offline)"},
+    {NULL, NULL, NULL},
 };
 
 int cmd_quote(int argc, char **argv)

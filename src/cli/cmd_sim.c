@@ -231,7 +231,8 @@ static const struct cli_opt coll_opts[] = {
     CLI_ARG("fmspc", 0, "HEX", CO, fmspc, "TCB Info for another FMSPC (6 bytes)"),
     CLI_ARG("revoke-pck-of", 0, "QUOTE", CO, revoke_pck_of,
 	    "list the PCK certificate of QUOTE in the PCK CRL"),
-    CLI_FLAG("revoke-pck-ca", 0, CO, revoke_pck_ca, "list the PCK CA in the root CRL"), CLI_END};
+    CLI_FLAG("revoke-pck-ca", 0, CO, revoke_pck_ca, "list the PCK CA in the root CRL"),
+    CLI_END};
 #undef CO
 
 static const struct cli_spec coll_spec = {
@@ -252,7 +253,8 @@ static int sim_collateral(int argc, char **argv)
 	if (cli_parse(&coll_spec, argc, argv, &opts, &ex) < 0)
 		return ex;
 	if ((opts.valid_days && num_arg("--valid-days", opts.valid_days, 3650, &days)) ||
-	    (opts.fmspc && hex_arg("--fmspc", opts.fmspc, o.fmspc, 6)) || cli_time(opts.at, &at) < 0)
+	    (opts.fmspc && hex_arg("--fmspc", opts.fmspc, o.fmspc, 6)) ||
+	    cli_time(opts.at, &at) < 0)
 		return EXIT_USAGE;
 	o.has_fmspc = opts.fmspc != NULL;
 	o.revoke_pck_ca = opts.revoke_pck_ca;
@@ -293,11 +295,11 @@ out:
 }
 
 static const struct subcommand sim_cmds[] = {
-	{"init", sim_init, "Create a simulation PKI in a new directory"},
-	{"quote", sim_quote, "Issue a simulated SGX v3 quote (or evidence bundle)"},
-	{"collateral", sim_collateral, "Issue sim collateral (CRLs, TCB Info, QE Identity)"},
-	{"serve", cmd_sim_serve, "Serve HTTPS with a sim RA-TLS certificate and evidence endpoint"},
-	{NULL, NULL, NULL},
+    {"init", sim_init, "Create a simulation PKI in a new directory"},
+    {"quote", sim_quote, "Issue a simulated SGX v3 quote (or evidence bundle)"},
+    {"collateral", sim_collateral, "Issue sim collateral (CRLs, TCB Info, QE Identity)"},
+    {"serve", cmd_sim_serve, "Serve HTTPS with a sim RA-TLS certificate and evidence endpoint"},
+    {NULL, NULL, NULL},
 };
 
 int cmd_sim(int argc, char **argv)

@@ -50,7 +50,8 @@ static const struct cli_opt opts[] = {
     CLI_FLAG("debug", 0, SO, debug, "a debug enclave"),
     CLI_ARG("fault", 0, "NAME", SO, fault, "misbehave for tests (below)"),
     CLI_ARG("owner-cert", 0, "PEM", SO, owner_cert, "serve the owner's certificate..."),
-    CLI_ARG("owner-key", 0, "PEM", SO, owner_key, "...with its key (mode owner-cert)"), CLI_END};
+    CLI_ARG("owner-key", 0, "PEM", SO, owner_key, "...with its key (mode owner-cert)"),
+    CLI_END};
 #undef SO
 
 static const struct cli_spec spec = {

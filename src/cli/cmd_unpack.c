@@ -20,10 +20,12 @@ struct unpack_opts {
 #define UO struct unpack_opts
 static const struct cli_opt opts[] = {
     CLI_NEED("key", 0, "FILE", UO, key, "the package key (mode 0600)"),
-    CLI_ARG("out", 'o', "DIR", UO, out, "where to write the tree (must not exist); else only check"),
+    CLI_ARG("out", 'o', "DIR", UO, out,
+	    "where to write the tree (must not exist); else only check"),
     CLI_ARG("fingerprint", 0, "HEX", UO, fingerprint, "the fingerprint the tree must have"),
     CLI_ARG("manifest", 0, "FILE", UO, manifest, "...or the fingerprint a manifest names"),
-    CLI_JSON(UO, json), CLI_END};
+    CLI_JSON(UO, json),
+    CLI_END};
 #undef UO
 
 static const struct cli_spec spec = {

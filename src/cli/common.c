@@ -120,7 +120,6 @@ json_t *cli_time_json(ck_time_t t)
 	return json_string(ck_time_format(t, b));
 }
 
-
 bool cli_retry_wait(const char *what, int status, unsigned retry_after, int attempt, bool quiet)
 {
 	unsigned s = retry_after ? retry_after : 1;

@@ -6,17 +6,17 @@
 #include "cli.h"
 
 static const struct subcommand commands[] = {
-	{"provision", cmd_provision, "Verify an enclave, then send it the app's keys and secrets"},
-	{"verify", cmd_verify, "Verify a live service, certificate or evidence bundle (RA-TLS)"},
-	{"quote", cmd_quote, "Verify an SGX quote or evidence bundle against its collateral"},
-	{"inspect", cmd_inspect, "Show what a quote, collateral, bundle or certificate contains"},
-	{"collateral", cmd_collateral, "Convert raw Intel PCS responses to a collateral file"},
-	{"package", cmd_package, "Pack and encrypt an app directory; write its manifest"},
-	{"unpack", cmd_unpack, "Check a package completely, then extract it"},
-	{"fingerprint", cmd_fingerprint, "Print the fingerprint of an app directory"},
-	{"keygen", cmd_keygen, "Create (if needed) and print the owner's Ed25519 key"},
-	{"sim", cmd_sim, "Simulation PKI: issue sim quotes and collateral (NOT A REAL TEE)"},
-	{NULL, NULL, NULL},
+    {"provision", cmd_provision, "Verify an enclave, then send it the app's keys and secrets"},
+    {"verify", cmd_verify, "Verify a live service, certificate or evidence bundle (RA-TLS)"},
+    {"quote", cmd_quote, "Verify an SGX quote or evidence bundle against its collateral"},
+    {"inspect", cmd_inspect, "Show what a quote, collateral, bundle or certificate contains"},
+    {"collateral", cmd_collateral, "Convert raw Intel PCS responses to a collateral file"},
+    {"package", cmd_package, "Pack and encrypt an app directory; write its manifest"},
+    {"unpack", cmd_unpack, "Check a package completely, then extract it"},
+    {"fingerprint", cmd_fingerprint, "Print the fingerprint of an app directory"},
+    {"keygen", cmd_keygen, "Create (if needed) and print the owner's Ed25519 key"},
+    {"sim", cmd_sim, "Simulation PKI: issue sim quotes and collateral (NOT A REAL TEE)"},
+    {NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)

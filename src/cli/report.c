@@ -33,7 +33,8 @@ json_t *verdict_json(const struct verdict *v)
 	json_object_set_new(o, "quote_version",
 			    a->quote_version ? json_integer(a->quote_version) : json_null());
 	json_object_set_new(o, "tcb_status",
-			    a->valid ? json_string(ck_tcb_status_name(a->tcb_status)) : json_null());
+			    a->valid ? json_string(ck_tcb_status_name(a->tcb_status))
+				     : json_null());
 	json_object_set_new(o, "platform_tcb_status",
 			    a->valid ? json_string(ck_tcb_status_name(a->platform_status))
 				     : json_null());
@@ -45,10 +46,12 @@ json_t *verdict_json(const struct verdict *v)
 	bool sgx = a->tee == CK_TEE_SGX;
 	json_object_set_new(o, "mrenclave", sgx ? cli_hex(a->enclave.mrenclave, 32) : json_null());
 	json_object_set_new(o, "mrsigner", sgx ? cli_hex(a->enclave.mrsigner, 32) : json_null());
-	json_object_set_new(o, "isv_prod_id", sgx ? json_integer(a->enclave.isv_prod_id) : json_null());
+	json_object_set_new(o, "isv_prod_id",
+			    sgx ? json_integer(a->enclave.isv_prod_id) : json_null());
 	json_object_set_new(o, "isv_svn", sgx ? json_integer(a->enclave.isv_svn) : json_null());
 	json_object_set_new(o, "debug", json_boolean(a->debug));
-	json_object_set_new(o, "report_data", sgx ? cli_hex(a->enclave.report_data, 64) : json_null());
+	json_object_set_new(o, "report_data",
+			    sgx ? cli_hex(a->enclave.report_data, 64) : json_null());
 	json_object_set_new(o, "fmspc", a->has_pck ? cli_hex(a->pck.fmspc, 6) : json_null());
 	json_object_set_new(o, "pceid", a->has_pck ? cli_hex(a->pck.pceid, 2) : json_null());
 	json_object_set_new(o, "tcb_evaluation_data_number",
@@ -77,8 +80,9 @@ void verdict_print(const struct verdict *v)
 	if (a->tee)
 		printf("  tee            %s, quote v%u\n", ck_tee_name(a->tee), a->quote_version);
 	if (a->valid) {
-		printf("  tcb status     %s (platform %s, QE %s)\n", ck_tcb_status_name(a->tcb_status),
-		       ck_tcb_status_name(a->platform_status), ck_tcb_status_name(a->qe_status));
+		printf("  tcb status     %s (platform %s, QE %s)\n",
+		       ck_tcb_status_name(a->tcb_status), ck_tcb_status_name(a->platform_status),
+		       ck_tcb_status_name(a->qe_status));
 		printf("  advisories     ");
 		for (size_t i = 0; i < a->n_advisories; i++)
 			printf("%s%s", i ? ", " : "", a->advisories[i]);

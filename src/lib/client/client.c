@@ -46,7 +46,7 @@ static int dial(struct ck_client *c, const struct ck_target *t, unsigned ms, str
 	snprintf(port, sizeof(port), "%u", t->port);
 	int gr = getaddrinfo(t->host, port, &hints, &ai);
 	if (gr != 0)
-		return ck_errf(err, CK_E_IO, "cannot resolve '%s': %s", t->host, gai_strerror(gr));
+		return ck_errf(err, CK_E_TLS, "cannot resolve '%s': %s", t->host, gai_strerror(gr));
 	int e = 0;
 	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 	for (struct addrinfo *a = ai; a && c->fd <= 0; a = a->ai_next) {
@@ -65,7 +65,7 @@ static int dial(struct ck_client *c, const struct ck_target *t, unsigned ms, str
 	}
 	freeaddrinfo(ai);
 	if (c->fd <= 0)
-		return ck_errf(err, CK_E_IO, "cannot connect to %s: %s", c->name,
+		return ck_errf(err, CK_E_TLS, "cannot connect to %s: %s", c->name,
 			       strerror(e ? e : ECONNREFUSED));
 	return 0;
 }
@@ -90,8 +90,8 @@ int ck_client_open(struct ck_client *c, const struct ck_target *t, SSL_CTX *ctx,
 		if (oe)
 			ERR_error_string_n(oe, why, sizeof(why));
 		ERR_clear_error();
-		ck_errf(err, CK_E_TLS, "TLS handshake with %s failed%s%s", c->name, *why ? ": " : "",
-			why);
+		ck_errf(err, CK_E_TLS, "TLS handshake with %s failed%s%s", c->name,
+			*why ? ": " : "", why);
 		ck_client_close(c);
 		return -1;
 	}
@@ -123,7 +123,9 @@ static ssize_t io_read(struct ck_client *c)
 	if (c->ssl) {
 		int r = SSL_read(c->ssl, c->buf + c->len, READ_STEP);
 		int e = r > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
-		k = r > 0 ? r : e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !errno) ? 0 : -1;
+		k = r > 0							       ? r
+		    : e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !errno) ? 0
+										       : -1;
 		ERR_clear_error();
 	} else {
 		k = recv(c->fd, c->buf + c->len, READ_STEP, 0);
@@ -134,21 +136,22 @@ static ssize_t io_read(struct ck_client *c)
 }
 
 /* The body after a head of `hl` bytes, framed as `h` says, into r. */
-static int read_body(struct ck_client *c, const struct ck_http_head *h, size_t hl,
-		     size_t max_body, struct ck_client_resp *r, const char *what,
-		     struct ck_err *err)
+static int read_body(struct ck_client *c, const struct ck_http_head *h, size_t hl, size_t max_body,
+		     struct ck_client_resp *r, const char *what, struct ck_err *err)
 {
 	size_t used = hl;
 	if (h->body == CK_HTTP_BODY_NONE || h->body == CK_HTTP_BODY_LENGTH) {
 		uint64_t want = h->body == CK_HTTP_BODY_LENGTH ? h->content_length : 0;
 		if (want > max_body)
-			return ck_errf(err, CK_E_HTTP, "%s: a body of %llu bytes, over the %zu allowed",
-				       what, (unsigned long long)want, max_body);
+			return ck_errf(err, CK_E_HTTP,
+				       "%s: a body of %llu bytes, over the %zu allowed", what,
+				       (unsigned long long)want, max_body);
 		while (c->len - hl < want) {
 			ssize_t k = io_read(c);
 			if (k <= 0)
-				return ck_errf(err, CK_E_HTTP, "%s: the response ended after %zu of %llu "
-							       "body bytes",
+				return ck_errf(err, CK_E_HTTP,
+					       "%s: the response ended after %zu of %llu "
+					       "body bytes",
 					       what, c->len - hl, (unsigned long long)want);
 		}
 		if (!(r->body = malloc((size_t)want + 1)))
@@ -163,16 +166,18 @@ static int read_body(struct ck_client *c, const struct ck_http_head *h, size_t h
 			return ck_errf(err, CK_E_NOMEM, "out of memory");
 		while (!ch.done) {
 			if (at == c->len && io_read(c) <= 0)
-				return ck_errf(err, CK_E_HTTP, "%s: the chunked body ended early", what);
+				return ck_errf(err, CK_E_HTTP, "%s: the chunked body ended early",
+					       what);
 			size_t n = 0, dl = 0;
 			const uint8_t *d = NULL;
-			if (ck_http_chunked_feed(&ch, (const uint8_t *)c->buf + at, c->len - at, &n, &d,
-						 &dl, NULL) < 0)
+			if (ck_http_chunked_feed(&ch, (const uint8_t *)c->buf + at, c->len - at, &n,
+						 &d, &dl, NULL) < 0)
 				return ck_errf(err, CK_E_HTTP, "%s: malformed chunked body", what);
 			if (dl) {
 				if (r->len + dl > max_body)
-					return ck_errf(err, CK_E_HTTP, "%s: a body over the %zu allowed",
-						       what, max_body);
+					return ck_errf(err, CK_E_HTTP,
+						       "%s: a body over the %zu allowed", what,
+						       max_body);
 				char *nb = realloc(r->body, r->len + dl + 1);
 				if (!nb)
 					return ck_errf(err, CK_E_NOMEM, "out of memory");
@@ -184,8 +189,9 @@ static int read_body(struct ck_client *c, const struct ck_http_head *h, size_t h
 		}
 		used = at;
 	} else {
-		return ck_errf(err, CK_E_HTTP, "%s: the response is framed by neither a length nor "
-					       "chunks",
+		return ck_errf(err, CK_E_HTTP,
+			       "%s: the response is framed by neither a length nor "
+			       "chunks",
 			       what);
 	}
 	r->body[r->len] = 0;
@@ -194,9 +200,9 @@ static int read_body(struct ck_client *c, const struct ck_http_head *h, size_t h
 	return 0;
 }
 
-int ck_client_request(struct ck_client *c, const char *method, const char *path,
-		      const char *ctype, const void *body, size_t body_len, size_t max_body,
-		      struct ck_client_resp *r, struct ck_err *err)
+int ck_client_request(struct ck_client *c, const char *method, const char *path, const char *ctype,
+		      const void *body, size_t body_len, size_t max_body, struct ck_client_resp *r,
+		      struct ck_err *err)
 {
 	char head[CK_TARGET_PATH_MAX + 512], what[CK_TARGET_PATH_MAX + 300];
 	memset(r, 0, sizeof(*r));
@@ -214,12 +220,12 @@ int ck_client_request(struct ck_client *c, const char *method, const char *path,
 	struct ck_http_head h;
 	long n = 0;
 	for (;;) {
-		if (c->len && (n = ck_http_parse_response(c->buf, c->len,
-							  !strcmp(method, "HEAD"), &h, NULL)) != 0)
+		if (c->len && (n = ck_http_parse_response(c->buf, c->len, !strcmp(method, "HEAD"),
+							  &h, NULL)) != 0)
 			break;
 		if (c->len >= CK_HTTP_MAX_HEAD)
-			return ck_errf(err, CK_E_HTTP, "%s: the response head is over %d bytes", what,
-				       CK_HTTP_MAX_HEAD);
+			return ck_errf(err, CK_E_HTTP, "%s: the response head is over %d bytes",
+				       what, CK_HTTP_MAX_HEAD);
 		ssize_t k = io_read(c);
 		if (k <= 0)
 			return ck_errf(err, CK_E_HTTP, "%s: %s", what,

@@ -30,14 +30,15 @@ int ck_enclave_evidence(struct ck_client *c, const uint8_t *nonce, size_t nonce_
 	if (nonce_len)
 		ck_hex_encode(nonce, nonce_len, path + n);
 	for (int attempt = 1;; attempt++) {
-		if (ck_client_request(c, "GET", path, NULL, NULL, 0, CK_BUNDLE_MAX_LEN, &r, err) < 0)
+		if (ck_client_request(c, "GET", path, NULL, NULL, 0, CK_BUNDLE_MAX_LEN, &r, err) <
+		    0)
 			return -1;
 		*status = r.status;
 		bool later = (r.status == 429 || r.status == 503) && r.retry_after;
 		if (!later || attempt > CK_ENCLAVE_RETRIES)
 			break;
-		unsigned s = r.retry_after < CK_ENCLAVE_MAX_WAIT_S ? r.retry_after
-								    : CK_ENCLAVE_MAX_WAIT_S;
+		unsigned s =
+		    r.retry_after < CK_ENCLAVE_MAX_WAIT_S ? r.retry_after : CK_ENCLAVE_MAX_WAIT_S;
 		ck_client_resp_free(&r);
 		if (on_wait)
 			on_wait(arg, *status, s, attempt + 1);
@@ -82,7 +83,8 @@ static int appraise(struct ck_client *c, const struct ck_provision_job *job,
 				err) < 0)
 		return -1;
 	if (!b.has_collateral) {
-		ck_errf(err, CK_E_COLLATERAL, "the evidence from %s carries no collateral", c->name);
+		ck_errf(err, CK_E_COLLATERAL, "the evidence from %s carries no collateral",
+			c->name);
 		goto out;
 	}
 	const struct ck_policy *pol = job->policy;

@@ -91,9 +91,9 @@ int ck_target_parse(const char *s, struct ck_target *t, struct ck_err *err)
 	return 0;
 bad:
 	memset(t, 0, sizeof(*t));
-	return ck_errf(err, CK_E_USAGE,
-		       "'%s' is not HOST:PORT, https://HOST[:PORT][/PATH] or http://HOST[:PORT][/PATH]",
-		       s);
+	return ck_errf(
+	    err, CK_E_USAGE,
+	    "'%s' is not HOST:PORT, https://HOST[:PORT][/PATH] or http://HOST[:PORT][/PATH]", s);
 }
 
 const char *ck_target_name(const struct ck_target *t, char *buf, size_t cap)
