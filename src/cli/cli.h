@@ -19,6 +19,7 @@
 #include "cloak/appraise.h"
 #include "cloak/collateral.h"
 #include "cloak/err.h"
+#include "cloak/opts.h"
 #include "cloak/policy.h"
 
 #define EXIT_OK	      0
@@ -50,59 +51,6 @@ int cli_time(const char *s, ck_time_t *t);
 
 /* Loads a policy file (or the default when path is NULL) and merges the CLI flags. */
 int cli_policy(const char *path, bool allow_simulation, struct ck_policy *p);
-
-/*
- * The one option parser: a command describes its options in a table, the parser fills the
- * command's own options struct from argv, and --help (or a usage error) prints the usage made
- * from the same table. A flag sets a bool field, an option with a value a `const char *` field
- * (the last one given wins), or calls `each` for every occurrence (repeatable options).
- */
-struct cli_opt {
-	const char *name;			    /* the long name, without "--" */
-	char letter;				    /* a short name, or 0 */
-	const char *arg;			    /* the value's name ("FILE"), NULL for a flag */
-	const char *help;			    /* one line */
-	size_t off;				    /* the field in the options struct */
-	int (*each)(void *opts, const char *value); /* instead of a field; <0 ends with usage */
-	bool required;
-};
-#define CLI_FLAG(n, l, T, f, h)                                                                    \
-	{                                                                                          \
-		n, l, NULL, h, offsetof(T, f), NULL, false                                         \
-	}
-#define CLI_ARG(n, l, a, T, f, h)                                                                  \
-	{                                                                                          \
-		n, l, a, h, offsetof(T, f), NULL, false                                            \
-	}
-#define CLI_NEED(n, l, a, T, f, h)                                                                 \
-	{                                                                                          \
-		n, l, a, h, offsetof(T, f), NULL, true                                             \
-	}
-#define CLI_EACH(n, l, a, fn, h)                                                                   \
-	{                                                                                          \
-		n, l, a, h, 0, fn, false                                                           \
-	}
-#define CLI_JSON(T, f) CLI_FLAG("json", 0, T, f, "machine-readable output on stdout")
-#define CLI_END                                                                                    \
-	{                                                                                          \
-		NULL, 0, NULL, NULL, 0, NULL, false                                                \
-	}
-
-struct cli_spec {
-	const char *name;     /* "cloak provision" */
-	const char *operands; /* "HOST:PORT", or "" */
-	int min_operands, max_operands;
-	const char *about;	    /* what it does, and anything else --help should say */
-	const struct cli_opt *opts; /* ends with CLI_END */
-};
-
-/* Fills `opts` from argv[1..]. Returns the index of the first operand, or -1 with *exit set: 0
- * after --help (usage on stdout), 2 for an unknown option, a missing value or required option,
- * or the wrong number of operands (usage on stderr, naming what was wrong). */
-int cli_parse(const struct cli_spec *s, int argc, char **argv, void *opts, int *exit);
-
-/* For a command that takes exactly one operand and only --json/--help. */
-int cli_one_operand(const struct cli_spec *s, int argc, char **argv, bool *json, int *exit);
 
 /* Prints a JSON value followed by a newline to stdout, and frees it. */
 void cli_print_json(json_t *j);

@@ -13,22 +13,22 @@ struct import_opts {
 };
 
 #define IO struct import_opts
-static const struct cli_opt import_opts[] = {
-    CLI_NEED("tcb-info", 0, "FILE", IO, tcb_info,
-	     "body of /sgx/certification/v3|v4/tcb ({\"tcbInfo\":..,\"signature\":..})"),
-    CLI_NEED("qe-identity", 0, "FILE", IO, qe_identity,
-	     "body of /sgx/certification/v3|v4/qe/identity"),
-    CLI_NEED("root-crl", 0, "FILE", IO, root_crl, "Intel SGX Root CA CRL (DER, PEM or hex)"),
-    CLI_NEED("pck-crl", 0, "FILE", IO, pck_crl, "PCK CRL (DER, PEM or hex)"),
-    CLI_NEED("tcb-chain", 0, "FILE", IO, tcb_chain,
-	     "TCB-Info-Issuer-Chain header, URL-decoded (PEM)"),
-    CLI_ARG("pck-crl-chain", 0, "FILE", IO, pck_crl_chain,
-	    "SGX-PCK-CRL-Issuer-Chain header, URL-decoded (PEM)"),
-    CLI_NEED("out", 'o', "FILE", IO, out, "the collateral file to write"),
-    CLI_END};
+static const struct ck_opt import_opts[] = {
+    CK_OPT_NEED("tcb-info", 0, "FILE", IO, tcb_info,
+		"body of /sgx/certification/v3|v4/tcb ({\"tcbInfo\":..,\"signature\":..})"),
+    CK_OPT_NEED("qe-identity", 0, "FILE", IO, qe_identity,
+		"body of /sgx/certification/v3|v4/qe/identity"),
+    CK_OPT_NEED("root-crl", 0, "FILE", IO, root_crl, "Intel SGX Root CA CRL (DER, PEM or hex)"),
+    CK_OPT_NEED("pck-crl", 0, "FILE", IO, pck_crl, "PCK CRL (DER, PEM or hex)"),
+    CK_OPT_NEED("tcb-chain", 0, "FILE", IO, tcb_chain,
+		"TCB-Info-Issuer-Chain header, URL-decoded (PEM)"),
+    CK_OPT_ARG("pck-crl-chain", 0, "FILE", IO, pck_crl_chain,
+	       "SGX-PCK-CRL-Issuer-Chain header, URL-decoded (PEM)"),
+    CK_OPT_NEED("out", 'o', "FILE", IO, out, "the collateral file to write"),
+    CK_OPT_END};
 #undef IO
 
-static const struct cli_spec import_spec = {
+static const struct ck_opt_spec import_spec = {
     .name = "cloak collateral import",
     .operands = "",
     .about = "Builds a collateral file from raw Intel PCS (or PCCS) responses, keeping the\n"
@@ -75,7 +75,7 @@ static int import(int argc, char **argv)
 {
 	struct import_opts o = {0};
 	int ret = EXIT_USAGE;
-	if (cli_parse(&import_spec, argc, argv, &o, &ret) < 0)
+	if (ck_opts_parse(&import_spec, argc, argv, &o, &ret) < 0)
 		return ret;
 	const char *path[N] = {o.tcb_info, o.qe_identity, o.root_crl,
 			       o.pck_crl,  o.tcb_chain,	  o.pck_crl_chain};

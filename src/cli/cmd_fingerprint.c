@@ -6,7 +6,7 @@
 #include "cloak/codec.h"
 #include "cloak/package.h"
 
-static const struct cli_spec spec = {
+static const struct ck_opt_spec spec = {
     .name = "cloak fingerprint",
     .operands = "DIR",
     .about = "Prints the SHA-256 of DIR's deterministic tar: the same on any machine for the\n"
@@ -15,7 +15,7 @@ static const struct cli_spec spec = {
 int cmd_fingerprint(int argc, char **argv)
 {
 	bool json;
-	int ex, operand = cli_one_operand(&spec, argc, argv, &json, &ex);
+	int ex, operand = ck_opts_one_operand(&spec, argc, argv, &json, &ex);
 	if (operand < 0)
 		return ex;
 	struct ck_pack_result res;

@@ -19,7 +19,7 @@
 
 #define INSPECT_MAX (4 * 1024 * 1024) /* packages are not read whole: see peek_package() */
 
-static const struct cli_spec spec = {
+static const struct ck_opt_spec spec = {
     .name = "cloak inspect",
     .operands = "FILE",
     .about = "Shows what FILE contains, without verifying anything: an SGX/TDX quote, an\n"
@@ -250,74 +250,83 @@ static json_t *manifest_json(const uint8_t *buf, size_t len, struct ck_err *e)
 	return o;
 }
 
+static json_t *bundle_json(const uint8_t *buf, size_t len, struct ck_err *e)
+{
+	struct ck_bundle b;
+	struct ck_quote q;
+	if (ck_bundle_parse((const char *)buf, len, &b, e) < 0)
+		return NULL;
+	json_t *o = NULL;
+	if (ck_quote_parse(b.quote, b.quote_len, &q, e) == 0) {
+		o = json_pack("{s:s, s:o}", "kind", "evidence_bundle", "quote", quote_json(&q));
+		if (b.has_collateral) {
+			json_t *cj = collateral_json(&b.collateral, e);
+			json_object_set_new(o, "collateral", cj ? cj : json_null());
+		}
+		if (b.claims)
+			json_object_set_new(o, "claims_cbor", cli_hex(b.claims, b.claims_len));
+	}
+	ck_bundle_free(&b);
+	return o;
+}
+
+/* JSON that is not a bundle or manifest: collateral, or a raw PCS response. */
+static json_t *json_doc(const uint8_t *buf, size_t len, struct ck_err *e)
+{
+	json_t *root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL);
+	bool qvl = root && json_object_get(root, "tcb_info");
+	bool pcs_tcb = root && json_object_get(root, "tcbInfo");
+	bool pcs_qe = root && json_object_get(root, "enclaveIdentity");
+	json_decref(root);
+	if (qvl) {
+		struct ck_collateral c;
+		if (ck_collateral_parse((const char *)buf, len, &c, e) < 0)
+			return NULL;
+		json_t *o = collateral_json(&c, e);
+		ck_collateral_free(&c);
+		return o;
+	}
+	if (!pcs_tcb && !pcs_qe) {
+		ck_errf(e, CK_E_JSON, "JSON, but not a bundle, collateral or PCS response");
+		return NULL;
+	}
+	char *inner;
+	size_t n;
+	uint8_t sig[64];
+	if (ck_pcs_split_signed((const char *)buf, len, pcs_tcb ? "tcbInfo" : "enclaveIdentity",
+				&inner, &n, sig, e) < 0)
+		return NULL;
+	json_t *d = pcs_tcb ? tcb_json(inner, n, e) : qe_json(inner, n, e);
+	free(inner);
+	return d ? json_pack("{s:s, s:o}", "kind", pcs_tcb ? "pcs_tcb_info" : "pcs_qe_identity",
+			     pcs_tcb ? "tcb_info" : "qe_identity", d)
+		 : NULL;
+}
+
+static json_t *pem_certs_json(const uint8_t *buf, size_t len, struct ck_err *e)
+{
+	X509 *c[CK_CHAIN_MAX_CERTS];
+	size_t n;
+	if (ck_pem_chain_parse((const char *)buf, len, c, 1, CK_CHAIN_MAX_CERTS, &n,
+			       "certificate file", CK_E_CERT_FORMAT, e) < 0)
+		return NULL;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, cert_json(c[i]));
+	ck_certs_free(c, n);
+	return json_pack("{s:s, s:o}", "kind", "certificates", "certificates", arr);
+}
+
 static json_t *inspect_buf(const uint8_t *buf, size_t len, struct ck_err *e)
 {
 	if (len && buf[0] == '{' && memmem(buf, len, "\"cloak_manifest\"", 16))
 		return manifest_json(buf, len, e);
-	if (ck_bundle_sniff(buf, len)) {
-		struct ck_bundle b;
-		struct ck_quote q;
-		if (ck_bundle_parse((const char *)buf, len, &b, e) < 0)
-			return NULL;
-		json_t *o = NULL;
-		if (ck_quote_parse(b.quote, b.quote_len, &q, e) == 0) {
-			o = json_pack("{s:s, s:o}", "kind", "evidence_bundle", "quote",
-				      quote_json(&q));
-			if (b.has_collateral) {
-				json_t *cj = collateral_json(&b.collateral, e);
-				json_object_set_new(o, "collateral", cj ? cj : json_null());
-			}
-			if (b.claims)
-				json_object_set_new(o, "claims_cbor",
-						    cli_hex(b.claims, b.claims_len));
-		}
-		ck_bundle_free(&b);
-		return o;
-	}
-	if (len && buf[0] == '{') {
-		json_t *root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL);
-		bool qvl = root && json_object_get(root, "tcb_info");
-		bool pcs_tcb = root && json_object_get(root, "tcbInfo");
-		bool pcs_qe = root && json_object_get(root, "enclaveIdentity");
-		json_decref(root);
-		if (qvl) {
-			struct ck_collateral c;
-			if (ck_collateral_parse((const char *)buf, len, &c, e) < 0)
-				return NULL;
-			json_t *o = collateral_json(&c, e);
-			ck_collateral_free(&c);
-			return o;
-		}
-		if (pcs_tcb || pcs_qe) {
-			char *inner;
-			size_t n;
-			uint8_t sig[64];
-			if (ck_pcs_split_signed((const char *)buf, len,
-						pcs_tcb ? "tcbInfo" : "enclaveIdentity", &inner, &n,
-						sig, e) < 0)
-				return NULL;
-			json_t *d = pcs_tcb ? tcb_json(inner, n, e) : qe_json(inner, n, e);
-			free(inner);
-			return d ? json_pack("{s:s, s:o}", "kind",
-					     pcs_tcb ? "pcs_tcb_info" : "pcs_qe_identity",
-					     pcs_tcb ? "tcb_info" : "qe_identity", d)
-				 : NULL;
-		}
-		ck_errf(e, CK_E_JSON, "JSON, but not a bundle, collateral or PCS response");
-		return NULL;
-	}
-	if (len > 27 && !memcmp(buf, "-----BEGIN CERTIFICATE-----", 27)) {
-		X509 *c[CK_CHAIN_MAX_CERTS];
-		size_t n;
-		if (ck_pem_chain_parse((const char *)buf, len, c, 1, CK_CHAIN_MAX_CERTS, &n,
-				       "certificate file", CK_E_CERT_FORMAT, e) < 0)
-			return NULL;
-		json_t *arr = json_array();
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, cert_json(c[i]));
-		ck_certs_free(c, n);
-		return json_pack("{s:s, s:o}", "kind", "certificates", "certificates", arr);
-	}
+	if (ck_bundle_sniff(buf, len))
+		return bundle_json(buf, len, e);
+	if (len && buf[0] == '{')
+		return json_doc(buf, len, e);
+	if (len > 27 && !memcmp(buf, "-----BEGIN CERTIFICATE-----", 27))
+		return pem_certs_json(buf, len, e);
 	if (len >= 2 && ck_le16(buf) >= 3 && ck_le16(buf) <= 5) {
 		struct ck_quote q;
 		if (ck_quote_parse(buf, len, &q, e) < 0)
@@ -368,7 +377,7 @@ static void flat(const char *prefix, json_t *v)
 int cmd_inspect(int argc, char **argv)
 {
 	bool json;
-	int ex, operand = cli_one_operand(&spec, argc, argv, &json, &ex);
+	int ex, operand = ck_opts_one_operand(&spec, argc, argv, &json, &ex);
 	if (operand < 0)
 		return ex;
 	uint8_t *buf, head[CK_PKG_HEADER_LEN];

@@ -10,11 +10,11 @@ struct keygen_opts {
 	bool json;
 };
 
-static const struct cli_opt opts[] = {
-    CLI_ARG("owner-key", 0, "FILE", struct keygen_opts, path, "where the key is (or goes)"),
-    CLI_JSON(struct keygen_opts, json), CLI_END};
+static const struct ck_opt opts[] = {
+    CK_OPT_ARG("owner-key", 0, "FILE", struct keygen_opts, path, "where the key is (or goes)"),
+    CK_OPT_JSON(struct keygen_opts, json), CK_OPT_END};
 
-static const struct cli_spec spec = {
+static const struct ck_opt_spec spec = {
     .name = "cloak keygen",
     .operands = "",
     .about = "Creates the owner key (Ed25519, mode 0600) if it does not exist yet, and prints\n"
@@ -29,7 +29,7 @@ int cmd_keygen(int argc, char **argv)
 	char def[4096];
 	bool created;
 	int ex;
-	if (cli_parse(&spec, argc, argv, &o, &ex) < 0)
+	if (ck_opts_parse(&spec, argc, argv, &o, &ex) < 0)
 		return ex;
 	const char *path = o.path;
 	bool json = o.json;

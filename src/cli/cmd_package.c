@@ -22,29 +22,29 @@ struct package_opts {
 };
 
 #define PO struct package_opts
-static const struct cli_opt opts[] = {
-    CLI_ARG("out", 'o', "FILE", PO, out, "the package (default: NAME-OF-DIR.cloakpkg)"),
-    CLI_ARG("key-out", 0, "FILE", PO, key_out,
-	    "the package key, mode 0600 (default: the package path + .key)"),
-    CLI_ARG("manifest-out", 0, "FILE", PO, man_out,
-	    "also write the deploy manifest (canonical JSON); it needs:"),
-    CLI_ARG("name", 0, "NAME", PO, name, "the app's name, a DNS label"),
-    CLI_ARG("run", 0, "CMD", PO, run, "the command that starts the app, inside the package"),
-    CLI_ARG("health", 0, "PATH", PO, health, "the app's health endpoint, e.g. /healthz"),
-    CLI_ARG("mode", 0, "MODE", PO, mode, "zero-trust (default), owner-cert or operator-tls"),
-    CLI_ARG("domain", 0, "NAME", PO, domain, "the app's domain (required with owner-cert)"),
-    CLI_ARG("owner-cert", 0, "PEM", PO, cert,
-	    "the owner's certificate chain (owner-cert): its SHA-256 goes in"),
-    CLI_ARG("expires", 0, "TIME", PO, expires,
-	    "when the manifest stops being valid (default: 90 days)"),
-    CLI_ARG("policy", 0, "FILE", PO, policy, "the attestation policy the owner deploys with"),
-    CLI_ARG("owner-key", 0, "FILE", PO, owner_key,
-	    "the owner's Ed25519 key (default: created in ~/.config/cloak)"),
-    CLI_JSON(PO, json),
-    CLI_END};
+static const struct ck_opt opts[] = {
+    CK_OPT_ARG("out", 'o', "FILE", PO, out, "the package (default: NAME-OF-DIR.cloakpkg)"),
+    CK_OPT_ARG("key-out", 0, "FILE", PO, key_out,
+	       "the package key, mode 0600 (default: the package path + .key)"),
+    CK_OPT_ARG("manifest-out", 0, "FILE", PO, man_out,
+	       "also write the deploy manifest (canonical JSON); it needs:"),
+    CK_OPT_ARG("name", 0, "NAME", PO, name, "the app's name, a DNS label"),
+    CK_OPT_ARG("run", 0, "CMD", PO, run, "the command that starts the app, inside the package"),
+    CK_OPT_ARG("health", 0, "PATH", PO, health, "the app's health endpoint, e.g. /healthz"),
+    CK_OPT_ARG("mode", 0, "MODE", PO, mode, "zero-trust (default), owner-cert or operator-tls"),
+    CK_OPT_ARG("domain", 0, "NAME", PO, domain, "the app's domain (required with owner-cert)"),
+    CK_OPT_ARG("owner-cert", 0, "PEM", PO, cert,
+	       "the owner's certificate chain (owner-cert): its SHA-256 goes in"),
+    CK_OPT_ARG("expires", 0, "TIME", PO, expires,
+	       "when the manifest stops being valid (default: 90 days)"),
+    CK_OPT_ARG("policy", 0, "FILE", PO, policy, "the attestation policy the owner deploys with"),
+    CK_OPT_ARG("owner-key", 0, "FILE", PO, owner_key,
+	       "the owner's Ed25519 key (default: created in ~/.config/cloak)"),
+    CK_OPT_JSON(PO, json),
+    CK_OPT_END};
 #undef PO
 
-static const struct cli_spec spec = {
+static const struct ck_opt_spec spec = {
     .name = "cloak package",
     .operands = "DIR",
     .min_operands = 1,
@@ -199,7 +199,7 @@ int cmd_package(int argc, char **argv)
 	struct ck_err e;
 	char def_out[4096], def_key[4200], mh[65] = "";
 	uint8_t key[CK_PKG_KEY_LEN];
-	int ret = EXIT_USAGE, arg = cli_parse(&spec, argc, argv, &o, &ret);
+	int ret = EXIT_USAGE, arg = ck_opts_parse(&spec, argc, argv, &o, &ret);
 	if (arg < 0)
 		return ret;
 	const char *dir = argv[arg];

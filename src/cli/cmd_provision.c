@@ -1,194 +1,91 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cloak provision: the owner's side of deploy step 3 (DESIGN §7). One TLS connection to the
- * enclave carries everything: a fresh evidence bundle bound to a random nonce is fetched and
- * appraised against the certificate of that very connection (genuine TEE, policy, phase
- * provisioning, this package and manifest, the TLS key inside the enclave), and only then are
- * the package key, the owner's TLS key and the secrets sent on it, signed with the owner key
- * and bound to that certificate (optionally sealed to the enclave's seal key as well).
- * `cloak deploy` will run the same steps after uploading.
+ * cloak provision: the owner's side of deploy step 3 (DESIGN §7), a thin edge over
+ * ck_provision_run (include/cloak/enclave.h): on one TLS connection to the enclave, fresh
+ * nonce-bound evidence appraised against that very connection's certificate, and only then
+ * the package key, the owner's TLS key and the secrets, signed, bound to that certificate and
+ * optionally sealed. `cloak deploy` runs the same library call after uploading.
  */
-#include <errno.h>
-#include <getopt.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "cli.h"
-#include "cloak/bundle.h"
+#include "cloak/client.h"
 #include "cloak/codec.h"
-#include "cloak/http.h"
+#include "cloak/enclave.h"
 #include "cloak/manifest.h"
 #include "cloak/package.h"
 #include "cloak/provision.h"
-#include "cloak/ratls.h"
+#include "cloak/target.h"
 
-#define RESP_MAX	 CK_BUNDLE_MAX_LEN /* an evidence bundle is the largest answer */
-#define IO_TIMEOUT_S	 30
 #define MAX_SECRETS_FILE (CK_PROVISION_MAX_SECRETS * (CK_SECRET_VALUE_MAX + 80))
 
-static const char usage[] =
-    "Usage: cloak provision HOST:PORT --manifest FILE --package-key FILE\n"
-    "                       [--secrets-file FILE] [--secret NAME=VALUE ...]\n"
-    "                       [--owner-tls-chain PEM --owner-tls-key PEM] [--owner-key FILE]\n"
-    "                       [--policy FILE] [--allow-simulation] [--seal] [--at TIME] [--json]\n"
-    "\n"
-    "Sends the app's package key, TLS key (owner-cert) and secrets to the enclave at\n"
-    "HOST:PORT, after verifying it on the same TLS connection: a fresh quote bound to a\n"
-    "random nonce, appraised with the policy (--policy, else the manifest's, else UpToDate\n"
-    "only), in phase provisioning, for this package and manifest, binding the TLS key of the\n"
-    "connection. Nothing is sent if any check fails. The provisioning is signed with the\n"
-    "owner key the manifest names and bound to this enclave's certificate: it cannot be\n"
-    "replayed to another.\n"
-    "\n"
-    "  --secrets-file FILE  NAME=VALUE lines (# comments); names [A-Z_][A-Z0-9_]*\n"
-    "  --secret NAME=VALUE  one secret (visible in the process list: prefer the file)\n"
-    "  --seal               also seal the message to the enclave's attested seal key\n"
-    "  --owner-key FILE     default: ~/.config/cloak/owner.key\n"
-    "\n"
-    "Exit status: 0 provisioned, 1 refused (by the appraisal: nothing sent; or by the\n"
-    "enclave), 2 usage, unreadable input or no connection.\n";
-
-/* ---- one TLS connection, requests in sequence ------------------------------------------- */
-
-struct conn {
-	int fd;
-	SSL_CTX *ctx;
-	SSL *ssl;
-	char *buf; /* bytes read past the last response */
-	size_t len;
+struct prov_opts {
+	const char *manifest, *package_key, *chain, *tls_key, *owner_key, *policy, *at;
+	bool sim, seal, json;
+	struct ck_provision *p; /* the secrets go straight into it */
+	int bad;		/* a --secret or --secrets-file that did not parse */
 };
 
-static void conn_close(struct conn *c)
+static int secrets_file(struct ck_provision *p, const char *path);
+
+static int on_secrets_file(void *arg, const char *v)
 {
-	if (c->ssl) {
-		SSL_shutdown(c->ssl);
-		SSL_free(c->ssl);
-	}
-	SSL_CTX_free(c->ctx);
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->buf);
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
+	struct prov_opts *o = arg;
+	return secrets_file(o->p, v);
 }
 
-static int conn_open(struct conn *c, const char *target, struct ck_err *err)
+static int on_secret(void *arg, const char *v)
 {
-	char host[256], port[16];
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	if (!strncmp(target, "https://", 8))
-		target += 8;
-	const char *colon = strrchr(target, ':');
-	if (!colon || colon == target || (size_t)(colon - target) >= sizeof(host) ||
-	    strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof(port) ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
-		return ck_errf(err, CK_E_USAGE, "'%s' is not HOST:PORT", target);
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - target), target);
-	snprintf(port, sizeof(port), "%s", colon + 1);
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
-	int gr = getaddrinfo(host, port, &hints, &ai);
-	if (gr != 0)
-		return ck_errf(err, CK_E_TLS, "cannot resolve '%s': %s", host, gai_strerror(gr));
-	for (struct addrinfo *a = ai; a && c->fd < 0; a = a->ai_next) {
-		c->fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-		if (c->fd >= 0 && connect(c->fd, a->ai_addr, a->ai_addrlen) < 0) {
-			close(c->fd);
-			c->fd = -1;
-		}
-	}
-	freeaddrinfo(ai);
-	if (c->fd < 0)
-		return ck_errf(err, CK_E_TLS, "cannot connect to %s: %s", target, strerror(errno));
-	struct timeval tv = {IO_TIMEOUT_S, 0};
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* No CA verification: what vouches for this certificate is the evidence it is bound to,
-	 * appraised before anything is sent. */
-	if (!(c->ctx = SSL_CTX_new(TLS_client_method())) ||
-	    SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1 ||
-	    !(c->ssl = SSL_new(c->ctx)) || SSL_set_fd(c->ssl, c->fd) != 1)
-		return ck_errf(err, CK_E_NOMEM, "out of memory for TLS");
-	SSL_set_tlsext_host_name(c->ssl, host);
-	if (SSL_connect(c->ssl) != 1)
-		return ck_errf(err, CK_E_TLS, "TLS handshake with %s failed", target);
-	return 0;
+	struct prov_opts *o = arg;
+	struct ck_err e;
+	if (ck_secrets_parse(v, strlen(v), o->p, &e) == 0)
+		return 0;
+	ck_err_wrap(&e, "--secret");
+	cli_err(&e);
+	return -1;
 }
 
-/* Sends one request and reads its response (Content-Length framed; the runtime's are). */
-static int conn_request(struct conn *c, const char *method, const char *path, const char *body,
-			size_t body_len, int *status, unsigned *retry_after, char **resp,
-			size_t *resp_len, struct ck_err *err)
-{
-	char head[512];
-	int hl = snprintf(head, sizeof(head),
-			  "%s %s HTTP/1.1\r\nHost: enclave\r\nContent-Type: application/json\r\n"
-			  "Content-Length: %zu\r\n\r\n",
-			  method, path, body_len);
-	if (SSL_write(c->ssl, head, hl) != hl ||
-	    (body_len && SSL_write(c->ssl, body, (int)body_len) != (int)body_len))
-		return ck_errf(err, CK_E_TLS, "cannot send %s %s", method, path);
-	struct ck_http_head h;
-	long n = 0;
-	for (;;) {
-		if (c->len && (n = ck_http_parse_response(c->buf, c->len, false, &h, err)) != 0)
-			break;
-		char *nb = realloc(c->buf, c->len + 16384 + 1);
-		if (!nb)
-			return ck_errf(err, CK_E_NOMEM, "out of memory");
-		c->buf = nb;
-		int k = SSL_read(c->ssl, c->buf + c->len, 16384);
-		if (k <= 0)
-			return ck_errf(err, CK_E_HTTP, "%s %s: the enclave closed the connection",
-				       method, path);
-		c->len += (size_t)k;
-		if (c->len > CK_HTTP_MAX_HEAD + 16384)
-			return ck_errf(err, CK_E_HTTP, "%s %s: the response head is too large",
-				       method, path);
-	}
-	if (n < 0)
-		return -1;
-	if (h.body != CK_HTTP_BODY_LENGTH || h.content_length > RESP_MAX)
-		return ck_errf(err, CK_E_HTTP,
-			       "%s %s: the response is not framed by a length of at "
-			       "most %d bytes",
-			       method, path, RESP_MAX);
-	size_t want = (size_t)n + (size_t)h.content_length;
-	const struct ck_http_header *ra = ck_http_find(&h, "retry-after");
-	*status = h.status;
-	*retry_after = 0;
-	for (size_t i = 0;
-	     ra && i < ra->value_len && i < 4 && ra->value[i] >= '0' && ra->value[i] <= '9'; i++)
-		*retry_after = *retry_after * 10 + (unsigned)(ra->value[i] - '0');
-	char *nb = realloc(c->buf, want + 1);
-	if (!nb)
-		return ck_errf(err, CK_E_NOMEM, "out of memory");
-	c->buf = nb;
-	while (c->len < want) {
-		int k = SSL_read(c->ssl, c->buf + c->len, (int)(want - c->len));
-		if (k <= 0)
-			return ck_errf(err, CK_E_HTTP, "%s %s: the response ended early", method,
-				       path);
-		c->len += (size_t)k;
-	}
-	if (!(*resp = malloc((size_t)h.content_length + 1)))
-		return ck_errf(err, CK_E_NOMEM, "out of memory");
-	memcpy(*resp, c->buf + n, (size_t)h.content_length);
-	(*resp)[h.content_length] = 0;
-	*resp_len = (size_t)h.content_length;
-	memmove(c->buf, c->buf + want, c->len - want);
-	c->len -= want;
-	return 0;
-}
+#define PO struct prov_opts
+static const struct ck_opt opts[] = {
+    CK_OPT_NEED("manifest", 0, "FILE", PO, manifest, "the app's deploy manifest"),
+    CK_OPT_NEED("package-key", 0, "FILE", PO, package_key, "the package key (mode 0600)"),
+    CK_OPT_EACH("secrets-file", 0, "FILE", on_secrets_file,
+		"NAME=VALUE lines (# comments); names [A-Z_][A-Z0-9_]*"),
+    CK_OPT_EACH("secret", 0, "NAME=VALUE", on_secret,
+		"one secret (visible in the process list: prefer the file)"),
+    CK_OPT_ARG("owner-tls-chain", 0, "PEM", PO, chain, "owner-cert: the owner's certificate chain"),
+    CK_OPT_ARG("owner-tls-key", 0, "PEM", PO, tls_key, "...and its key"),
+    CK_OPT_ARG("owner-key", 0, "FILE", PO, owner_key, "default: ~/.config/cloak/owner.key"),
+    CK_OPT_ARG("policy", 0, "FILE", PO, policy,
+	       "the policy (default: the manifest's, else UpToDate)"),
+    CK_OPT_FLAG("allow-simulation", 0, PO, sim, "accept a simulated enclave (labelled SIMULATED)"),
+    CK_OPT_FLAG("seal", 0, PO, seal, "also seal the message to the enclave's attested seal key"),
+    CK_OPT_ARG("at", 0, "TIME", PO, at, "the appraisal's time (default now)"),
+    CK_OPT_JSON(PO, json),
+    CK_OPT_END};
+#undef PO
+
+static const struct ck_opt_spec spec = {
+    .name = "cloak provision",
+    .operands = "HOST:PORT",
+    .min_operands = 1,
+    .max_operands = 1,
+    .about = "Sends the app's package key, TLS key (owner-cert) and secrets to the enclave at\n"
+	     "HOST:PORT, after verifying it on the same TLS connection: a fresh quote bound to a\n"
+	     "random nonce, appraised with the policy (--policy, else the manifest's, else\n"
+	     "UpToDate only), in phase provisioning, for this package and manifest, binding the\n"
+	     "TLS key of the connection. Nothing is sent if any check fails. The provisioning is\n"
+	     "signed with the owner key the manifest names and bound to this enclave's\n"
+	     "certificate: it cannot be replayed to another.\n"
+	     "\n"
+	     "Exit status: 0 provisioned, 1 refused (by the appraisal: nothing sent; or by the\n"
+	     "enclave), 2 usage, unreadable input or no connection.",
+    .opts = opts};
 
 /* ---- secrets ------------------------------------------------------------------------------ */
 
@@ -235,308 +132,198 @@ static char *read_text(const char *path, size_t max)
 
 /* ---- the command ---------------------------------------------------------------------------- */
 
+/* What the owner deploys, as loaded from the options. */
+struct deploy {
+	struct ck_manifest m;
+	uint8_t man_hash[32];
+	struct ck_policy pol;
+	struct ck_owner_key *owner;
+	ck_time_t at;
+};
+
+static int load_owner(const struct prov_opts *o, struct deploy *d)
+{
+	char ownbuf[4096];
+	const char *path = o->owner_key;
+	struct ck_err e;
+	uint8_t pub[CK_OWNER_PUB_LEN];
+	if (!path && ck_owner_key_default_path(ownbuf, sizeof(ownbuf), &e) < 0) {
+		cli_err(&e);
+		return -1;
+	}
+	path = path ? path : ownbuf;
+	if (ck_owner_key_load(path, false, &d->owner, NULL, &e) < 0) {
+		cli_err(&e);
+		return -1;
+	}
+	ck_owner_key_public(d->owner, pub);
+	if (CRYPTO_memcmp(pub, d->m.owner_key, sizeof(pub)) != 0) {
+		cli_errx("the owner key '%s' is not the one the manifest names", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The policy: given, else the manifest's, else the default. */
+static int load_policy(const struct prov_opts *o, struct deploy *d)
+{
+	struct ck_err e;
+	if (o->policy || !d->m.policy_json)
+		return cli_policy(o->policy, o->sim, &d->pol);
+	if (ck_policy_parse(d->m.policy_json, strlen(d->m.policy_json), &d->pol, &e) < 0) {
+		ck_err_wrap(&e, "the manifest's policy");
+		cli_err(&e);
+		return -1;
+	}
+	d->pol.allow_simulation = d->pol.allow_simulation || o->sim;
+	return 0;
+}
+
+static int load(const struct prov_opts *o, struct ck_provision *p, struct deploy *d)
+{
+	struct ck_err e;
+	if (!o->chain != !o->tls_key) {
+		cli_errx("--owner-tls-chain and --owner-tls-key go together");
+		return -1;
+	}
+	if (cli_time(o->at, &d->at) < 0)
+		return -1;
+	char *mt = read_text(o->manifest, CK_MANIFEST_MAX_LEN + 1);
+	if (!mt)
+		return -1;
+	int mr = ck_manifest_parse(mt, strlen(mt), &d->m, d->man_hash, &e);
+	free(mt);
+	if (mr < 0 || ck_pkg_key_read(o->package_key, p->package_key, &e) < 0) {
+		cli_err(&e);
+		return -1;
+	}
+	if ((d->m.mode == CK_MODE_OWNER_CERT) != (o->chain != NULL)) {
+		cli_errx("the manifest's mode is %s: %s", ck_mode_name(d->m.mode),
+			 o->chain ? "--owner-tls-chain and --owner-tls-key are for owner-cert only"
+				  : "it needs --owner-tls-chain and --owner-tls-key");
+		return -1;
+	}
+	if (o->chain && (!(p->owner_tls_chain = read_text(o->chain, 1 << 20)) ||
+			 !(p->owner_tls_key = read_text(o->tls_key, 1 << 20))))
+		return -1;
+	return load_owner(o, d) < 0 || load_policy(o, d) < 0 ? -1 : 0;
+}
+
+static void on_wait(void *arg, int status, unsigned s, int attempt)
+{
+	const struct prov_opts *o = arg;
+	if (!o->json)
+		fprintf(stderr,
+			"cloak: the enclave answered %d; asking again in %u s (try %d of %d)\n",
+			status, s, attempt, CK_ENCLAVE_RETRIES + 1);
+}
+
+static void report(const struct prov_opts *o, const char *target, const struct deploy *d,
+		   const struct ck_provision *p, const struct ck_provision_outcome *out)
+{
+	char ch[65];
+	const char *tcb = out->ev.a.valid ? ck_tcb_status_name(out->ev.a.tcb_status) : "-";
+	ck_hex_encode(out->cert_sha256, 32, ch);
+	if (!o->json) {
+		printf("provisioned %s: %zu secret%s%s, bound to certificate %.16s...\n", target,
+		       p->n_secrets, p->n_secrets == 1 ? "" : "s", o->seal ? ", sealed" : "", ch);
+		return;
+	}
+	json_t *j = json_object();
+	json_object_set_new(j, "provisioned", json_true());
+	json_object_set_new(j, "target", json_string(target));
+	json_object_set_new(j, "simulated", json_boolean(out->ev.a.simulated));
+	json_object_set_new(j, "tcb_status", json_string(tcb));
+	json_object_set_new(j, "mode", json_string(ck_mode_name(d->m.mode)));
+	json_object_set_new(j, "enclave_cert_sha256", json_string(ch));
+	json_object_set_new(j, "secrets", json_integer((json_int_t)p->n_secrets));
+	json_object_set_new(j, "sealed", json_boolean(o->seal));
+	json_object_set_new(j, "enclave",
+			    json_loads(out->answer ? out->answer : "null", JSON_DECODE_ANY, NULL));
+	cli_print_json(j);
+}
+
+/* The refusal, every reason named; exit 1 when the appraisal or the enclave refused. */
+static int refused(const char *target, const struct ck_provision_outcome *out,
+		   const struct ck_err *e)
+{
+	if (out->sent || (!out->verified && out->ev.n_errs)) {
+		for (size_t i = 0; !out->sent && i < out->ev.n_errs; i++)
+			cli_err(&out->ev.errs[i]);
+		if (out->sent)
+			cli_err(e);
+		else
+			cli_errx("%s was not verified: nothing was sent", target);
+		return EXIT_REJECTED;
+	}
+	cli_err(e);
+	return ck_err_is(e, CK_E_TLS) || ck_err_is(e, CK_E_IO) || ck_err_is(e, CK_E_USAGE)
+		   ? EXIT_USAGE
+		   : EXIT_REJECTED;
+}
+
+/* The enclave's connection: no CA checks it; the evidence appraised on it does. */
+static int connect_enclave(const char *target, struct ck_client *c)
+{
+	struct ck_target t;
+	struct ck_err e;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	int r = -1;
+	if (ck_target_parse(target, &t, &e) == 0 && !t.tls)
+		ck_errf(&e, CK_E_USAGE, "'%s': provisioning is over TLS only", target);
+	else if (ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
+		 ck_target_parse(target, &t, &e) == 0)
+		r = ck_client_open(c, &t, ctx, 0, &e);
+	SSL_CTX_free(ctx); /* the connection keeps what it needs */
+	if (r < 0)
+		cli_err(&e);
+	return r;
+}
+
 int cmd_provision(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"manifest", required_argument, NULL, 'm'},
-	    {"package-key", required_argument, NULL, 'k'},
-	    {"secrets-file", required_argument, NULL, 'S'},
-	    {"secret", required_argument, NULL, 's'},
-	    {"owner-tls-chain", required_argument, NULL, 'C'},
-	    {"owner-tls-key", required_argument, NULL, 'K'},
-	    {"owner-key", required_argument, NULL, 'O'},
-	    {"policy", required_argument, NULL, 'p'},
-	    {"allow-simulation", no_argument, NULL, 'a'},
-	    {"seal", no_argument, NULL, 'e'},
-	    {"at", required_argument, NULL, 't'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *man_path = NULL, *key_path = NULL, *chain_path = NULL, *tls_key_path = NULL;
-	const char *owner_path = NULL, *pol_path = NULL, *at_s = NULL;
-	bool sim = false, seal = false, json = false;
 	struct ck_provision p = {0};
-	struct ck_manifest m = {0};
-	struct ck_policy pol = {0};
-	struct ck_owner_key *owner = NULL;
-	struct conn c = {.fd = -1};
-	struct ck_bundle b = {0};
-	struct ck_verified_collateral *vc = NULL;
+	struct prov_opts o = {.p = &p};
+	struct deploy d = {0};
+	struct ck_client c = {0};
+	struct ck_provision_outcome out = {0};
 	struct ck_err e;
-	char *env = NULL, *resp = NULL, *sealed = NULL;
-	uint8_t *spki = NULL;
-	size_t spki_len = 0, env_len = 0, resp_len = 0;
-	int ret = EXIT_USAGE, opt, st;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'm':
-			man_path = optarg;
-			break;
-		case 'k':
-			key_path = optarg;
-			break;
-		case 'S':
-			if (secrets_file(&p, optarg) < 0)
-				goto out;
-			break;
-		case 's':
-			if (ck_secrets_parse(optarg, strlen(optarg), &p, &e) < 0) {
-				ck_err_wrap(&e, "--secret");
-				cli_err(&e);
-				goto out;
-			}
-			break;
-		case 'C':
-			chain_path = optarg;
-			break;
-		case 'K':
-			tls_key_path = optarg;
-			break;
-		case 'O':
-			owner_path = optarg;
-			break;
-		case 'p':
-			pol_path = optarg;
-			break;
-		case 'a':
-			sim = true;
-			break;
-		case 'e':
-			seal = true;
-			break;
-		case 't':
-			at_s = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			ret = EXIT_OK;
-			goto out;
-		default:
-			fputs(usage, stderr);
-			goto out;
-		}
-	}
-	if (optind != argc - 1 || !man_path || !key_path || !chain_path != !tls_key_path) {
-		fputs(usage, stderr);
+	int ret = EXIT_USAGE, arg = ck_opts_parse(&spec, argc, argv, &o, &ret);
+	if (arg < 0)
+		goto out;
+	const char *target = argv[arg];
+	ret = EXIT_USAGE;
+	if (load(&o, &p, &d) < 0 || connect_enclave(target, &c) < 0)
+		goto out;
+	if (!o.json)
+		fprintf(stderr, "cloak: appraising %s on this connection ...\n", target);
+	struct ck_provision_job job = {.manifest = &d.m,
+				       .manifest_sha256 = d.man_hash,
+				       .p = &p,
+				       .owner = d.owner,
+				       .policy = &d.pol,
+				       .at = d.at,
+				       .seal = o.seal,
+				       .on_wait = on_wait,
+				       .wait_arg = &o};
+	if (ck_provision_run(&c, &job, &out, &e) < 0) {
+		ret = refused(target, &out, &e);
 		goto out;
 	}
-	const char *target = argv[optind];
-	ck_time_t at;
-	uint8_t man_hash[32];
-	char ownbuf[4096];
-	if (cli_time(at_s, &at) < 0)
-		goto out;
-	/* what the owner deploys */
-	char *mt = read_text(man_path, CK_MANIFEST_MAX_LEN + 1);
-	if (!mt)
-		goto out;
-	int mr = ck_manifest_parse(mt, strlen(mt), &m, man_hash, &e);
-	free(mt);
-	if (mr < 0 || ck_pkg_key_read(key_path, p.package_key, &e) < 0) {
-		cli_err(&e);
-		goto out;
-	}
-	if ((m.mode == CK_MODE_OWNER_CERT) != (chain_path != NULL)) {
-		cli_errx("the manifest's mode is %s: %s", ck_mode_name(m.mode),
-			 chain_path
-			     ? "--owner-tls-chain and --owner-tls-key are for owner-cert only"
-			     : "it needs --owner-tls-chain and --owner-tls-key");
-		goto out;
-	}
-	if (chain_path && (!(p.owner_tls_chain = read_text(chain_path, 1 << 20)) ||
-			   !(p.owner_tls_key = read_text(tls_key_path, 1 << 20))))
-		goto out;
-	if (!owner_path) {
-		if (ck_owner_key_default_path(ownbuf, sizeof(ownbuf), &e) < 0) {
-			cli_err(&e);
-			goto out;
-		}
-		owner_path = ownbuf;
-	}
-	if (ck_owner_key_load(owner_path, false, &owner, NULL, &e) < 0) {
-		cli_err(&e);
-		goto out;
-	}
-	uint8_t pub[CK_OWNER_PUB_LEN];
-	ck_owner_key_public(owner, pub);
-	if (CRYPTO_memcmp(pub, m.owner_key, sizeof(pub)) != 0) {
-		cli_errx("the owner key '%s' is not the one the manifest names", owner_path);
-		goto out;
-	}
-	/* the policy: given, else the manifest's, else the default */
-	if (pol_path || !m.policy_json) {
-		if (cli_policy(pol_path, sim, &pol) < 0)
-			goto out;
-	} else {
-		if (ck_policy_parse(m.policy_json, strlen(m.policy_json), &pol, &e) < 0) {
-			ck_err_wrap(&e, "the manifest's policy");
-			cli_err(&e);
-			goto out;
-		}
-		pol.allow_simulation = pol.allow_simulation || sim;
-	}
-
-	/* 1. one connection: its certificate, a fresh nonce-bound bundle */
-	if (conn_open(&c, target, &e) < 0) {
-		cli_err(&e);
-		goto out;
-	}
-	X509 *cert = SSL_get0_peer_certificate(c.ssl);
-	uint8_t nonce[32], cert_hash[32];
-	char path[128], nh[65];
-	uint8_t *der = NULL;
-	int dl = cert ? i2d_X509(cert, &der) : -1;
-	if (dl <= 0 || ck_spki_der(X509_get0_pubkey(cert), &spki, &spki_len) < 0 ||
-	    RAND_bytes(nonce, sizeof(nonce)) != 1) {
-		cli_errx("%s presented no usable certificate", target);
-		OPENSSL_free(der);
-		goto out;
-	}
-	EVP_Digest(der, (size_t)dl, cert_hash, NULL, EVP_sha256(), NULL);
-	OPENSSL_free(der);
-	ck_hex_encode(nonce, sizeof(nonce), nh);
-	snprintf(path, sizeof(path), "/.well-known/cloak/evidence?nonce=%s", nh);
-	if (!json)
-		fprintf(stderr, "cloak: appraising %s (nonce %.16s...)\n", target, nh);
-	for (int attempt = 0;; attempt++) { /* on this connection, as Retry-After allows */
-		unsigned ra;
-		if (conn_request(&c, "GET", path, NULL, 0, &st, &ra, &resp, &resp_len, &e) < 0) {
-			cli_err(&e);
-			goto out;
-		}
-		if (!cli_retry_wait(target, st, ra, attempt, json))
-			break;
-		free(resp);
-		resp = NULL;
-	}
-	ret = EXIT_REJECTED;
-	if (st != 200 || ck_bundle_parse(resp, resp_len, &b, &e) < 0) {
-		if (st != 200)
-			cli_errx("%s answered %d to the evidence request: %.200s", target, st,
-				 resp);
-		else
-			cli_err(&e);
-		goto out;
-	}
-	free(resp);
-	resp = NULL;
-	if (!b.has_collateral) {
-		cli_errx("the evidence from %s carries no collateral", target);
-		goto out;
-	}
-	/* 2. appraise: everything must hold before anything is sent */
-	struct ck_appraise_opts ao = {.at = at,
-				      .allow_simulation = pol.allow_simulation,
-				      .allow_expired_collateral = pol.allow_expired_collateral};
-	struct ck_expect x = {.has_manifest = true,
-			      .has_package = true,
-			      .phase = CK_PHASE_PROVISIONING,
-			      .mode = m.mode,
-			      .nonce = nonce,
-			      .nonce_len = sizeof(nonce),
-			      .nonce_proof = b.has_nonce_proof ? &b.nonce_proof : NULL};
-	memcpy(x.manifest, man_hash, 32);
-	memcpy(x.package, m.package_sha256, 32);
-	struct ck_evidence_result *r = calloc(1, sizeof(*r));
-	if (!r)
-		goto out;
-	if (ck_collateral_verify(&b.collateral, pol.allow_simulation, &vc, &e) < 0) {
-		cli_err(&e);
-		free(r);
-		goto out;
-	}
-	ck_evidence_verify(b.quote, b.quote_len, b.claims, b.claims_len, spki, spki_len, vc, &ao,
-			   &pol, &x, r);
-	bool simulated = r->a.simulated;
-	const char *tcb = r->a.valid ? ck_tcb_status_name(r->a.tcb_status) : "-";
-	uint8_t seal_key[32];
-	bool has_seal = r->have_claims && r->claims.has_seal_key;
-	if (has_seal)
-		memcpy(seal_key, r->claims.seal_key, 32);
-	if (!r->accepted) {
-		for (size_t i = 0; i < r->n_errs; i++)
-			cli_err(&r->errs[i]);
-		cli_errx("%s was not verified: nothing was sent", target);
-		free(r);
-		goto out;
-	}
-	free(r);
-	if (!json)
+	if (!o.json)
 		fprintf(stderr,
 			"cloak: verified%s: tcb %s, phase provisioning, package and manifest "
 			"match, TLS key bound\n",
-			simulated ? " (SIMULATED: NOT A REAL TEE)" : "", tcb);
-
-	/* 3. the provisioning, bound to this certificate, on this connection */
-	memcpy(p.enclave_cert_sha256, cert_hash, 32);
-	memcpy(p.manifest_sha256, man_hash, 32);
-	p.issued_at = ck_time_now();
-	if (ck_provision_sign(&p, owner, &env, &env_len, &e) < 0) {
-		cli_err(&e);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	const char *send = env;
-	size_t send_len = env_len;
-	if (seal) {
-		if (!has_seal) {
-			cli_errx("--seal: the enclave's claims carry no seal key");
-			goto out;
-		}
-		if (ck_seal(seal_key, (const uint8_t *)env, env_len, &sealed, &send_len, &e) < 0) {
-			cli_err(&e);
-			goto out;
-		}
-		send = sealed;
-	}
-	unsigned ra_unused;
-	if (conn_request(&c, "POST", "/.well-known/cloak/provision", send, send_len, &st,
-			 &ra_unused, &resp, &resp_len, &e) < 0) {
-		cli_err(&e);
-		goto out;
-	}
-	if (st != 200) {
-		cli_errx("%s refused the provisioning (%d): %.300s", target, st, resp);
-		goto out;
-	}
-	char ch[65];
-	ck_hex_encode(cert_hash, 32, ch);
-	if (json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "provisioned", json_true());
-		json_object_set_new(o, "target", json_string(target));
-		json_object_set_new(o, "simulated", json_boolean(simulated));
-		json_object_set_new(o, "tcb_status", json_string(tcb));
-		json_object_set_new(o, "mode", json_string(ck_mode_name(m.mode)));
-		json_object_set_new(o, "enclave_cert_sha256", json_string(ch));
-		json_object_set_new(o, "secrets", json_integer((json_int_t)p.n_secrets));
-		json_object_set_new(o, "sealed", json_boolean(seal));
-		json_object_set_new(o, "enclave", json_loads(resp, 0, NULL));
-		cli_print_json(o);
-	} else {
-		printf("provisioned %s: %zu secret%s%s, bound to certificate %.16s...\n", target,
-		       p.n_secrets, p.n_secrets == 1 ? "" : "s", seal ? ", sealed" : "", ch);
-	}
+			out.ev.a.simulated ? " (SIMULATED: NOT A REAL TEE)" : "",
+			ck_tcb_status_name(out.ev.a.tcb_status));
+	report(&o, target, &d, &p, &out);
 	ret = EXIT_OK;
 out:
-	conn_close(&c);
-	if (env) {
-		OPENSSL_cleanse(env, env_len);
-		free(env);
-	}
-	free(sealed);
-	free(resp);
-	free(spki);
-	ck_bundle_free(&b);
-	ck_verified_collateral_free(vc);
+	ck_client_close(&c);
+	ck_provision_outcome_free(&out);
 	ck_provision_free(&p);
-	ck_manifest_free(&m);
-	ck_policy_free(&pol); /* zeroed until loaded: safe either way */
-	ck_owner_key_free(owner);
+	ck_manifest_free(&d.m);
+	ck_policy_free(&d.pol);
+	ck_owner_key_free(d.owner);
 	return ret;
 }

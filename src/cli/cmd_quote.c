@@ -12,19 +12,19 @@ struct verify_opts {
 	bool sim, json;
 };
 
-static const struct cli_opt verify_opts[] = {
-    CLI_ARG("collateral", 0, "FILE", struct verify_opts, collateral,
-	    "collateral in QuoteCollateralV3 JSON (see 'cloak collateral')"),
-    CLI_ARG("at", 0, "TIME", struct verify_opts, at,
-	    "verification time, e.g. 2025-06-20T00:00:00Z (default: now)"),
-    CLI_ARG("policy", 0, "FILE", struct verify_opts, policy,
-	    "JSON policy (default: UpToDate only, no debug, any measurement)"),
-    CLI_FLAG("allow-simulation", 0, struct verify_opts, sim,
-	     "accept evidence from cloak's simulation PKI (labelled SIMULATED)"),
-    CLI_JSON(struct verify_opts, json),
-    CLI_END};
+static const struct ck_opt verify_opts[] = {
+    CK_OPT_ARG("collateral", 0, "FILE", struct verify_opts, collateral,
+	       "collateral in QuoteCollateralV3 JSON (see 'cloak collateral')"),
+    CK_OPT_ARG("at", 0, "TIME", struct verify_opts, at,
+	       "verification time, e.g. 2025-06-20T00:00:00Z (default: now)"),
+    CK_OPT_ARG("policy", 0, "FILE", struct verify_opts, policy,
+	       "JSON policy (default: UpToDate only, no debug, any measurement)"),
+    CK_OPT_FLAG("allow-simulation", 0, struct verify_opts, sim,
+		"accept evidence from cloak's simulation PKI (labelled SIMULATED)"),
+    CK_OPT_JSON(struct verify_opts, json),
+    CK_OPT_END};
 
-static const struct cli_spec verify_spec = {
+static const struct ck_opt_spec verify_spec = {
     .name = "cloak quote verify",
     .operands = "QUOTE",
     .min_operands = 1,
@@ -106,7 +106,7 @@ static int appraise_and_report(const struct evidence *ev, const struct ck_collat
 static int quote_verify(int argc, char **argv)
 {
 	struct verify_opts o = {0};
-	int ret = EXIT_USAGE, code, arg = cli_parse(&verify_spec, argc, argv, &o, &ret);
+	int ret = EXIT_USAGE, code, arg = ck_opts_parse(&verify_spec, argc, argv, &o, &ret);
 	ck_time_t at;
 	struct ck_policy pol;
 	struct ck_err err = {0};

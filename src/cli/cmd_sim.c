@@ -14,10 +14,11 @@ struct init_opts {
 	const char *at;
 };
 
-static const struct cli_opt init_opts[] = {
-    CLI_ARG("at", 0, "TIME", struct init_opts, at, "the PKI's issue time (default now)"), CLI_END};
+static const struct ck_opt init_opts[] = {
+    CK_OPT_ARG("at", 0, "TIME", struct init_opts, at, "the PKI's issue time (default now)"),
+    CK_OPT_END};
 
-static const struct cli_spec init_spec = {
+static const struct ck_opt_spec init_spec = {
     .name = "cloak sim init",
     .operands = "DIR",
     .min_operands = 1,
@@ -29,7 +30,7 @@ static const struct cli_spec init_spec = {
 static int sim_init(int argc, char **argv)
 {
 	struct init_opts o = {0};
-	int ex, arg = cli_parse(&init_spec, argc, argv, &o, &ex);
+	int ex, arg = ck_opts_parse(&init_spec, argc, argv, &o, &ex);
 	ck_time_t at;
 	struct ck_err e;
 	if (arg < 0)
@@ -102,26 +103,28 @@ struct quote_opts {
 };
 
 #define QO struct quote_opts
-static const struct cli_opt quote_opts[] = {
-    CLI_NEED("pki", 0, "DIR", QO, pki, "the sim PKI (cloak sim init)"),
-    CLI_NEED("out", 'o', "FILE", QO, out, "output ('-' for stdout)"),
-    CLI_ARG("mrenclave", 0, "HEX", QO, mrenclave, "enclave measurement (32 bytes; default zero)"),
-    CLI_ARG("mrsigner", 0, "HEX", QO, mrsigner, "enclave signer (32 bytes; default zero)"),
-    CLI_ARG("isv-prod-id", 0, "N", QO, isv_prod_id, "ISVPRODID"),
-    CLI_ARG("isv-svn", 0, "N", QO, isv_svn, "ISVSVN"),
-    CLI_FLAG("debug", 0, QO, debug, "set the DEBUG attribute"),
-    CLI_ARG("report-data", 0, "HEX", QO, report_data, "up to 64 bytes, zero-padded"),
-    CLI_ARG("tcb-status", 0, "NAME", QO, tcb_status,
-	    "the platform's TCB level: UpToDate (default), ..., Revoked, or NoMatch"),
-    CLI_ARG("qe-svn", 0, "N", QO, qe_svn,
-	    "the sim QE's ISVSVN (8 UpToDate, 6 OutOfDate, 4 Revoked; default 8)"),
-    CLI_ARG("quote-version", 0, "N", QO, version, "3 (default) or 4"),
-    CLI_ARG("at", 0, "TIME", QO, at, "issue time (default now)"),
-    CLI_FLAG("bundle", 0, QO, bundle, "an evidence bundle with fresh collateral, not a raw quote"),
-    CLI_END};
+static const struct ck_opt quote_opts[] = {
+    CK_OPT_NEED("pki", 0, "DIR", QO, pki, "the sim PKI (cloak sim init)"),
+    CK_OPT_NEED("out", 'o', "FILE", QO, out, "output ('-' for stdout)"),
+    CK_OPT_ARG("mrenclave", 0, "HEX", QO, mrenclave,
+	       "enclave measurement (32 bytes; default zero)"),
+    CK_OPT_ARG("mrsigner", 0, "HEX", QO, mrsigner, "enclave signer (32 bytes; default zero)"),
+    CK_OPT_ARG("isv-prod-id", 0, "N", QO, isv_prod_id, "ISVPRODID"),
+    CK_OPT_ARG("isv-svn", 0, "N", QO, isv_svn, "ISVSVN"),
+    CK_OPT_FLAG("debug", 0, QO, debug, "set the DEBUG attribute"),
+    CK_OPT_ARG("report-data", 0, "HEX", QO, report_data, "up to 64 bytes, zero-padded"),
+    CK_OPT_ARG("tcb-status", 0, "NAME", QO, tcb_status,
+	       "the platform's TCB level: UpToDate (default), ..., Revoked, or NoMatch"),
+    CK_OPT_ARG("qe-svn", 0, "N", QO, qe_svn,
+	       "the sim QE's ISVSVN (8 UpToDate, 6 OutOfDate, 4 Revoked; default 8)"),
+    CK_OPT_ARG("quote-version", 0, "N", QO, version, "3 (default) or 4"),
+    CK_OPT_ARG("at", 0, "TIME", QO, at, "issue time (default now)"),
+    CK_OPT_FLAG("bundle", 0, QO, bundle,
+		"an evidence bundle with fresh collateral, not a raw quote"),
+    CK_OPT_END};
 #undef QO
 
-static const struct cli_spec quote_spec = {
+static const struct ck_opt_spec quote_spec = {
     .name = "cloak sim quote",
     .operands = "",
     .about = "Issues a simulated SGX ECDSA quote through the sim PKI (NOT A REAL TEE). TCB\n"
@@ -176,7 +179,7 @@ static int sim_quote(int argc, char **argv)
 	struct ck_sim_quote_opts o;
 	int ex;
 	ck_sim_quote_opts_default(&o, 0);
-	if (cli_parse(&quote_spec, argc, argv, &opts, &ex) < 0)
+	if (ck_opts_parse(&quote_spec, argc, argv, &opts, &ex) < 0)
 		return ex;
 	if (quote_load(&opts, &o) < 0)
 		return EXIT_USAGE;
@@ -223,19 +226,19 @@ struct coll_opts {
 };
 
 #define CO struct coll_opts
-static const struct cli_opt coll_opts[] = {
-    CLI_NEED("pki", 0, "DIR", CO, pki, "the sim PKI (cloak sim init)"),
-    CLI_NEED("out", 'o', "FILE", CO, out, "output ('-' for stdout)"),
-    CLI_ARG("at", 0, "TIME", CO, at, "issue time (default now minus one hour)"),
-    CLI_ARG("valid-days", 0, "N", CO, valid_days, "until nextUpdate (default 30)"),
-    CLI_ARG("fmspc", 0, "HEX", CO, fmspc, "TCB Info for another FMSPC (6 bytes)"),
-    CLI_ARG("revoke-pck-of", 0, "QUOTE", CO, revoke_pck_of,
-	    "list the PCK certificate of QUOTE in the PCK CRL"),
-    CLI_FLAG("revoke-pck-ca", 0, CO, revoke_pck_ca, "list the PCK CA in the root CRL"),
-    CLI_END};
+static const struct ck_opt coll_opts[] = {
+    CK_OPT_NEED("pki", 0, "DIR", CO, pki, "the sim PKI (cloak sim init)"),
+    CK_OPT_NEED("out", 'o', "FILE", CO, out, "output ('-' for stdout)"),
+    CK_OPT_ARG("at", 0, "TIME", CO, at, "issue time (default now minus one hour)"),
+    CK_OPT_ARG("valid-days", 0, "N", CO, valid_days, "until nextUpdate (default 30)"),
+    CK_OPT_ARG("fmspc", 0, "HEX", CO, fmspc, "TCB Info for another FMSPC (6 bytes)"),
+    CK_OPT_ARG("revoke-pck-of", 0, "QUOTE", CO, revoke_pck_of,
+	       "list the PCK certificate of QUOTE in the PCK CRL"),
+    CK_OPT_FLAG("revoke-pck-ca", 0, CO, revoke_pck_ca, "list the PCK CA in the root CRL"),
+    CK_OPT_END};
 #undef CO
 
-static const struct cli_spec coll_spec = {
+static const struct ck_opt_spec coll_spec = {
     .name = "cloak sim collateral",
     .operands = "",
     .about = "Issues sim collateral (QuoteCollateralV3 JSON): CRLs, TCB Info v3, QE Identity\n"
@@ -250,7 +253,7 @@ static int sim_collateral(int argc, char **argv)
 	ck_time_t at;
 	int ex;
 	ck_sim_collateral_opts_default(&o, 0);
-	if (cli_parse(&coll_spec, argc, argv, &opts, &ex) < 0)
+	if (ck_opts_parse(&coll_spec, argc, argv, &opts, &ex) < 0)
 		return ex;
 	if ((opts.valid_days && num_arg("--valid-days", opts.valid_days, 3650, &days)) ||
 	    (opts.fmspc && hex_arg("--fmspc", opts.fmspc, o.fmspc, 6)) ||

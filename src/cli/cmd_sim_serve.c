@@ -39,22 +39,22 @@ struct serve_opts {
 };
 
 #define SO struct serve_opts
-static const struct cli_opt opts[] = {
-    CLI_NEED("pki", 0, "DIR", SO, pki, "the sim PKI (cloak sim init)"),
-    CLI_ARG("listen", 0, "ADDR:PORT", SO, listen, "default 127.0.0.1:0 (a free port)"),
-    CLI_ARG("mode", 0, "MODE", SO, mode, "zero-trust (default), owner-cert or operator-tls"),
-    CLI_ARG("app", 0, "HEX", SO, app, "the app fingerprint the claims state"),
-    CLI_ARG("manifest", 0, "HEX", SO, manifest, "the manifest hash the claims state"),
-    CLI_ARG("phase", 0, "PHASE", SO, phase, "provisioning or serving (default)"),
-    CLI_ARG("mrenclave", 0, "HEX", SO, mrenclave, "the simulated enclave's measurement"),
-    CLI_FLAG("debug", 0, SO, debug, "a debug enclave"),
-    CLI_ARG("fault", 0, "NAME", SO, fault, "misbehave for tests (below)"),
-    CLI_ARG("owner-cert", 0, "PEM", SO, owner_cert, "serve the owner's certificate..."),
-    CLI_ARG("owner-key", 0, "PEM", SO, owner_key, "...with its key (mode owner-cert)"),
-    CLI_END};
+static const struct ck_opt opts[] = {
+    CK_OPT_NEED("pki", 0, "DIR", SO, pki, "the sim PKI (cloak sim init)"),
+    CK_OPT_ARG("listen", 0, "ADDR:PORT", SO, listen, "default 127.0.0.1:0 (a free port)"),
+    CK_OPT_ARG("mode", 0, "MODE", SO, mode, "zero-trust (default), owner-cert or operator-tls"),
+    CK_OPT_ARG("app", 0, "HEX", SO, app, "the app fingerprint the claims state"),
+    CK_OPT_ARG("manifest", 0, "HEX", SO, manifest, "the manifest hash the claims state"),
+    CK_OPT_ARG("phase", 0, "PHASE", SO, phase, "provisioning or serving (default)"),
+    CK_OPT_ARG("mrenclave", 0, "HEX", SO, mrenclave, "the simulated enclave's measurement"),
+    CK_OPT_FLAG("debug", 0, SO, debug, "a debug enclave"),
+    CK_OPT_ARG("fault", 0, "NAME", SO, fault, "misbehave for tests (below)"),
+    CK_OPT_ARG("owner-cert", 0, "PEM", SO, owner_cert, "serve the owner's certificate..."),
+    CK_OPT_ARG("owner-key", 0, "PEM", SO, owner_key, "...with its key (mode owner-cert)"),
+    CK_OPT_END};
 #undef SO
 
-static const struct cli_spec spec = {
+static const struct ck_opt_spec spec = {
     .name = "cloak sim serve",
     .operands = "",
     .about = "Serves HTTPS with a simulated RA-TLS certificate (NOT A REAL TEE) and\n"
@@ -383,7 +383,7 @@ int cmd_sim_serve(int argc, char **argv)
 	struct sockaddr_in want, sa;
 	int ret = EXIT_USAGE;
 	ck_sim_quote_opts_default(&id, 0);
-	if (cli_parse(&spec, argc, argv, &o, &ret) < 0)
+	if (ck_opts_parse(&spec, argc, argv, &o, &ret) < 0)
 		return ret;
 	s.fault = o.fault;
 	if (serve_load(&o, &claims, &id) < 0)

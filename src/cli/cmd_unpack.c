@@ -18,17 +18,17 @@ struct unpack_opts {
 };
 
 #define UO struct unpack_opts
-static const struct cli_opt opts[] = {
-    CLI_NEED("key", 0, "FILE", UO, key, "the package key (mode 0600)"),
-    CLI_ARG("out", 'o', "DIR", UO, out,
-	    "where to write the tree (must not exist); else only check"),
-    CLI_ARG("fingerprint", 0, "HEX", UO, fingerprint, "the fingerprint the tree must have"),
-    CLI_ARG("manifest", 0, "FILE", UO, manifest, "...or the fingerprint a manifest names"),
-    CLI_JSON(UO, json),
-    CLI_END};
+static const struct ck_opt opts[] = {
+    CK_OPT_NEED("key", 0, "FILE", UO, key, "the package key (mode 0600)"),
+    CK_OPT_ARG("out", 'o', "DIR", UO, out,
+	       "where to write the tree (must not exist); else only check"),
+    CK_OPT_ARG("fingerprint", 0, "HEX", UO, fingerprint, "the fingerprint the tree must have"),
+    CK_OPT_ARG("manifest", 0, "FILE", UO, manifest, "...or the fingerprint a manifest names"),
+    CK_OPT_JSON(UO, json),
+    CK_OPT_END};
 #undef UO
 
-static const struct cli_spec spec = {
+static const struct ck_opt_spec spec = {
     .name = "cloak unpack",
     .operands = "PACKAGE",
     .min_operands = 1,
@@ -121,7 +121,7 @@ int cmd_unpack(int argc, char **argv)
 	struct ck_err e;
 	uint8_t key[CK_PKG_KEY_LEN], expect[32];
 	const uint8_t *ep;
-	int ret = EXIT_USAGE, arg = cli_parse(&spec, argc, argv, &o, &ret);
+	int ret = EXIT_USAGE, arg = ck_opts_parse(&spec, argc, argv, &o, &ret);
 	if (arg < 0)
 		return ret;
 	if (expected(&o, expect, &ep) < 0)

@@ -30,22 +30,23 @@ struct verify_opts {
 };
 
 #define VO struct verify_opts
-static const struct cli_opt opts[] = {
-    CLI_ARG("fingerprint", 0, "HEX", VO, fingerprint,
-	    "the app fingerprint the enclave must report (cloak fingerprint DIR)"),
-    CLI_ARG("policy", 0, "FILE", VO, policy, "attestation policy (default: UpToDate only)"),
-    CLI_FLAG("allow-simulation", 0, VO, sim,
-	     "accept cloak's simulation PKI (every output then says SIMULATED)"),
-    CLI_FLAG("nonce", 0, VO, nonce, "ask for a fresh quote bound to a random nonce"),
-    CLI_ARG("collateral", 0, "FILE", VO, collateral, "collateral for evidence that carries none"),
-    CLI_ARG("out", 0, "CERT.pem", VO, out,
-	    "on success, write the verified certificate (for curl --cacert)"),
-    CLI_ARG("at", 0, "TIME", VO, at, "verification time (default now)"),
-    CLI_JSON(VO, json),
-    CLI_END};
+static const struct ck_opt opts[] = {
+    CK_OPT_ARG("fingerprint", 0, "HEX", VO, fingerprint,
+	       "the app fingerprint the enclave must report (cloak fingerprint DIR)"),
+    CK_OPT_ARG("policy", 0, "FILE", VO, policy, "attestation policy (default: UpToDate only)"),
+    CK_OPT_FLAG("allow-simulation", 0, VO, sim,
+		"accept cloak's simulation PKI (every output then says SIMULATED)"),
+    CK_OPT_FLAG("nonce", 0, VO, nonce, "ask for a fresh quote bound to a random nonce"),
+    CK_OPT_ARG("collateral", 0, "FILE", VO, collateral,
+	       "collateral for evidence that carries none"),
+    CK_OPT_ARG("out", 0, "CERT.pem", VO, out,
+	       "on success, write the verified certificate (for curl --cacert)"),
+    CK_OPT_ARG("at", 0, "TIME", VO, at, "verification time (default now)"),
+    CK_OPT_JSON(VO, json),
+    CK_OPT_END};
 #undef VO
 
-static const struct cli_spec spec = {
+static const struct ck_opt_spec spec = {
     .name = "cloak verify",
     .operands = "TARGET",
     .min_operands = 1,
@@ -420,7 +421,7 @@ int cmd_verify(int argc, char **argv)
 	struct ck_target t;
 	int ret = EXIT_USAGE, arg, got;
 	memset(&j, 0, sizeof(j));
-	if ((arg = cli_parse(&spec, argc, argv, &j.o, &ret)) < 0)
+	if ((arg = ck_opts_parse(&spec, argc, argv, &j.o, &ret)) < 0)
 		return ret;
 	j.target = argv[arg];
 	if (load(&j) < 0)

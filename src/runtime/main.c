@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,32 +22,41 @@
 #include "cloak/codec.h"
 #include "cloak/fileio.h"
 #include "cloak/net.h"
+#include "cloak/opts.h"
 #include "runtime.h"
 
 #define EXIT_USAGE 2
 
-static const char usage[] =
-    "Usage: cloak-runtime --backend sim|sgx|tsm --package FILE --manifest FILE --listen ADDR:PORT\n"
-    "                     [--sim-pki DIR] [--attestation-dir DIR] [--collateral FILE|DIR]\n"
-    "                     [--app-dir DIR] [--data-dir DIR] [--app-socket]\n"
-    "\n"
-    "Runs one app inside a TEE: serves GET /.well-known/cloak/status and\n"
-    "GET /.well-known/cloak/evidence[?nonce=HEX] on ADDR:PORT at once, takes the one\n"
-    "POST /.well-known/cloak/provision over its provisioning RA-TLS certificate, then unpacks\n"
-    "the app into enclave memory, starts it and serves it (TLS per the manifest's mode).\n"
-    "Prints 'listening on ADDR:PORT' on standard output once ready (port 0 picks one).\n"
-    "\n"
-    "  --backend sim        simulated TEE (NOT A REAL TEE): quotes from --sim-pki, whose\n"
-    "                       collateral is served; MRENCLAVE = SHA-256 of this binary\n"
-    "  --backend sgx        Gramine SGX: /dev/attestation (or --attestation-dir)\n"
-    "  --backend tsm        TDX / SEV-SNP through configfs-tsm (or --attestation-dir: the\n"
-    "                       report directory, or one entry in it)\n"
-    "  --collateral PATH    QuoteCollateralV3 JSON (a file, or DIR/collateral.json) served\n"
-    "                       with every quote; required for sgx and tsm; SIGHUP re-reads it\n"
-    "  --app-dir, --data-dir  where the code is unpacked (DIR/code) and the app's data lives;\n"
-    "                       sgx: /app and /data (Gramine encrypted mounts); sim, tsm: a\n"
-    "                       private in-memory filesystem\n"
-    "  --app-socket         the app listens on $CLOAK_APP_SOCKET (default under sgx), not $PORT\n";
+#define RO struct rt
+static const struct ck_opt opts[] = {
+    CK_OPT_NEED("backend", 0, "sim|sgx|tsm", RO, backend,
+		"sim: simulated (NOT A REAL TEE), quotes from --sim-pki, MRENCLAVE = SHA-256 of "
+		"this binary; sgx: Gramine's /dev/attestation; tsm: TDX/SEV-SNP via configfs-tsm"),
+    CK_OPT_NEED("package", 0, "FILE", RO, package, "the encrypted package"),
+    CK_OPT_NEED("manifest", 0, "FILE", RO, manifest, "its deploy manifest"),
+    CK_OPT_NEED("listen", 0, "ADDR:PORT", RO, listen, "where to serve (port 0 picks one)"),
+    CK_OPT_ARG("sim-pki", 0, "DIR", RO, sim_pki, "sim: the simulation PKI"),
+    CK_OPT_ARG("attestation-dir", 0, "DIR", RO, att_dir,
+	       "sgx: instead of /dev/attestation; tsm: the report directory, or one entry"),
+    CK_OPT_ARG("collateral", 0, "FILE|DIR", RO, collateral,
+	       "QuoteCollateralV3 JSON served with every quote (sgx, tsm); SIGHUP re-reads it"),
+    CK_OPT_ARG("app-dir", 0, "DIR", RO, app_dir_opt,
+	       "where the code is unpacked (DIR/code); default: private memory"),
+    CK_OPT_ARG("data-dir", 0, "DIR", RO, data_dir_opt, "where the app's data lives"),
+    CK_OPT_FLAG("app-socket", 0, RO, app_unix,
+		"serve the app on a UNIX socket (always under sgx), not TCP on loopback"),
+    CK_OPT_END};
+#undef RO
+
+static const struct ck_opt_spec spec = {
+    .name = "cloak-runtime",
+    .operands = "",
+    .about = "Runs one app inside a TEE: serves GET /.well-known/cloak/status and\n"
+	     "GET /.well-known/cloak/evidence[?nonce=HEX] on ADDR:PORT at once, takes the one\n"
+	     "POST /.well-known/cloak/provision over its provisioning RA-TLS certificate, then\n"
+	     "unpacks the app into enclave memory, starts it and serves it (TLS per the\n"
+	     "manifest's mode). Prints 'listening on ADDR:PORT' on standard output once ready.",
+    .opts = opts};
 
 static volatile sig_atomic_t reload;
 
@@ -275,80 +283,17 @@ static int boot(struct rt *rt, int *lfd, struct ck_err *err)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"backend", required_argument, NULL, 'b'},
-	    {"sim-pki", required_argument, NULL, 'P'},
-	    {"attestation-dir", required_argument, NULL, 'A'},
-	    {"collateral", required_argument, NULL, 'C'},
-	    {"package", required_argument, NULL, 'p'},
-	    {"manifest", required_argument, NULL, 'm'},
-	    {"listen", required_argument, NULL, 'l'},
-	    {"app-dir", required_argument, NULL, 'a'},
-	    {"data-dir", required_argument, NULL, 'd'},
-	    {"app-socket", no_argument, NULL, 'u'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct rt *rt = calloc(1, sizeof(*rt));
 	struct ck_err e = {0};
-	if (rt)
-		rt->probe.fd = -1;
-	int c, lfd = -1, ret = EXIT_FAILURE;
+	int lfd = -1, ret = EXIT_FAILURE;
 	if (!rt)
 		return EXIT_FAILURE;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			rt->backend = optarg;
-			break;
-		case 'P':
-			rt->sim_pki = optarg;
-			break;
-		case 'A':
-			rt->att_dir = optarg;
-			break;
-		case 'C':
-			rt->collateral = optarg;
-			break;
-		case 'p':
-			rt->package = optarg;
-			break;
-		case 'm':
-			rt->manifest = optarg;
-			break;
-		case 'l':
-			rt->listen = optarg;
-			break;
-		case 'a':
-			rt->app_dir_opt = optarg;
-			break;
-		case 'd':
-			rt->data_dir_opt = optarg;
-			break;
-		case 'u':
-			rt->app_unix = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			free(rt);
-			return EXIT_SUCCESS;
-		default:
-			fputs(usage, stderr);
-			free(rt);
-			return EXIT_USAGE;
-		}
-	}
-	const char *missing = !rt->backend    ? "--backend"
-			      : !rt->package  ? "--package"
-			      : !rt->manifest ? "--manifest"
-			      : !rt->listen   ? "--listen"
-					      : NULL;
-	if (optind != argc || missing) {
-		fprintf(stderr, "cloak-runtime: %s%s\n%s", missing ? missing : argv[optind],
-			missing ? " is required" : ": unexpected argument", usage);
+	rt->probe.fd = -1;
+	if (ck_opts_parse(&spec, argc, argv, rt, &ret) < 0) {
 		free(rt);
-		return EXIT_USAGE;
+		return ret;
 	}
+	ret = EXIT_FAILURE;
 	if (strcmp(rt->backend, "sim") && strcmp(rt->backend, "sgx") &&
 	    strcmp(rt->backend, "tsm")) {
 		fprintf(stderr, "cloak-runtime: --backend: '%s' is not sim, sgx or tsm\n",

@@ -135,7 +135,7 @@ static int send_provisioning(struct ck_client *c, const struct ck_provision_job 
 	send_len = env_len;
 	if (job->seal) {
 		if (!out->ev.have_claims || !out->ev.claims.has_seal_key) {
-			ck_errf(err, CK_E_USAGE, "seal: the enclave's claims carry no seal key");
+			ck_errf(err, CK_E_EXPECT, "seal: the enclave's claims carry no seal key");
 			goto out;
 		}
 		if (ck_seal(out->ev.claims.seal_key, (const uint8_t *)env, env_len, &sealed,

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* opts.c - the one option parser of the CLI (cli.h): options from a table, usage from it too. */
+/* opts.c - the one option parser; the contract is in include/cloak/opts.h. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cloak/opts.h"
 
-#define MAX_OPTS 40
+#define MAX_OPTS CK_OPTS_MAX
 
 /* The synopsis; with `full`, what the command does and every option. */
-static void usage(const struct cli_spec *s, FILE *out, bool full)
+static void usage(const struct ck_opt_spec *s, FILE *out, bool full)
 {
 	int col = fprintf(out, "Usage: %s%s%s", s->name, *s->operands ? " " : "", s->operands);
-	for (const struct cli_opt *o = s->opts; o->name; o++) {
+	for (const struct ck_opt *o = s->opts; o && o->name; o++) {
 		char one[96];
 		int n = snprintf(one, sizeof(one), "%s--%s%s%s%s", o->required ? "" : "[", o->name,
 				 o->arg ? " " : "", o->arg ? o->arg : "", o->required ? "" : "]");
@@ -26,10 +26,10 @@ static void usage(const struct cli_spec *s, FILE *out, bool full)
 		return;
 	}
 	fprintf(out, "\n\n%s\n", s->about);
-	if (!s->opts->name)
+	if (!s->opts || !s->opts->name)
 		return;
 	fputs("\nOptions:\n", out);
-	for (const struct cli_opt *o = s->opts; o->name; o++) {
+	for (const struct ck_opt *o = s->opts; o->name; o++) {
 		char left[64];
 		snprintf(left, sizeof(left), "%s%c%s--%s%s%s", o->letter ? "-" : "",
 			 o->letter ? o->letter : ' ', o->letter ? ", " : " ", o->name,
@@ -40,21 +40,26 @@ static void usage(const struct cli_spec *s, FILE *out, bool full)
 	fputs("  --help                       this text\n", out);
 }
 
-static int fail(const struct cli_spec *s, int *exit, const char *what, const char *why)
+static int fail(const struct ck_opt_spec *s, int *exit, const char *what, const char *why)
 {
-	fprintf(stderr, "cloak: %s: %s\n", what, why);
+	fprintf(stderr, "%.*s: %s: %s\n", (int)strcspn(s->name, " "), s->name, what, why);
 	usage(s, stderr, false);
-	*exit = EXIT_USAGE;
+	*exit = CK_OPTS_EXIT_USAGE;
 	return -1;
 }
 
-int cli_parse(const struct cli_spec *s, int argc, char **argv, void *opts, int *exit)
+int ck_opts_parse(const struct ck_opt_spec *spec, int argc, char **argv, void *opts, int *exit)
 {
+	static const struct ck_opt none[] = {CK_OPT_END};
+	struct ck_opt_spec full = *spec;
+	const struct ck_opt_spec *s = &full;
+	if (!full.opts)
+		full.opts = none;
 	struct option lo[MAX_OPTS + 2];
 	char letters[2 * MAX_OPTS + 4] = "";
 	size_t n = 0, nl = 0;
 	bool seen[MAX_OPTS] = {0};
-	for (const struct cli_opt *o = s->opts; o->name && n < MAX_OPTS; o++, n++) {
+	for (const struct ck_opt *o = s->opts; o->name && n < MAX_OPTS; o++, n++) {
 		lo[n] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
 					(int)(256 + n)};
 		if (o->letter) {
@@ -70,16 +75,16 @@ int cli_parse(const struct cli_spec *s, int argc, char **argv, void *opts, int *
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, letters, lo, NULL)) != -1) {
-		const struct cli_opt *o = NULL;
+		const struct ck_opt *o = NULL;
 		size_t i = 0;
 		if (c == 'h' + 1000) {
 			usage(s, stdout, true);
-			*exit = EXIT_OK;
+			*exit = CK_OPTS_EXIT_OK;
 			return -1;
 		}
 		if (c >= 256)
 			o = &s->opts[i = (size_t)(c - 256)];
-		for (const struct cli_opt *q = s->opts; !o && q->name; q++)
+		for (const struct ck_opt *q = s->opts; !o && q->name; q++)
 			if (q->letter && q->letter == c)
 				o = q, i = (size_t)(q - s->opts);
 		if (!o)
@@ -89,7 +94,7 @@ int cli_parse(const struct cli_spec *s, int argc, char **argv, void *opts, int *
 		char *field = (char *)opts + o->off;
 		if (o->each) {
 			if (o->each(opts, optarg) < 0) {
-				*exit = EXIT_USAGE;
+				*exit = CK_OPTS_EXIT_USAGE;
 				return -1;
 			}
 		} else if (o->arg) {
@@ -112,14 +117,14 @@ struct one_opts {
 	bool json;
 };
 
-int cli_one_operand(const struct cli_spec *s, int argc, char **argv, bool *json, int *exit)
+int ck_opts_one_operand(const struct ck_opt_spec *s, int argc, char **argv, bool *json, int *exit)
 {
 	struct one_opts o = {0};
-	static const struct cli_opt opts[] = {CLI_JSON(struct one_opts, json), CLI_END};
-	struct cli_spec full = *s;
+	static const struct ck_opt opts[] = {CK_OPT_JSON(struct one_opts, json), CK_OPT_END};
+	struct ck_opt_spec full = *s;
 	full.opts = opts;
 	full.min_operands = full.max_operands = 1;
-	int i = cli_parse(&full, argc, argv, &o, exit);
+	int i = ck_opts_parse(&full, argc, argv, &o, exit);
 	*json = o.json;
 	return i;
 }
