@@ -95,6 +95,7 @@ int ck_health_begin(struct ck_health *h, const struct ck_app_spec *s, struct ck_
 int ck_health_step(struct ck_health *h, struct ck_err *err);
 void ck_health_end(struct ck_health *h);
 
+/* Milliseconds of the monotonic clock (for timeouts and backoff, never for dates). */
 uint64_t ck_now_ms(void);
 
 #endif

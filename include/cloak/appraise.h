@@ -52,9 +52,18 @@ struct ck_appraise_opts {
  * verified, so ck_appraise() takes it non-const: use one per thread. */
 struct ck_verified_collateral;
 
+/* Verifies a collateral set once, for any number of appraisals (the first half of QVL's order):
+ * the trust anchor (the pinned Intel SGX Root CA certificate byte for byte, or, only with
+ * allow_simulation, a sim root), the root CRL, the TCB Info and QE Identity signatures and their
+ * signing chain, the PCK CRL and its issuer. *out is the caller's (ck_verified_collateral_free)
+ * and holds private copies: `c` may be freed after. Fails with the code of the first check that
+ * failed, naming the item; *out is then NULL. Times are checked per appraisal, not here. */
 int ck_collateral_verify(const struct ck_collateral *c, bool allow_simulation,
 			 struct ck_verified_collateral **out, struct ck_err *err);
+/* Frees a verified collateral set (NULL is fine). */
 void ck_verified_collateral_free(struct ck_verified_collateral *vc);
+/* What a verified set holds, borrowed from it (valid until it is freed): its TCB Info, its QE
+ * Identity, and whether it chains to a simulation root. */
 const struct ck_tcb_info *ck_vc_tcb_info(const struct ck_verified_collateral *vc);
 const struct ck_qe_identity *ck_vc_qe_identity(const struct ck_verified_collateral *vc);
 bool ck_vc_simulated(const struct ck_verified_collateral *vc);

@@ -44,6 +44,7 @@ int ck_attester_sgx(const char *dir, struct ck_attester **out, struct ck_err *er
  * show exactly our one write (else another writer raced us). `provider` says which TEE. */
 int ck_attester_tsm(const char *dir, const char *entry, struct ck_attester **out,
 		    struct ck_err *err);
+/* Releases an attester and what its backend holds (NULL is fine). */
 void ck_attester_free(struct ck_attester *a);
 
 #endif

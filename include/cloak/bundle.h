@@ -39,6 +39,10 @@ struct ck_bundle {
 
 /* true when `buf` looks like a bundle (a JSON object with "cloak_evidence"). */
 bool ck_bundle_sniff(const uint8_t *buf, size_t len);
+/* Parses a bundle (at most CK_BUNDLE_MAX_LEN bytes): version, "tee", base64 quote and claims,
+ * the collateral, the nonce proof; strictly (duplicate keys, escapes in base64 refused). On
+ * success `b` owns copies (ck_bundle_free); on failure it is zeroed and the error names the
+ * field. */
 int ck_bundle_parse(const char *text, size_t len, struct ck_bundle *b, struct ck_err *err);
 /* Serialises `b` as compact JSON (malloc'ed, NUL-terminated). */
 char *ck_bundle_dump(const struct ck_bundle *b);
@@ -46,6 +50,7 @@ char *ck_bundle_dump(const struct ck_bundle *b);
  * last member: one serialisation of the quote and collateral serves a whole batch. Malloc'ed,
  * NULL when out of memory or `dump` is not such an object. */
 char *ck_bundle_with_proof(const char *dump, size_t len, const struct ck_merkle_proof *p);
+/* Frees what a parsed bundle owns and zeroes it (safe on a zeroed one). */
 void ck_bundle_free(struct ck_bundle *b);
 
 #endif

@@ -53,10 +53,14 @@ struct ck_claims {
 	size_t n_unknown;
 };
 
+/* Parses claims (at most CK_CLAIMS_MAX_LEN bytes) as the header above says, into `c` (which
+ * points into nothing: values are copied). Fails naming the claim that is malformed, repeated or
+ * of the wrong type; `c` is then partly filled and must not be used. */
 int ck_claims_parse(const uint8_t *cbor, size_t len, struct ck_claims *c, struct ck_err *err);
 /* Encodes the claims that are present; *out is malloc'ed. */
 int ck_claims_encode(const struct ck_claims *c, uint8_t **out, size_t *len, struct ck_err *err);
 
+/* "provisioning", "serving", or "?" for anything else. */
 const char *ck_phase_name(enum ck_phase p);
 /* The digest of data with `alg` into out, which MUST have room for it (32, 48 or 64 bytes);
  * returns its length, or 0 for an unknown algorithm. */

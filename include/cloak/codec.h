@@ -29,6 +29,8 @@ int ck_hex_decode_alloc(const char *hex, size_t hexlen, uint8_t **out, size_t *o
 
 /* Base64 (RFC 4648 §4). Encode returns a fresh NUL-terminated string or NULL on OOM. */
 char *ck_b64_encode(const uint8_t *in, size_t len);
+/* Decodes strict base64 (padding required, no whitespace) into a fresh buffer (*out, the
+ * caller's); the error names `what`. */
 int ck_b64_decode_alloc(const char *in, size_t inlen, uint8_t **out, size_t *outlen,
 			const char *what, struct ck_err *err);
 

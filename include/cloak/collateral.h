@@ -100,6 +100,9 @@ struct ck_pcs_inputs {
 	const char *tcb_chain; /* PEM: TCB-Info-Issuer-Chain (also signs the QE Identity) */
 	const char *pck_crl_chain;
 };
+/* Builds a collateral set from raw Intel PCS (or PCCS) responses, keeping the signed TCB Info
+ * and QE Identity bytes exactly as served; CRLs may be DER, PEM, hex or base64. `out` is the
+ * caller's (ck_collateral_free). Nothing is verified here: ck_collateral_verify does that. */
 int ck_collateral_from_pcs(const struct ck_pcs_inputs *in, struct ck_collateral *out,
 			   struct ck_err *err);
 
@@ -154,6 +157,9 @@ struct ck_qe_identity {
 	struct ck_advisories advisories;
 };
 
+/* Parses a TCB Info (v2 or v3, SGX or TDX) or a QE Identity (v2) body: the signed JSON text,
+ * strictly (every field typed and in range, levels in order). `out` owns copies (the matching
+ * _free); on failure it is freed and the error names the field. */
 int ck_tcb_info_parse(const char *text, size_t len, struct ck_tcb_info *out, struct ck_err *err);
 void ck_tcb_info_free(struct ck_tcb_info *t);
 int ck_qe_identity_parse(const char *text, size_t len, struct ck_qe_identity *out,

@@ -72,6 +72,7 @@ int ck_identity_evidence_root(const struct ck_identity *id, struct ck_attester *
 			      const struct ck_collateral *coll, const uint8_t root[32], char **out,
 			      struct ck_err *err);
 
+/* Frees everything the identity owns (keys are wiped by OpenSSL) and zeroes it; safe twice. */
 void ck_identity_free(struct ck_identity *id);
 
 #endif

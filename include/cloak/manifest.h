@@ -53,6 +53,7 @@ int ck_manifest_encode(const struct ck_manifest *m, char **out, size_t *len, uin
 /* Parses a manifest, refusing anything not canonical; fills `m` and the hash. */
 int ck_manifest_parse(const char *text, size_t len, struct ck_manifest *m, uint8_t hash[32],
 		      struct ck_err *err);
+/* Frees what a parsed manifest owns (its policy text) and zeroes it; NULL is fine. */
 void ck_manifest_free(struct ck_manifest *m);
 
 #endif

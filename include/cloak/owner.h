@@ -27,8 +27,11 @@ int ck_owner_key_default_path(char *buf, size_t cap, struct ck_err *err);
  * *created (when not NULL) says which. */
 int ck_owner_key_load(const char *path, bool create, struct ck_owner_key **out, bool *created,
 		      struct ck_err *err);
+/* Frees the key (its private half is wiped by OpenSSL); NULL is fine. */
 void ck_owner_key_free(struct ck_owner_key *k);
+/* The raw 32-byte Ed25519 public key. */
 void ck_owner_key_public(const struct ck_owner_key *k, uint8_t pub[CK_OWNER_PUB_LEN]);
+/* An Ed25519 signature of `msg` into sig (64 bytes). */
 int ck_owner_sign(const struct ck_owner_key *k, const uint8_t *msg, size_t len,
 		  uint8_t sig[CK_OWNER_SIG_LEN], struct ck_err *err);
 /* true when `sig` is pub's signature of msg. */
@@ -37,6 +40,8 @@ bool ck_owner_verify(const uint8_t pub[CK_OWNER_PUB_LEN], const uint8_t *msg, si
 
 /* "ed25519:<64 hex>" */
 #define CK_OWNER_PUB_STR_LEN (8 + 64)
+/* "ed25519:<64 hex>" into out; ck_owner_pub_parse reads exactly that form (anything else
+ * fails naming what it got). */
 void ck_owner_pub_format(const uint8_t pub[CK_OWNER_PUB_LEN], char out[CK_OWNER_PUB_STR_LEN + 1]);
 int ck_owner_pub_parse(const char *s, size_t len, uint8_t pub[CK_OWNER_PUB_LEN],
 		       struct ck_err *err);

@@ -49,7 +49,11 @@ struct ck_policy {
 
 /* The default policy: UpToDate only, no advisories, no debug, no simulation, any measurement. */
 void ck_policy_default(struct ck_policy *p);
+/* Parses a JSON policy strictly (unknown keys, wrong types, malformed hex refused, naming the
+ * key) over the default: what it does not say stays as ck_policy_default sets it. `p` owns
+ * its lists (ck_policy_free); on failure it is freed. */
 int ck_policy_parse(const char *text, size_t len, struct ck_policy *p, struct ck_err *err);
+/* Frees a policy's lists and zeroes it (safe on a zeroed or default one). */
 void ck_policy_free(struct ck_policy *p);
 
 static inline bool ck_policy_measured(const struct ck_policy *p)

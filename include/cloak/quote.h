@@ -124,6 +124,7 @@ static inline bool ck_sgx_report_is_debug(const struct ck_sgx_report *r)
 	return (r->attributes[0] & CK_SGX_FLAGS_DEBUG) != 0;
 }
 
+/* "sgx", "tdx", or "?" for anything else. */
 const char *ck_tee_name(enum ck_tee tee);
 
 /* Intel's QE vendor ID, 939A7233F79C4CA9940A0DB3957F0607. */

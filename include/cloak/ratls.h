@@ -41,6 +41,7 @@ enum ck_ratls_kind {
 	CK_RATLS_OE,		 /* 1.3.6.1.4.1.311.105.1 */
 	CK_RATLS_INTEL_SDK,	 /* 1.2.840.113741.1.13.1 holding a raw quote */
 };
+/* The extension's OID and who writes it, for reports. */
 const char *ck_ratls_kind_name(enum ck_ratls_kind k);
 
 struct ck_ratls_ext {

@@ -40,6 +40,8 @@ struct ck_sim_pki;
 /* Creates a new PKI in `dir`, which must not exist yet (it is created whole, or not at all).
  * Certificates are valid from `now` minus one day for 20 years. */
 int ck_sim_init(const char *dir, ck_time_t now, struct ck_err *err);
+/* Loads a sim PKI made by ck_sim_init (*out the caller's, ck_sim_free); the error names the
+ * file that is missing or malformed. */
 int ck_sim_load(const char *dir, struct ck_sim_pki **out, struct ck_err *err);
 void ck_sim_free(struct ck_sim_pki *pki);
 
@@ -57,6 +59,7 @@ struct ck_sim_quote_opts {
 	int version;	 /* quote version: 3 (default) or 4 */
 	ck_time_t now;	 /* the PCK leaf is valid from now - 1 day */
 };
+/* The defaults: measurements zero, UpToDate TCB, QE SVN 8, quote version 3, issued at `now`. */
 void ck_sim_quote_opts_default(struct ck_sim_quote_opts *o, ck_time_t now);
 
 /* Issues a v3 quote (malloc'ed into *quote). */
@@ -72,8 +75,11 @@ struct ck_sim_collateral_opts {
 	size_t revoke_serial_len;
 	bool revoke_pck_ca; /* list the PCK CA in the root CRL */
 };
+/* The defaults: issued an hour before `now`, valid CK_SIM_VALIDITY_DAYS, nothing revoked. */
 void ck_sim_collateral_opts_default(struct ck_sim_collateral_opts *o, ck_time_t now);
 
+/* Issues collateral from the sim PKI as Intel's PCS would (CRLs, TCB Info v3, QE Identity v2),
+ * every item labelled simulated; `out` is the caller's (ck_collateral_free). */
 int ck_sim_collateral(struct ck_sim_pki *pki, const struct ck_sim_collateral_opts *o,
 		      struct ck_collateral *out, struct ck_err *err);
 

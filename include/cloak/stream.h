@@ -50,6 +50,7 @@ struct ck_pkg_header {
  * version fails with CK_E_PKG_VERSION, saying which version this cloak reads. */
 int ck_pkg_header_parse(const uint8_t *buf, size_t len, struct ck_pkg_header *h,
 			struct ck_err *err);
+/* The header's 32 bytes, as the layout above; ck_pkg_chunks: how many chunks it implies. */
 void ck_pkg_header_encode(const struct ck_pkg_header *h, uint8_t out[CK_PKG_HEADER_LEN]);
 uint64_t ck_pkg_chunks(const struct ck_pkg_header *h);
 /* The size of the whole sealed file for this header. */
@@ -79,6 +80,7 @@ int ck_stream_open_next(struct ck_stream *s, const uint8_t *in, size_t in_len, u
 			size_t *out_len, struct ck_err *err);
 /* true once the final chunk has been sealed or opened. */
 bool ck_stream_done(const struct ck_stream *s);
+/* The header the stream was initialised with (borrowed: valid until ck_stream_free). */
 const struct ck_pkg_header *ck_stream_header(const struct ck_stream *s);
 /* Wipes the key and frees. NULL-safe. */
 void ck_stream_free(struct ck_stream *s);
