@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config cmake ninja-build clang-14 libclang-rt-14-dev
   libssl-dev openssl libjansson-dev libcmocka-dev libevent-dev
-  libcurl4-openssl-dev libarchive-dev libsqlite3-dev libcbor-dev
+  libarchive-dev libsqlite3-dev libcbor-dev
   curl python3 ca-certificates
 )
 if [ "${1:-}" = "--bench" ]; then
