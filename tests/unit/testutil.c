@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <signal.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
@@ -134,4 +138,32 @@ void tu_write(const char *path, const void *data, size_t len, unsigned mode)
 	assert_int_equal(write(fd, data, len), (ssize_t)len);
 	close(fd);
 	assert_int_equal(chmod(path, (mode_t)mode), 0); /* whatever the umask */
+}
+
+int tu_listen_any(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
+		abort();
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+void tu_serve_forked(int lfd, void (*conn)(int fd))
+{
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		if (fork() == 0) {
+			conn(fd);
+			_exit(0);
+		}
+		close(fd);
+	}
 }

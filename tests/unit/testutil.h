@@ -45,4 +45,10 @@ const char *tu_path(const char *rel);
 /* Writes a file whole with `mode`; fails the test otherwise. */
 void tu_write(const char *path, const void *data, size_t len, unsigned mode);
 
+/* Servers for the tests' real processes: a listening socket on a free loopback port (*port), and
+ * a loop, for a forked server process, that accepts forever and serves each connection in its
+ * own child with `conn` (which must return when done; the child then exits). */
+int tu_listen_any(uint16_t *port);
+void tu_serve_forked(int lfd, void (*conn)(int fd)) __attribute__((noreturn));
+
 #endif

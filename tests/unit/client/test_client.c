@@ -27,18 +27,6 @@ static pid_t g_srv, g_tls;
 static uint16_t g_port, g_tls_port;
 static char *g_dir;
 
-static int listen_any(uint16_t *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof(sa);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
-		abort();
-	getsockname(fd, (struct sockaddr *)&sa, &sl);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
 static void put(int fd, const char *s)
 {
 	ssize_t n = write(fd, s, strlen(s));
@@ -64,7 +52,8 @@ static void answer(int fd)
 		memmove(buf, buf + used, len - used);
 		len -= used;
 		if (!strcmp(path, "/ok"))
-			put(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nRetry-After: 7\r\n\r\nhello");
+			put(fd,
+			    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nRetry-After: 7\r\n\r\nhello");
 		else if (!strcmp(path, "/chunked"))
 			put(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 				"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
@@ -84,21 +73,6 @@ static void answer(int fd)
 			sleep(5);
 		else
 			put(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-	}
-}
-
-static void serve(int lfd)
-{
-	signal(SIGCHLD, SIG_IGN);
-	for (;;) {
-		int fd = accept(lfd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		if (fork() == 0) {
-			answer(fd);
-			_exit(0);
-		}
-		close(fd);
 	}
 }
 
@@ -133,9 +107,9 @@ static int setup(void **state)
 		 key, cert);
 	if (system(cmd) != 0)
 		return -1;
-	int a = listen_any(&g_port), b = listen_any(&g_tls_port);
+	int a = tu_listen_any(&g_port), b = tu_listen_any(&g_tls_port);
 	if ((g_srv = fork()) == 0)
-		serve(a);
+		tu_serve_forked(a, answer);
 	if ((g_tls = fork()) == 0)
 		serve_tls(b, cert, key);
 	close(a);
@@ -196,9 +170,12 @@ static void test_bad_answers(void **state)
 	struct {
 		const char *path, *says;
 	} bad[] = {
-	    {"/malformed", "malformed"},  {"/short", "ended after 9 of 100"},
-	    {"/big", "over the 100 allowed"}, {"/unframed", "neither a length nor chunks"},
-	    {"/close", "closed before a response"}, {"/silent", "no response"},
+	    {"/malformed", "malformed"},
+	    {"/short", "ended after 9 of 100"},
+	    {"/big", "over the 100 allowed"},
+	    {"/unframed", "neither a length nor chunks"},
+	    {"/close", "closed before a response"},
+	    {"/silent", "no response"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ck_client c;
@@ -286,10 +263,11 @@ static void test_targets(void **state)
 		assert_int_equal(t.tls, good[i].tls);
 		assert_string_equal(t.path, good[i].path);
 	}
-	const char *bad[] = {"enclave.example", ":443", "host:", "host:65536", "host:08",
-			     "host:44x", "ho st:1", "a..b:1", "user@host:1", "https://user@h/",
-			     "https://h/?q=1", "https://h/#f", "https://", "ftp://h:1", "[::1:443",
-			     "[nope]:1", "/path:1", "", "https://h:99999"};
+	const char *bad[] = {
+	    "enclave.example", ":443",	       "host:",	   "host:65536",     "host:08",
+	    "host:44x",	       "ho st:1",      "a..b:1",   "user@host:1",    "https://user@h/",
+	    "https://h/?q=1",  "https://h/#f", "https://", "ftp://h:1",	     "[::1:443",
+	    "[nope]:1",	       "/path:1",      "",	   "https://h:99999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ck_target t;
 		struct ck_err e;

@@ -37,19 +37,6 @@ static char *g_dir, g_log[4200];
 static pid_t g_app, g_proxy, g_tls_proxy;
 static uint16_t g_app_port, g_proxy_port, g_tls_port;
 
-static int listen_any(uint16_t *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof(sa);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
-		abort();
-	getsockname(fd, (struct sockaddr *)&sa, &sl);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
 static void write_all(int fd, const void *p, size_t n)
 {
 	const char *s = p;
@@ -164,21 +151,6 @@ static void app_conn(int fd)
 	}
 }
 
-static void run_app(int lfd)
-{
-	signal(SIGCHLD, SIG_IGN);
-	for (;;) {
-		int fd = accept(lfd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		if (fork() == 0) {
-			app_conn(fd);
-			_exit(0);
-		}
-		close(fd);
-	}
-}
-
 /* ---- the proxy --------------------------------------------------------------------------------
  */
 
@@ -273,12 +245,12 @@ static int group_setup(void **state)
 	snprintf(cmd, sizeof(cmd), "%s/key.pem", g_dir);
 	if (SSL_CTX_use_PrivateKey_file(tls, cmd, SSL_FILETYPE_PEM) != 1)
 		return -1;
-	int afd = listen_any(&g_app_port), pfd = listen_any(&g_proxy_port),
-	    tfd = listen_any(&g_tls_port);
+	int afd = tu_listen_any(&g_app_port), pfd = tu_listen_any(&g_proxy_port),
+	    tfd = tu_listen_any(&g_tls_port);
 	if ((g_app = fork()) == 0) {
 		close(pfd);
 		close(tfd);
-		run_app(afd);
+		tu_serve_forked(afd, app_conn);
 	}
 	close(afd);
 	if ((g_proxy = fork()) == 0)
