@@ -34,6 +34,12 @@ int ck_ratls_ssl_ctx_client(SSL_CTX *ctx, struct ck_ratls_verifier *v, struct ck
 /* As a TLS server: clients must present RA-TLS evidence (mutual attestation). */
 int ck_ratls_ssl_ctx_server(SSL_CTX *ctx, struct ck_ratls_verifier *v, struct ck_err *err);
 
+/* For a client that appraises the peer after the handshake (cloak verify): keep the leaf's wire
+ * bytes on every connection of `ctx` (the hook's contexts do so already), then ask whether the
+ * peer's certificate was DER, byte for byte (CK_E_CERT_FORMAT if not, CK_E_TLS if unseen). */
+int ck_ratls_ssl_ctx_capture(SSL_CTX *ctx);
+int ck_ratls_peer_is_der(const SSL *ssl, struct ck_err *err);
+
 /* Checks one certificate as the callback does (also for tools that fetched it otherwise). */
 int ck_ratls_check_cert(X509 *cert, struct ck_ratls_verifier *v);
 

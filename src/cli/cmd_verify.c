@@ -22,6 +22,7 @@
 #include "cloak/enclave.h"
 #include "cloak/fileio.h"
 #include "cloak/ratls.h"
+#include "cloak/ratls_tls.h"
 #include "cloak/target.h"
 
 struct verify_opts {
@@ -159,6 +160,8 @@ static int fetch_live(struct job *j, const struct ck_target *t)
 	if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
 		return -1;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if (ck_ratls_ssl_ctx_capture(ctx) < 0)
+		goto out;
 	if (j->o.nonce && RAND_bytes(j->nonce, sizeof(j->nonce)) != 1)
 		goto out;
 	if (!j->o.json)
@@ -167,8 +170,11 @@ static int fetch_live(struct job *j, const struct ck_target *t)
 		cli_err(&e);
 		goto out;
 	}
-	if ((j->r.cert = ck_client_peer(&c)))
+	if ((j->r.cert = ck_client_peer(&c))) {
 		X509_up_ref(j->r.cert);
+		if (ck_ratls_peer_is_der(c.ssl, &e) < 0)
+			add_extra(&j->r, &e); /* BER: OpenSSL re-encoded it; refuse what came */
+	}
 	int r = ck_enclave_evidence(&c, j->nonce, j->o.nonce ? sizeof(j->nonce) : 0, on_wait, j,
 				    &j->b, &st, &e);
 	ck_client_close(&c);

@@ -82,10 +82,9 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
 }
 
 /* The leaf must be DER: byte for byte what it re-encodes to. */
-static int leaf_is_der(X509_STORE_CTX *x, X509 *leaf, struct ck_err *err)
+static int wire_is_der(const SSL *ssl, X509 *leaf, struct ck_err *err)
 {
-	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
-	const struct wire_cert *w = ssl ? SSL_get_ex_data(ssl, ssl_index) : NULL;
+	const struct wire_cert *w = ssl && ssl_index >= 0 ? SSL_get_ex_data(ssl, ssl_index) : NULL;
 	unsigned char *re = NULL;
 	if (!w)
 		return ck_errf(err, CK_E_TLS, "the peer's certificate bytes were not seen");
@@ -105,7 +104,8 @@ static int verify_cb(X509_STORE_CTX *x, void *arg)
 		ck_errf(&v->last_error, CK_E_TLS, "the peer sent no certificate");
 		return 0;
 	}
-	if (leaf_is_der(x, leaf, &v->last_error) < 0) {
+	if (wire_is_der(X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx()), leaf,
+			&v->last_error) < 0) {
 		v->checks++;
 		X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
 		return 0;
@@ -174,4 +174,21 @@ int ck_ratls_ssl_ctx_server(SSL_CTX *ctx, struct ck_ratls_verifier *v, struct ck
 	static const unsigned char sid[] = "cloak-ratls";
 	SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
 	return setup(ctx, v, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, err);
+}
+
+int ck_ratls_ssl_ctx_capture(SSL_CTX *ctx)
+{
+	pthread_once(&index_once, index_init);
+	if (ssl_index < 0)
+		return -1;
+	SSL_CTX_set_msg_callback(ctx, msg_cb);
+	return 0;
+}
+
+int ck_ratls_peer_is_der(const SSL *ssl, struct ck_err *err)
+{
+	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	if (!leaf)
+		return ck_errf(err, CK_E_TLS, "the peer sent no certificate");
+	return wire_is_der(ssl, leaf, err);
 }
