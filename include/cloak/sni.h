@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sni.h - the server name a TLS client asks for, read from its ClientHello before anything is
+ * decrypted (the node's router routes on it: DESIGN §8). RFC 8446 §4.1.2 and RFC 6066 §3.
+ *
+ * The bytes are the first a client sent: TLS handshake records (content type 22, legacy
+ * versions 3.1-3.3, at most 2^14 bytes each) carrying one ClientHello, which may span records
+ * (at most CK_SNI_MAX_HELLO bytes in all). Strict: the ClientHello's fields must add up exactly,
+ * extensions may not repeat, there must be exactly one server_name extension with exactly one
+ * host_name, and the name must be a DNS name (letters, digits, '-', dots between labels of at
+ * most 63 bytes, at most 253 in all, no trailing dot). It is returned in lower case. Anything
+ * else is refused, with the reason: a router answers nothing it cannot route.
+ */
+#ifndef CLOAK_SNI_H
+#define CLOAK_SNI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cloak/err.h"
+
+#define CK_SNI_MAX_HELLO (16 * 1024) /* the whole ClientHello, across records */
+#define CK_SNI_NAME_MAX	 253
+
+/* The first `len` bytes of a connection. Returns the name's length (> 0; the name in `name`,
+ * NUL-terminated) when the ClientHello is complete and names one; 0 when more bytes are needed;
+ * -1 when these bytes cannot be a ClientHello that names one (CK_E_SNI, saying why). */
+int ck_sni_parse(const uint8_t *buf, size_t len, char name[CK_SNI_NAME_MAX + 1],
+		 struct ck_err *err);
+
+#endif
