@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * router.h - the node's public port (DESIGN §8): each connection's ClientHello is read (bounded
+ * in size and time, sni.h), its server name looked up, and the connection passed through to
+ * that app's runtime untouched, TLS and all: the node never holds a key for it and never sees
+ * a byte in clear. A name the lookup does not know, a ClientHello without one, or anything that
+ * is not a ClientHello is refused: a TLS alert unrecognized_name (for a name) and the close.
+ *
+ * Once routed, bytes move both ways with backpressure (at most CK_ROUTER_BUF_HIGH buffered
+ * towards either side before reading from the other pauses); a side that closes is passed on
+ * once what it sent has been written. At most CK_ROUTER_MAX_CONNS connections; beyond, a new
+ * one is closed at once. Everything lives in the struct ck_router the caller owns. The
+ * process must ignore SIGPIPE.
+ */
+#ifndef CLOAK_ROUTER_H
+#define CLOAK_ROUTER_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "cloak/err.h"
+#include "cloak/sni.h"
+
+#define CK_ROUTER_MAX_CONNS	   4096
+#define CK_ROUTER_HELLO_TIMEOUT_MS 5000		/* the whole ClientHello, from the accept */
+#define CK_ROUTER_CONNECT_MS	   5000		/* connecting to the runtime */
+#define CK_ROUTER_BUF_HIGH	   (256 * 1024) /* buffered towards one side */
+
+/* The runtime that serves `name` (lower case): its address into *to, 0; or -1: unknown. */
+typedef int (*ck_router_route_fn)(void *arg, const char *name, struct sockaddr_storage *to,
+				  socklen_t *to_len);
+
+struct ck_router_cfg {
+	ck_router_route_fn route;
+	void *route_arg;
+	unsigned hello_timeout_ms; /* 0: CK_ROUTER_HELLO_TIMEOUT_MS */
+};
+
+struct ck_router;
+
+/* Starts routing what arrives on `listen_fd` (bound, listening; the router takes it). */
+int ck_router_new(struct event_base *base, int listen_fd, const struct ck_router_cfg *cfg,
+		  struct ck_router **out, struct ck_err *err);
+/* Open connections (waiting for a ClientHello, connecting, or relaying). */
+size_t ck_router_conns(const struct ck_router *r);
+/* Closes every connection and the listener. NULL is fine. */
+void ck_router_free(struct ck_router *r);
+
+#endif
