@@ -118,7 +118,11 @@ int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(pr
 /* --- HTTP --------------------------------------------------------------------------------- */
 #define CK_E_HTTP_SYNTAX "http.syntax" /* a malformed or ambiguous message */
 #define CK_E_HTTP_LIMIT	 "http.limit"  /* a head, header count or line over its limit */
-#define CK_E_SNI	 "sni"	       /* not a ClientHello naming one server (the router refuses it) */
+#define CK_E_SNI	 "sni" /* not a ClientHello naming one server (the router refuses it) */
+
+/* --- the node ---------------------------------------------------------------------------- */
+#define CK_E_STORE "store" /* the node's database cannot be opened, migrated or written */
+#define CK_E_AUTH  "auth"  /* no valid owner token */
 
 /* --- policy rules (the verdict) ------------------------------------------------------------ */
 #define CK_E_POL_STATUS	     "policy.tcb_status"

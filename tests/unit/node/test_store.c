@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The node's store (store.h) on a real SQLite file: created 0600 and migrated, reopened as it
+ * is, a newer schema refused untouched; owner tokens created, checked, refused (wrong,
+ * malformed, revoked), listed, and never stored in clear. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "cloak/store.h"
+#include "testutil.h"
+
+static void test_open_and_migrate(void **s)
+{
+	(void)s;
+	struct ck_store *st;
+	struct ck_err e;
+	const char *db = tu_path("node.db");
+	assert_int_equal(ck_store_open(db, &st, &e), 0);
+	assert_int_equal(ck_store_schema(st), CK_STORE_SCHEMA);
+	ck_store_close(st);
+	struct stat sb;
+	assert_int_equal(stat(db, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(ck_store_open(db, &st, &e), 0); /* again: nothing to migrate */
+	assert_int_equal(ck_store_schema(st), CK_STORE_SCHEMA);
+	ck_store_close(st);
+	/* a database from a newer cloakd: refused, and left at its version */
+	sqlite3 *raw;
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(ck_store_open(db, &st, &e), -1);
+	assert_string_equal(e.code, CK_E_STORE);
+	assert_non_null(strstr(e.msg, "schema 99"));
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	sqlite3_stmt *q;
+	sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &q, NULL);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 99);
+	sqlite3_finalize(q);
+	sqlite3_close(raw);
+}
+
+static void test_tokens(void **s)
+{
+	(void)s;
+	struct ck_store *st;
+	struct ck_err e;
+	char alice[CK_TOKEN_STR_LEN + 1], admin[CK_TOKEN_STR_LEN + 1], who[CK_OWNER_NAME_MAX + 1];
+	bool is_admin;
+	const char *db = tu_path("tokens.db");
+	assert_int_equal(ck_store_open(db, &st, &e), 0);
+	assert_int_equal(ck_store_token_create(st, "admin", true, 100, admin, &e), 0);
+	assert_int_equal(ck_store_token_create(st, "alice", false, 200, alice, &e), 0);
+	assert_int_equal(strlen(alice), CK_TOKEN_STR_LEN);
+	assert_string_not_equal(alice, admin);
+	assert_int_equal(ck_store_token_check(st, alice, who, &is_admin, &e), 0);
+	assert_string_equal(who, "alice");
+	assert_false(is_admin);
+	assert_int_equal(ck_store_token_check(st, admin, who, &is_admin, &e), 0);
+	assert_string_equal(who, "admin");
+	assert_true(is_admin);
+	/* wrong, malformed, empty, upper case: the same refusal */
+	char wrong[CK_TOKEN_STR_LEN + 1];
+	memcpy(wrong, alice, sizeof(wrong));
+	wrong[10] = wrong[10] == '0' ? '1' : '0';
+	const char *bad[] = {wrong, "", "not-a-token", NULL};
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(ck_store_token_check(st, bad[i], who, &is_admin, &e), -1);
+		assert_string_equal(e.code, CK_E_AUTH);
+		assert_string_equal(who, "");
+	}
+	/* names: bad ones and a taken one */
+	const char *names[] = {"", "Alice", "a_b", "-x", "x-", "a.b"};
+	char tok[CK_TOKEN_STR_LEN + 1];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(ck_store_token_create(st, names[i], false, 1, tok, &e), -1);
+		assert_string_equal(e.code, CK_E_USAGE);
+	}
+	assert_int_equal(ck_store_token_create(st, "alice", false, 1, tok, &e), -1);
+	assert_non_null(strstr(e.msg, "'alice' already has a token"));
+	/* revoked: refused, still listed */
+	assert_int_equal(ck_store_token_revoke(st, "alice", 300, &e), 0);
+	assert_int_equal(ck_store_token_check(st, alice, who, &is_admin, &e), -1);
+	assert_int_equal(ck_store_token_revoke(st, "alice", 301, &e), -1);
+	assert_int_equal(ck_store_token_revoke(st, "nobody", 301, &e), -1);
+	struct ck_token_info *list;
+	size_t n;
+	assert_int_equal(ck_store_token_list(st, &list, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "admin");
+	assert_true(list[0].admin && !list[0].revoked);
+	assert_string_equal(list[1].name, "alice");
+	assert_true(list[1].revoked);
+	assert_int_equal(list[1].revoked_at, 300);
+	free(list);
+	ck_store_close(st);
+	/* the tokens are nowhere in the files, only their hashes */
+	const char *files[] = {"tokens.db", "tokens.db-wal"};
+	for (size_t i = 0; i < 2; i++) {
+		char cmd[4300];
+		snprintf(cmd, sizeof(cmd), "grep -qa '%s\\|%s' '%s' 2>/dev/null", alice, admin,
+			 tu_path(files[i]));
+		assert_int_not_equal(system(cmd), 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_open_and_migrate),
+	    cmocka_unit_test(test_tokens),
+	};
+	return cmocka_run_group_tests(tests, tu_scratch_setup, tu_scratch_teardown);
+}
