@@ -35,7 +35,10 @@ struct subcommand {
 /* Runs the subcommand named by argv[0] from `table` (NULL-terminated), or prints usage. */
 int cli_dispatch(const char *prog, const struct subcommand *table, int argc, char **argv);
 
-/* Prints "cloak: <message> [<code>]" to stderr. */
+/* The program's name in messages ("cloak", "cloakd"): set once by its main. */
+extern const char *cli_prog;
+
+/* Prints "<prog>: <message> [<code>]" to stderr. */
 void cli_err(const struct ck_err *e);
 void cli_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

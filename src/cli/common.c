@@ -36,15 +36,17 @@ int cli_dispatch(const char *prog, const struct subcommand *t, int argc, char **
 	return EXIT_USAGE;
 }
 
+const char *cli_prog = "cloak";
+
 void cli_err(const struct ck_err *e)
 {
-	fprintf(stderr, "cloak: %s [%s]\n", e->msg, e->code ? e->code : "error");
+	fprintf(stderr, "%s: %s [%s]\n", cli_prog, e->msg, e->code ? e->code : "error");
 }
 
 void cli_errx(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("cloak: ", stderr);
+	fprintf(stderr, "%s: ", cli_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
