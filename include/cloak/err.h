@@ -123,6 +123,7 @@ int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(pr
 /* --- the node ---------------------------------------------------------------------------- */
 #define CK_E_STORE "store" /* the node's database cannot be opened, migrated or written */
 #define CK_E_AUTH  "auth"  /* no valid owner token */
+#define CK_E_IMSG  "imsg"  /* a malformed message between the node's processes */
 
 /* --- policy rules (the verdict) ------------------------------------------------------------ */
 #define CK_E_POL_STATUS	     "policy.tcb_status"

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * imsg.h - messages between cloakd's processes (the parent, the router, the api: DESIGN §8,
+ * as OpenBSD's imsg between relayd's), over a SOCK_SEQPACKET socketpair, so that each message
+ * arrives whole or not at all:
+ *
+ *   header (12 bytes, little-endian): type u16, flags u16, id u32 (to match an answer to its
+ *   request), len u32 (the payload's), then the payload: at most CK_IMSG_MAX_PAYLOAD bytes.
+ *   flags bit 0: one file descriptor travels with it (SCM_RIGHTS); no other bit may be set.
+ *
+ * The receiver trusts nothing: a message whose length disagrees with what arrived, a payload
+ * over the limit, an unknown flag, a descriptor it did not announce (closed at once) or one it
+ * announced and did not bring, is refused with the reason; the channel should then be closed.
+ * Typed payloads have their own strict codecs below (the router's routes).
+ */
+#ifndef CLOAK_IMSG_H
+#define CLOAK_IMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cloak/err.h"
+#include "cloak/sni.h"
+
+#define CK_IMSG_HEADER	    12
+#define CK_IMSG_MAX_PAYLOAD (64 * 1024)
+#define CK_IMSG_MAX	    (CK_IMSG_HEADER + CK_IMSG_MAX_PAYLOAD)
+#define CK_IMSG_F_FD	    0x0001
+
+enum ck_imsg_type {
+	CK_IMSG_ROUTE_SET = 1, /* parent -> router: name -> a runtime's port (payload: route) */
+	CK_IMSG_ROUTE_DEL,     /* parent -> router: name (payload: route, port 0) */
+	CK_IMSG_ROUTE_CLEAR,   /* parent -> router: forget every route (no payload) */
+	CK_IMSG_TYPE_MAX
+};
+
+struct ck_imsg {
+	uint16_t type, flags;
+	uint32_t id;
+	const uint8_t *payload; /* into the caller's buffer */
+	size_t len;
+	int fd; /* -1: none */
+};
+
+/* The header and payload of one datagram of `n` bytes; `fd` is the descriptor that came with
+ * it (-1: none). On failure a descriptor that came is closed. */
+int ck_imsg_parse(const uint8_t *buf, size_t n, int fd, struct ck_imsg *m, struct ck_err *err);
+
+/* Sends one message (fd -1: none) on a SOCK_SEQPACKET socket. */
+int ck_imsg_send(int sock, uint16_t type, uint32_t id, const void *payload, size_t len, int fd,
+		 struct ck_err *err);
+/* Receives one into buf (CK_IMSG_MAX bytes): 1 a message, 0 the peer closed, -1 refused or
+ * failed (EAGAIN on a non-blocking socket: -1 with CK_E_IO and errno EAGAIN). */
+int ck_imsg_recv(int sock, uint8_t buf[CK_IMSG_MAX], struct ck_imsg *m, struct ck_err *err);
+
+/* A route: a server name (sni.h's rules: a lower-case DNS name) and a port (1-65535; 0 only in
+ * ROUTE_DEL). Payload: name length u8, the name, port u16 LE, nothing after. */
+struct ck_route_msg {
+	char name[CK_SNI_NAME_MAX + 1];
+	uint16_t port;
+};
+size_t ck_route_msg_encode(const struct ck_route_msg *r, uint8_t *out, size_t cap);
+int ck_route_msg_decode(const struct ck_imsg *m, struct ck_route_msg *r, struct ck_err *err);
+
+#endif
