@@ -58,4 +58,12 @@ int ck_store_token_list(struct ck_store *s, struct ck_token_info **list, size_t 
 int ck_store_token_check(struct ck_store *s, const char *presented,
 			 char owner[CK_OWNER_NAME_MAX + 1], bool *admin, struct ck_err *err);
 
+/* Apps. An app is named as a DNS label; its state is one of CK_APP_STATES; a running one has the
+ * loopback port its runtime listens on. */
+#define CK_APP_STATES "starting awaiting-provisioning running failed stopped"
+typedef int (*ck_store_route_fn)(void *arg, const char *name, uint16_t port);
+/* Calls `fn` for every app whose runtime is listening (state starting, awaiting-provisioning or
+ * running, with a port), in name order; stops at the first negative return. */
+int ck_store_app_routes(struct ck_store *s, ck_store_route_fn fn, void *arg, struct ck_err *err);
+
 #endif

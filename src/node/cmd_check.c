@@ -14,28 +14,6 @@
 #include "cloak/target.h"
 #include "node.h"
 
-struct check_opts {
-	const char *data, *domain, *public_addr, *api, *op_cert, *op_key, *collateral, *pccs;
-	bool sim, json;
-};
-
-#define CO struct check_opts
-static const struct ck_opt opts[] = {
-    CK_OPT_NEED("data", 0, "DIR", CO, data, "the node's data directory (cloakd init)"),
-    CK_OPT_FLAG("sim", 0, CO, sim, "simulated enclaves (NOT A REAL TEE)"),
-    CK_OPT_ARG("domain", 0, "NAME", CO, domain,
-	       "apps at https://NAME-OF-APP.NAME (default localhost)"),
-    CK_OPT_ARG("public", 0, "ADDR:PORT", CO, public_addr,
-	       "the public port (default 127.0.0.1:8443)"),
-    CK_OPT_ARG("api", 0, "ADDR:PORT", CO, api, "the owner API (default 127.0.0.1:9443)"),
-    CK_OPT_ARG("operator-cert", 0, "FILE", CO, op_cert, "untrusted-ssl apps: the operator's chain"),
-    CK_OPT_ARG("operator-key", 0, "FILE", CO, op_key, "...and its key"),
-    CK_OPT_ARG("collateral", 0, "DIR", CO, collateral, "collateral for the runtimes' evidence"),
-    CK_OPT_ARG("pccs", 0, "URL", CO, pccs, "...or a PCCS to fetch it from"),
-    CK_OPT_JSON(CO, json),
-    CK_OPT_END};
-#undef CO
-
 static const struct ck_opt_spec spec = {
     .name = "cloakd check",
     .operands = "",
@@ -43,80 +21,18 @@ static const struct ck_opt_spec spec = {
 	     "the directory (mode, store schema, the API's certificate and key), the addresses,\n"
 	     "the operator's certificate and key, the source of collateral. Exit 0 when all\n"
 	     "hold; 2 naming the first that does not.",
-    .opts = opts};
-
-/* The operator's certificate and key: readable, PEM, and each other's. */
-static int operator_pair(const char *cert, const char *key, struct ck_err *e)
-{
-	FILE *cf = fopen(cert, "r"), *kf = fopen(key, "r");
-	X509 *x = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
-	EVP_PKEY *k = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
-	struct stat st;
-	int ret = 0;
-	if (cf)
-		fclose(cf);
-	if (kf)
-		fclose(kf);
-	if (!x)
-		ret = ck_errf(e, CK_E_CERT_FORMAT, "--operator-cert: '%s' is not a PEM certificate",
-			      cert);
-	else if (!k)
-		ret = ck_errf(e, CK_E_KEY, "--operator-key: '%s' is not a PEM private key", key);
-	else if (X509_check_private_key(x, k) != 1)
-		ret =
-		    ck_errf(e, CK_E_KEY, "--operator-key: '%s' is not the key of '%s'", key, cert);
-	else if (stat(key, &st) == 0 && (st.st_mode & 077))
-		ret = ck_errf(e, CK_E_KEY,
-			      "--operator-key: '%s' is readable by others: chmod 600 it", key);
-	X509_free(x);
-	EVP_PKEY_free(k);
-	return ret;
-}
-
-static int check(const struct check_opts *o, struct ck_node_dir *d, struct ck_err *e)
-{
-	struct sockaddr_in sa;
-	struct ck_target t;
-	struct stat st;
-	if (ck_node_dir_open(o->data, d, e) < 0)
-		return -1;
-	if (o->sim && !d->sim)
-		return ck_errf(e, CK_E_USAGE,
-			       "--sim: '%s' has no simulation PKI (cloakd init --sim)", o->data);
-	if (ck_addr_parse(o->public_addr, &sa, e) < 0)
-		return ck_err_wrap(e, "--public");
-	if (ck_addr_parse(o->api, &sa, e) < 0)
-		return ck_err_wrap(e, "--api");
-	if (!strcmp(o->public_addr, o->api))
-		return ck_errf(e, CK_E_USAGE, "--public and --api are the same address '%s'",
-			       o->api);
-	if (!o->op_cert != !o->op_key)
-		return ck_errf(e, CK_E_USAGE, "--operator-cert and --operator-key go together");
-	if (o->op_cert && operator_pair(o->op_cert, o->op_key, e) < 0)
-		return -1;
-	if (o->collateral && o->pccs)
-		return ck_errf(e, CK_E_USAGE, "--collateral and --pccs: give one");
-	if (o->collateral && (stat(o->collateral, &st) < 0 || !S_ISDIR(st.st_mode)))
-		return ck_errf(e, CK_E_USAGE, "--collateral: '%s' is not a directory",
-			       o->collateral);
-	if (o->pccs && (ck_target_parse(o->pccs, &t, e) < 0 || !t.url || !t.tls))
-		return ck_errf(e, CK_E_USAGE, "--pccs: '%s' is not an https:// URL", o->pccs);
-	if (!o->sim && !o->collateral && !o->pccs)
-		return ck_errf(e, CK_E_USAGE,
-			       "a TEE node needs --collateral DIR or --pccs URL (or --sim)");
-	return 0;
-}
+    .opts = node_opts};
 
 int cmd_check(int argc, char **argv)
 {
-	struct check_opts o = {.public_addr = "127.0.0.1:8443", .api = "127.0.0.1:9443"};
+	struct node_opts o = NODE_OPTS_DEFAULT;
 	struct ck_node_dir d;
 	struct ck_err e;
 	char fp[65];
 	int ret;
 	if (ck_opts_parse(&spec, argc, argv, &o, &ret) < 0)
 		return ret;
-	if (check(&o, &d, &e) < 0) {
+	if (node_check(&o, &d, &e) < 0) {
 		cli_err(&e);
 		return EXIT_USAGE;
 	}

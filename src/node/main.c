@@ -8,6 +8,7 @@
 
 static const struct subcommand commands[] = {
     {"init", cmd_init, "Create the node's data directory (store, API certificate, admin token)"},
+    {"run", cmd_run, "Run the node: the public port's router (the owner API: next)"},
     {"check", cmd_check, "Check an invocation and the data directory without starting"},
     {"fingerprint", cmd_fingerprint, "Print the SHA-256 of the API's certificate, to pin"},
     {"token", cmd_token, "Create, list or revoke owners' tokens"},

@@ -7,8 +7,25 @@
 #define CLOAK_NODE_NODE_H
 
 #include "cli.h"
+#include "cloak/nodedir.h"
+
+/* The options of a node's invocation (cloakd check and cloakd run), and their check: the data
+ * directory (mode, schema, API certificate and key), the addresses, the operator's certificate
+ * and key, the source of collateral. */
+struct node_opts {
+	const char *data, *domain, *public_addr, *api, *op_cert, *op_key, *collateral, *pccs, *user;
+	bool sim, json;
+};
+#define NODE_OPTS_DEFAULT                                                                          \
+	{                                                                                          \
+		.public_addr = "127.0.0.1:8443", .api = "127.0.0.1:9443", .domain = "localhost",   \
+		.user = "nobody"                                                                   \
+	}
+extern const struct ck_opt node_opts[];
+int node_check(const struct node_opts *o, struct ck_node_dir *d, struct ck_err *e);
 
 int cmd_init(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_fingerprint(int argc, char **argv);
 int cmd_token(int argc, char **argv);

@@ -254,3 +254,25 @@ int ck_store_token_check(struct ck_store *s, const char *presented,
 	sqlite3_finalize(st);
 	return found ? 0 : ck_errf(err, CK_E_AUTH, "no valid owner token");
 }
+
+int ck_store_app_routes(struct ck_store *s, ck_store_route_fn fn, void *arg, struct ck_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(
+		s->db,
+		"SELECT name, port FROM apps WHERE port BETWEEN 1 AND 65535 AND state IN "
+		"('starting', 'awaiting-provisioning', 'running') ORDER BY name",
+		-1, &st, NULL) != SQLITE_OK)
+		return fail(s, err, "listing the apps' routes");
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(arg, (const char *)sqlite3_column_text(st, 0),
+		       (uint16_t)sqlite3_column_int(st, 1)) < 0) {
+			ret = -1;
+			break;
+		}
+	sqlite3_finalize(st);
+	if (ret == 0 && rc != SQLITE_DONE)
+		return fail(s, err, "listing the apps' routes");
+	return ret;
+}
