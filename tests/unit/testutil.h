@@ -49,6 +49,9 @@ void tu_write(const char *path, const void *data, size_t len, unsigned mode);
  * a loop, for a forked server process, that accepts forever and serves each connection in its
  * own child with `conn` (which must return when done; the child then exits). */
 int tu_listen_any(uint16_t *port);
+/* A TCP connection to 127.0.0.1:port, reads and writes timing out after 5 s; fails the test if
+ * it cannot connect. */
+int tu_dial(uint16_t port);
 void tu_serve_forked(int lfd, void (*conn)(int fd)) __attribute__((noreturn));
 
 #endif

@@ -281,14 +281,7 @@ static int group_teardown(void **state)
 
 static int dial(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				 .sin_port = htons(g_proxy_port)};
-	struct timeval tv = {.tv_sec = 5};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
+	return tu_dial(g_proxy_port);
 }
 
 /* Everything until the proxy closes (or 5 s pass: then *timed_out). NUL-terminated. */
