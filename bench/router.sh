@@ -23,17 +23,16 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 BACK=$(free_port) HAP=$(free_port) RTR=$(free_port)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
 	-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
-head -c $((1 << 20)) /dev/zero >"$d/big"
+head -c $((1 << 20)) /dev/zero >"$d/big.bin"
+chmod 755 "$d" && chmod 644 "$d/big.bin" # nginx's worker runs as nobody when started as root
 cat >"$d/nginx.conf" <<NGX
 worker_processes 1; daemon off; error_log $d/err.log; pid $d/nginx.pid;
 events { worker_connections 4096; }
 http { access_log off; client_body_temp_path $d/t1; proxy_temp_path $d/t2;
   fastcgi_temp_path $d/t3; uwsgi_temp_path $d/t4; scgi_temp_path $d/t5; keepalive_requests 1000000;
   server { listen 127.0.0.1:$BACK ssl; ssl_certificate $d/cert.pem; ssl_certificate_key $d/key.pem;
-    ssl_protocols TLSv1.3; location / { return 200 "hello\n"; } location /big { root $d; } } }
+    ssl_protocols TLSv1.3; location / { return 200 "hello\n"; } location = /big { alias $d/big.bin; } } }
 NGX
-mv "$d/big" "$d/big.tmp"; mkdir -p "$d/big"; mv "$d/big.tmp" "$d/big/index"
-sed -i "s|location /big { root $d; }|location /big { alias $d/big/index; }|" "$d/nginx.conf"
 cat >"$d/haproxy.cfg" <<HAP
 global
   nbthread 1
@@ -58,7 +57,10 @@ for _ in $(seq 100); do grep -q listening "$d/rtr.out" 2>/dev/null && break; sle
 for port in $BACK $HAP $RTR; do
 	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
-for p in $HAP $RTR; do curl -sk "https://localhost:$p/" | grep -q hello || { echo "router.sh: no answer on $p" >&2; exit 1; }; done
+for p in $HAP $RTR; do
+	curl -sk "https://localhost:$p/" | grep -q hello || { echo "router.sh: no answer on $p" >&2; exit 1; }
+	[ "$(curl -sk "https://localhost:$p/big" | wc -c)" = $((1 << 20)) ] || { echo "router.sh: /big is not 1 MiB on $p" >&2; exit 1; }
+done
 for r in $(seq "$rounds"); do
 	for t in haproxy:$HAP cloak:$RTR; do
 		wrk -t1 -c"$conns" -d"${secs}s" --latency -H "Connection: close" "https://localhost:${t#*:}/" >"$d/${t%%:*}.new.$r"
