@@ -6,9 +6,11 @@
  * a byte in clear. A name the lookup does not know, a ClientHello without one, or anything that
  * is not a ClientHello is refused: a TLS alert unrecognized_name (for a name) and the close.
  *
- * Once routed, bytes move both ways with backpressure (at most CK_ROUTER_BUF_HIGH buffered
- * towards either side before reading from the other pauses); a side that closes is passed on
- * once what it sent has been written. At most CK_ROUTER_MAX_CONNS connections; beyond, a new
+ * Once routed, bytes move both ways by splice(2) through a pipe per direction (they never enter
+ * user space; reading pauses while the other side's pipe is full), or, when no pipe can be had,
+ * through buffers (at most CK_ROUTER_BUF_HIGH towards either side before reading from the other
+ * pauses); a side that closes is passed on once what it sent has been written. Each spliced
+ * connection holds six descriptors (two sockets, two pipes). At most CK_ROUTER_MAX_CONNS connections; beyond, a new
  * one is closed at once. Everything lives in the struct ck_router the caller owns. The
  * process must ignore SIGPIPE.
  */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* router.c - SNI passthrough; the contract is in include/cloak/router.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -17,6 +19,17 @@
 /* TLS alert record: fatal (2), unrecognized_name (112) */
 static const uint8_t ALERT_UNRECOGNIZED_NAME[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70};
 
+/* One direction of a spliced connection: src's bytes go through a pipe into dst, never
+ * through user space. */
+struct flow {
+	int src, dst;
+	int pipe[2];
+	size_t held; /* bytes in the pipe */
+	bool eof;    /* src has closed its sending half */
+	bool done;   /* ... and all of it went to dst, whose sending half is shut */
+	struct event *rd, *wr;
+};
+
 struct rconn {
 	struct ck_router *r;
 	struct rconn *prev, *next;
@@ -24,6 +37,11 @@ struct rconn {
 	struct event *timer;
 	bool routed;	       /* relaying */
 	bool cli_eof, app_eof; /* that side has closed its sending half */
+	bool spliced;	       /* relaying by splice(2): fds and flows below, no bufferevents */
+	int fd[2];	       /* client, app */
+	struct flow flow[2];   /* client -> app, app -> client */
+	uint8_t *hello;	       /* what was read before the route was known, still owed to the app */
+	size_t hello_len, hello_off;
 };
 
 struct ck_router {
@@ -50,6 +68,19 @@ static void rconn_free(struct rconn *c)
 		bufferevent_free(c->cli);
 	if (c->app)
 		bufferevent_free(c->app);
+	for (int i = 0; c->spliced && i < 2; i++) {
+		struct flow *f = &c->flow[i];
+		if (f->rd)
+			event_free(f->rd);
+		if (f->wr)
+			event_free(f->wr);
+		for (int k = 0; k < 2; k++)
+			if (f->pipe[k] >= 0)
+				close(f->pipe[k]);
+		if (c->fd[i] >= 0)
+			close(c->fd[i]);
+	}
+	free(c->hello);
 	free(c);
 }
 
@@ -128,6 +159,151 @@ static void relay_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/* ---- splice(2): bytes from socket to socket through a pipe, as HAProxy moves them ------------ */
+
+#define FLOW_PIPE (256 * 1024) /* a pipe's capacity, asked for (F_SETPIPE_SZ) */
+
+static void flow_step(struct rconn *c, struct flow *f);
+
+/* Pushes what the pipe holds (and first, for client -> app, the ClientHello bytes) to dst.
+ * Returns -1 when the connection is over (an error), 0 otherwise. */
+static int flow_flush(struct rconn *c, struct flow *f)
+{
+	if (f == &c->flow[0]) {
+		while (c->hello_off < c->hello_len) {
+			ssize_t k = send(f->dst, c->hello + c->hello_off,
+					 c->hello_len - c->hello_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (k < 0)
+				return errno == EAGAIN ? 0 : -1;
+			c->hello_off += (size_t)k;
+		}
+	}
+	while (f->held) {
+		ssize_t k = splice(f->pipe[0], NULL, f->dst, NULL, f->held,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (k < 0)
+			return errno == EAGAIN ? 0 : -1;
+		f->held -= (size_t)k;
+	}
+	return 0;
+}
+
+static bool flushed(const struct rconn *c, const struct flow *f)
+{
+	return f->held == 0 && (f != &c->flow[0] || c->hello_off == c->hello_len);
+}
+
+/* Moves what can move in one direction, and arms the events for what cannot yet. */
+static void flow_step(struct rconn *c, struct flow *f)
+{
+	if (flow_flush(c, f) < 0) {
+		rconn_free(c);
+		return;
+	}
+	while (!f->eof && flushed(c, f)) {
+		ssize_t k = splice(f->src, NULL, f->pipe[1], NULL, FLOW_PIPE,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (k < 0 && errno == EAGAIN)
+			break;
+		if (k < 0) {
+			rconn_free(c);
+			return;
+		}
+		if (k == 0) {
+			f->eof = true;
+			break;
+		}
+		f->held += (size_t)k;
+		if (flow_flush(c, f) < 0) {
+			rconn_free(c);
+			return;
+		}
+	}
+	if (!flushed(c, f)) { /* dst would block: wait for it, and read no more meanwhile */
+		event_del(f->rd);
+		event_add(f->wr, NULL);
+		return;
+	}
+	event_del(f->wr);
+	if (!f->eof) {
+		event_add(f->rd, NULL);
+		return;
+	}
+	if (!f->done) { /* everything src sent has gone: pass its close on */
+		f->done = true;
+		event_del(f->rd);
+		shutdown(f->dst, SHUT_WR);
+	}
+	if (c->flow[0].done && c->flow[1].done)
+		rconn_free(c);
+}
+
+/* The rconn that owns flow `f` (flows live in rconn.flow[]). */
+static struct rconn *owner_of(struct flow *f, int i)
+{
+	return (struct rconn *)((char *)(f - i) - offsetof(struct rconn, flow));
+}
+
+static void flow0_ready(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct flow *f = arg;
+	flow_step(owner_of(f, 0), f);
+}
+
+static void flow1_ready(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct flow *f = arg;
+	flow_step(owner_of(f, 1), f);
+}
+
+/* The bufferevents' descriptors taken over by two spliced flows; false (nothing changed) when
+ * pipes cannot be had: the bufferevent relay serves then. */
+static bool splice_start(struct rconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->cli);
+	int p[2][2] = {{-1, -1}, {-1, -1}};
+	for (int i = 0; i < 2; i++)
+		if (pipe2(p[i], O_NONBLOCK | O_CLOEXEC) < 0) {
+			for (int k = 0; k < i; k++)
+				close(p[k][0]), close(p[k][1]);
+			return false;
+		}
+	for (int i = 0; i < 2; i++)
+		(void)fcntl(p[i][1], F_SETPIPE_SZ, FLOW_PIPE);
+	c->hello_len = evbuffer_get_length(in);
+	if (c->hello_len && (!(c->hello = malloc(c->hello_len)) ||
+			     evbuffer_remove(in, c->hello, c->hello_len) != (int)c->hello_len)) {
+		for (int i = 0; i < 2; i++)
+			close(p[i][0]), close(p[i][1]);
+		free(c->hello);
+		c->hello = NULL;
+		return false;
+	}
+	c->fd[0] = bufferevent_getfd(c->cli);
+	c->fd[1] = bufferevent_getfd(c->app);
+	bufferevent_setfd(c->cli, -1); /* the descriptors are the flows' from now on */
+	bufferevent_setfd(c->app, -1);
+	bufferevent_free(c->cli);
+	bufferevent_free(c->app);
+	c->cli = c->app = NULL;
+	c->spliced = true;
+	event_callback_fn cb[2] = {flow0_ready, flow1_ready};
+	for (int i = 0; i < 2; i++) {
+		struct flow *f = &c->flow[i];
+		f->src = c->fd[i];
+		f->dst = c->fd[1 - i];
+		f->pipe[0] = p[i][0];
+		f->pipe[1] = p[i][1];
+		f->rd = event_new(c->r->base, f->src, EV_READ | EV_PERSIST, cb[i], f);
+		f->wr = event_new(c->r->base, f->dst, EV_WRITE | EV_PERSIST, cb[i], f);
+	}
+	return true;
+}
+
 /* Connected to the runtime: the bytes read so far go first, then the relay. */
 static void app_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -140,6 +316,16 @@ static void app_event(struct bufferevent *bev, short what, void *arg)
 	setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->routed = true;
 	event_del(c->timer);
+	if (splice_start(c)) {
+		for (int i = 0; i < 2; i++)
+			if (!c->flow[i].rd || !c->flow[i].wr) {
+				rconn_free(c);
+				return;
+			}
+		event_add(c->flow[1].rd, NULL);
+		flow_step(c, &c->flow[0]); /* the ClientHello first; it may end the connection */
+		return;
+	}
 	bufferevent_setcb(c->cli, relay_read, relay_write, relay_event, c);
 	bufferevent_setcb(c->app, relay_read, relay_write, relay_event, c);
 	bufferevent_setwatermark(c->cli, EV_WRITE, CK_ROUTER_BUF_HIGH / 2, 0);
@@ -207,6 +393,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->r = r;
+	c->fd[0] = c->fd[1] = -1;
+	for (int i = 0; i < 2; i++)
+		c->flow[i].pipe[0] = c->flow[i].pipe[1] = -1;
 	c->next = r->conns;
 	if (r->conns)
 		r->conns->prev = c;
