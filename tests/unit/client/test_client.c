@@ -239,29 +239,43 @@ static void test_wrong_certificate(void **state)
 static void test_targets(void **state)
 {
 	(void)state;
+	/* An explicit port is the free port this run found (g_port): a row
+	 * with port 0 is "<head>:<g_port><tail>"; any other row is "<head>"
+	 * alone and expects its scheme's default port. */
 	struct {
-		const char *s, *host;
+		const char *head, *tail, *host;
 		unsigned port;
 		bool tls;
 		const char *path;
 	} good[] = {
-	    {"enclave.example:8443", "enclave.example", 8443, true, ""},
-	    {"127.0.0.1:0", "127.0.0.1", 0, true, ""},
-	    {"[::1]:443", "::1", 443, true, ""},
-	    {"https://node.example", "node.example", 443, true, ""},
-	    {"https://node.example:9443/v1/apps", "node.example", 9443, true, "/v1/apps"},
-	    {"http://127.0.0.1:8080", "127.0.0.1", 8080, false, ""},
-	    {"http://[2001:db8::1]/x", "2001:db8::1", 80, false, "/x"},
+	    {"enclave.example", "", "enclave.example", 0, true, ""},
+	    {"[::1]", "", "::1", 0, true, ""},
+	    {"https://node.example", "", "node.example", 443, true, ""},
+	    {"https://node.example", "/v1/apps", "node.example", 0, true, "/v1/apps"},
+	    {"http://127.0.0.1", "", "127.0.0.1", 0, false, ""},
+	    {"http://[2001:db8::1]/x", "", "2001:db8::1", 80, false, "/x"},
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char s[128];
 		struct ck_target t;
 		struct ck_err e;
-		if (ck_target_parse(good[i].s, &t, &e) < 0)
-			fail_msg("'%s' refused: %s", good[i].s, e.msg);
+		if (good[i].port)
+			snprintf(s, sizeof(s), "%s", good[i].head);
+		else
+			snprintf(s, sizeof(s), "%s:%u%s", good[i].head, g_port, good[i].tail);
+		if (ck_target_parse(s, &t, &e) < 0)
+			fail_msg("'%s' refused: %s", s, e.msg);
 		assert_string_equal(t.host, good[i].host);
-		assert_int_equal(t.port, good[i].port);
+		assert_int_equal(t.port, good[i].port ? good[i].port : g_port);
 		assert_int_equal(t.tls, good[i].tls);
 		assert_string_equal(t.path, good[i].path);
+	}
+	{
+		/* Port 0 is a valid request for "any port" in a listen target. */
+		struct ck_target t;
+		struct ck_err e;
+		assert_int_equal(ck_target_parse("127.0.0.1:0", &t, &e), 0);
+		assert_int_equal(t.port, 0);
 	}
 	const char *bad[] = {
 	    "enclave.example", ":443",	       "host:",	   "host:65536",     "host:08",
