@@ -58,13 +58,14 @@ int cli_policy(const char *path, bool allow_simulation, struct ck_policy *p);
 /* Prints a JSON value followed by a newline to stdout, and frees it. */
 void cli_print_json(json_t *j);
 
-/* A server that answers 429 (or 503) with Retry-After is asked again, at most CLI_RETRIES
- * times, after the seconds it names (1 when it names none, at most CLI_RETRY_MAX_WAIT_S).
- * cli_retry_wait says so on standard error (unless quiet) and sleeps; false when the attempts
- * are used up. */
-#define CLI_RETRIES	     5
-#define CLI_RETRY_MAX_WAIT_S 10
-bool cli_retry_wait(const char *what, int status, unsigned retry_after, int attempt, bool quiet);
+/* The ck_enclave_wait_fn of every command: when fresh evidence is refused for now, says on
+ * standard error (unless quiet) who answered what and when it is asked again. `arg` is a
+ * struct cli_wait. */
+struct cli_wait {
+	const char *who;
+	bool quiet;
+};
+void cli_on_wait(void *arg, int status, unsigned seconds, int attempt);
 json_t *cli_hex(const uint8_t *p, size_t n);
 json_t *cli_time_json(ck_time_t t);
 

@@ -209,15 +209,6 @@ static int load(const struct prov_opts *o, struct ck_provision *p, struct deploy
 	return load_owner(o, d) < 0 || load_policy(o, d) < 0 ? -1 : 0;
 }
 
-static void on_wait(void *arg, int status, unsigned s, int attempt)
-{
-	const struct prov_opts *o = arg;
-	if (!o->json)
-		fprintf(stderr,
-			"cloak: the enclave answered %d; asking again in %u s (try %d of %d)\n",
-			status, s, attempt, CK_ENCLAVE_RETRIES + 1);
-}
-
 static void report(const struct prov_opts *o, const char *target, const struct deploy *d,
 		   const struct ck_provision *p, const struct ck_provision_outcome *out)
 {
@@ -304,8 +295,8 @@ int cmd_provision(int argc, char **argv)
 				       .policy = &d.pol,
 				       .at = d.at,
 				       .seal = o.seal,
-				       .on_wait = on_wait,
-				       .wait_arg = &o};
+				       .on_wait = cli_on_wait,
+				       .wait_arg = &(struct cli_wait){target, o.json}};
 	if (ck_provision_run(&c, &job, &out, &e) < 0) {
 		ret = refused(target, &out, &e);
 		goto out;

@@ -141,14 +141,6 @@ struct job {
 	struct report r;
 };
 
-static void on_wait(void *arg, int status, unsigned s, int attempt)
-{
-	const struct job *j = arg;
-	if (!j->o.json)
-		fprintf(stderr, "cloak: %s answered %d; asking again in %u s (try %d of %d)\n",
-			j->target, status, s, attempt, CK_ENCLAVE_RETRIES + 1);
-}
-
 /* A live target: its certificate and its evidence, on one connection (the certificate is not
  * checked by TLS: what vouches for it is the evidence, appraised after). */
 static int fetch_live(struct job *j, const struct ck_target *t)
@@ -175,8 +167,9 @@ static int fetch_live(struct job *j, const struct ck_target *t)
 		if (ck_ratls_peer_is_der(c.ssl, &e) < 0)
 			add_extra(&j->r, &e); /* BER: OpenSSL re-encoded it; refuse what came */
 	}
-	int r = ck_enclave_evidence(&c, j->nonce, j->o.nonce ? sizeof(j->nonce) : 0, on_wait, j,
-				    &j->b, &st, &e);
+	struct cli_wait w = {j->target, j->o.json};
+	int r = ck_enclave_evidence(&c, j->nonce, j->o.nonce ? sizeof(j->nonce) : 0, cli_on_wait,
+				    &w, &j->b, &st, &e);
 	ck_client_close(&c);
 	if (r < 0 &&
 	    (ck_err_is(&e, CK_E_HTTP) || ck_err_is(&e, CK_E_TLS) || ck_err_is(&e, CK_E_IO))) {

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cloak/codec.h"
+#include "cloak/enclave.h"
 #include "cloak/fileio.h"
 
 static void usage(FILE *f, const char *prog, const struct subcommand *t)
@@ -122,18 +121,12 @@ json_t *cli_time_json(ck_time_t t)
 	return json_string(ck_time_format(t, b));
 }
 
-bool cli_retry_wait(const char *what, int status, unsigned retry_after, int attempt, bool quiet)
+void cli_on_wait(void *arg, int status, unsigned seconds, int attempt)
 {
-	unsigned s = retry_after ? retry_after : 1;
-	if (attempt >= CLI_RETRIES || (status != 429 && status != 503))
-		return false;
-	if (s > CLI_RETRY_MAX_WAIT_S)
-		s = CLI_RETRY_MAX_WAIT_S;
-	if (!quiet)
-		fprintf(stderr, "cloak: %s answered %d; retrying in %u s (%d of %d)\n", what,
-			status, s, attempt + 1, CLI_RETRIES);
-	sleep(s);
-	return true;
+	const struct cli_wait *w = arg;
+	if (!w->quiet)
+		fprintf(stderr, "cloak: %s answered %d; asking again in %u s (try %d of %d)\n",
+			w->who, status, seconds, attempt, CK_ENCLAVE_RETRIES + 1);
 }
 
 int cli_collateral(const char *path, struct ck_collateral *c)
