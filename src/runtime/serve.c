@@ -27,6 +27,7 @@
 #include "cloak/bundle.h"
 #include "cloak/codec.h"
 #include "cloak/merkle.h"
+#include "cloak/net.h"
 #include "cloak/package.h"
 #include "runtime.h"
 
@@ -147,20 +148,6 @@ static struct ck_identity *identity(struct rt *rt, int k)
 	return k == RT_ID_PROV ? &rt->prov : k == RT_ID_SERVE ? &rt->serve : &rt->none;
 }
 
-static bool same_address(const struct sockaddr_storage *a, socklen_t al,
-			 const struct sockaddr_storage *b, socklen_t bl)
-{
-	if (!al || al != bl || a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-	return false;
-}
-
 /* The error JSON of a batch that could not be quoted, to each of its requests. */
 static void batch_fail(struct rt_batch *b, size_t n, int status, const struct ck_err *e)
 {
@@ -270,7 +257,7 @@ static int nonce_wait(struct rt *rt, int k, const struct ck_proxy_req *rq,
 		return answer_error(reply->body, 503, &e);
 	}
 	for (size_t i = 0; i < b->n; i++)
-		from += same_address(&b->q[i].src, b->q[i].src_len,
+		from += ck_same_host(&b->q[i].src, b->q[i].src_len,
 				     (const struct sockaddr_storage *)rq->peer, rq->peer_len);
 	if (b->n == RT_NONCE_BATCH_MAX || from >= RT_NONCE_PER_SOURCE) {
 		reply->retry_after = RT_RETRY_AFTER_S;

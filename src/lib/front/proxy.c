@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 
 #include "cloak/http.h"
+#include "cloak/net.h"
 #include "cloak/proxy.h"
 
 struct conn;
@@ -1078,19 +1079,6 @@ static void sniff_first(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 }
 
-static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return false; /* UNIX, unknown: not counted per source */
-}
-
 /*
  * Room for a connection from `peer`, made by closing idle ones (oldest first) rather than by
  * refusing or pausing the listener: at most cfg.max_per_source from one address (beyond, that
@@ -1102,10 +1090,10 @@ static bool make_room(struct ck_proxy *px, const struct sockaddr_storage *peer, 
 	if (len && (peer->ss_family == AF_INET || peer->ss_family == AF_INET6)) {
 		size_t from = 0;
 		for (struct conn *c = px->conns; c; c = c->next)
-			from += c->peer_len && same_source(&c->peer, peer);
+			from += ck_same_host(&c->peer, c->peer_len, peer, len);
 		if (from >= px->cfg.max_per_source) {
 			struct conn *old = px->idle_head;
-			while (old && !(old->peer_len && same_source(&old->peer, peer)))
+			while (old && !ck_same_host(&old->peer, old->peer_len, peer, len))
 				old = old->idle_next;
 			if (!old)
 				return false;

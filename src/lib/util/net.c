@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* net.c - listening sockets; the contract is in include/cloak/net.h. */
+/* net.c - listening sockets and socket addresses; the contract is in include/cloak/net.h. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -40,4 +40,18 @@ int ck_tcp_listen(const struct sockaddr_in *sa, struct sockaddr_in *bound, struc
 			       (unsigned)ntohs(sa->sin_port), strerror(e));
 	}
 	return fd;
+}
+
+bool ck_same_host(const struct sockaddr_storage *a, socklen_t al, const struct sockaddr_storage *b,
+		  socklen_t bl)
+{
+	if (!al || !bl || a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return false;
 }
