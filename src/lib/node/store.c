@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* store.c - the node's SQLite state; the contract is in include/cloak/store.h. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,25 +101,28 @@ int ck_store_open(const char *path, struct ck_store **out, struct ck_err *err)
 		return ck_errf(err, CK_E_NOMEM, "out of memory");
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
+		int e = errno;
 		free(s);
-		return ck_errf(err, CK_E_STORE, "cannot open '%s'", path);
+		return ck_errf(err, CK_E_STORE, "cannot open '%s': %s", path, strerror(e));
 	}
 	close(fd);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
-		SQLITE_OK ||
-	    exec(s,
+	    SQLITE_OK) {
+		fail(s, err, "cannot open the database");
+		goto bad;
+	}
+	if (exec(s,
 		 "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
 		 "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000",
 		 err) < 0 ||
-	    migrate(s, err) < 0) {
-		if (!err || !err->code)
-			fail(s, err, path);
-		ck_err_wrap(err, "%s", path);
-		ck_store_close(s);
-		return -1;
-	}
+	    migrate(s, err) < 0)
+		goto bad;
 	*out = s;
 	return 0;
+bad:
+	ck_err_wrap(err, "'%s'", path);
+	ck_store_close(s);
+	return -1;
 }
 
 void ck_store_close(struct ck_store *s)

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The node's store (store.h) on a real SQLite file: created 0600 and migrated, reopened as it
- * is, a newer schema refused untouched; owner tokens created, checked, refused (wrong,
- * malformed, revoked), listed, and never stored in clear. */
+ * is, a newer schema, a file that is no database and a symbolic link refused untouched; owner
+ * tokens created, checked, refused (wrong, malformed, revoked), listed, and never stored in clear.
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -43,6 +46,20 @@ static void test_open_and_migrate(void **s)
 	assert_int_equal(sqlite3_column_int(q, 0), 99);
 	sqlite3_finalize(q);
 	sqlite3_close(raw);
+	/* a file that is not a database: refused naming it, and left as it was */
+	const char *junk = tu_path("junk.db"), *text = "not a database, but long enough to look";
+	tu_write(junk, text, strlen(text), 0600);
+	assert_int_equal(ck_store_open(junk, &st, &e), -1);
+	assert_string_equal(e.code, CK_E_STORE);
+	assert_non_null(strstr(e.msg, junk));
+	assert_int_equal(stat(junk, &sb), 0);
+	assert_int_equal(sb.st_size, (off_t)strlen(text));
+	/* a symbolic link is not followed: refused naming it and why */
+	const char *link = tu_path("link.db");
+	assert_int_equal(symlink(db, link), 0);
+	assert_int_equal(ck_store_open(link, &st, &e), -1);
+	assert_non_null(strstr(e.msg, link));
+	assert_non_null(strstr(e.msg, strerror(ELOOP)));
 }
 
 static void test_tokens(void **s)
