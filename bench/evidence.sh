@@ -6,24 +6,8 @@
 # provisioning, so every answer is a real quote and a real bundle with collateral. wrk drives
 # each with a fresh random nonce per request over TLS keep-alive, alternating in rounds; medians.
 # Usage: bench/evidence.sh [SECONDS_PER_ROUND] [ROUNDS] [CONNECTIONS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-secs=${1:-10}
-rounds=${2:-3}
-conns=${3:-32}
-scripts/install-deps.sh --bench >/dev/null
-cmake --preset release >/dev/null
-cmake --build --preset release >/dev/null
-B=build/release/src
-d=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null
-	git worktree remove --force "$d/old" 2>/dev/null || true
-	rm -rf "$d"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh" "$@"
+bench_cleanup() { git worktree remove --force "$d/old" 2>/dev/null || true; }
 # the baseline: the last commit before batching
 base=$(git log --format=%H -1 --grep='^Fresh evidence in batches')
 [ -n "$base" ] || { echo "evidence.sh: the batching commit is not in this history" >&2; exit 2; }
@@ -39,8 +23,8 @@ start() { # NAME BINARY -> the port in $d/NAME.port
 	"$2" --backend sim --sim-pki "$d/pki" --package "$d/app.pkg" --manifest "$d/app.manifest" \
 		--listen 127.0.0.1:0 >"$d/$1.out" 2>"$d/$1.log" &
 	pids+=($!)
-	for _ in $(seq 100); do grep -q listening "$d/$1.out" 2>/dev/null && break; sleep 0.05; done
-	sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$d/$1.out" >"$d/$1.port"
+	wait_line "$d/$1.out"
+	listen_port "$d/$1.out" >"$d/$1.port"
 }
 start batched "$B/runtime/cloak-runtime"
 start single "$d/old/build/src/runtime/cloak-runtime"

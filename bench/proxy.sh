@@ -7,21 +7,8 @@
 # backend). wrk drives both on loopback, alternating in rounds; medians are reported. Resident
 # memory of the runtime process (not its app): idle once serving, and its peak under load.
 # Usage: bench/proxy.sh [SECONDS_PER_ROUND] [ROUNDS] [CONNECTIONS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-secs=${1:-10}
-rounds=${2:-3}
-conns=${3:-32}
-scripts/install-deps.sh --bench >/dev/null
-cmake --preset release >/dev/null
-cmake --build --preset release >/dev/null
-B=build/release/src
-d=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$d"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-APP=$(free_port) NGX=$(free_port) # free now: a fixed port fails on a shared machine
+. "$(dirname "$0")/lib.sh" "$@"
+APP=$(free_port) NGX=$(free_port)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench \
 	-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
 common="worker_processes 1; daemon off; error_log $d/err.log; pid PIDFILE;
@@ -69,15 +56,15 @@ nginx -p "$d" -c "$d/front.conf" 2>/dev/null & pids+=($!)
 $B/runtime/cloak-runtime --backend sim --sim-pki "$d/pki" --package "$d/app.pkg" \
 	--manifest "$d/app.manifest" --listen 127.0.0.1:0 >"$d/rt.out" 2>"$d/rt.log" & cpid=$!
 pids+=($cpid)
-for _ in $(seq 100); do grep -q listening "$d/rt.out" 2>/dev/null && break; sleep 0.05; done
-CLK=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$d/rt.out")
+wait_line "$d/rt.out"
+CLK=$(listen_port "$d/rt.out")
 $B/cli/cloak provision "127.0.0.1:$CLK" --manifest "$d/app.manifest" \
 	--package-key "$d/app.pkg.key" --allow-simulation >/dev/null 2>"$d/prov.err" ||
 	{ echo "proxy.sh: provisioning failed: $(cat "$d/prov.err" "$d/rt.log")" >&2; exit 1; }
 status() { curl -sk "https://127.0.0.1:$CLK/.well-known/cloak/status"; }
 for _ in $(seq 100); do status | grep -q '"state":"serving"' && break; sleep 0.1; done
 for port in $APP $NGX; do
-	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+	wait_port "$port" || true
 done
 curl -sk "https://127.0.0.1:$CLK/" | grep -q hello ||
 	{ echo "proxy.sh: cloak-runtime does not answer: $(cat "$d/rt.log")" >&2; exit 1; }

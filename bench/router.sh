@@ -6,20 +6,7 @@
 #   bulk: wrk fetching a 1 MiB body over kept-alive connections (bytes/s)
 # p99 latency and the front's resident memory (peak) beside each. Free ports are picked.
 # Usage: bench/router.sh [SECONDS_PER_ROUND] [ROUNDS] [CONNECTIONS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-secs=${1:-10}
-rounds=${2:-3}
-conns=${3:-32}
-scripts/install-deps.sh --bench >/dev/null
-command -v haproxy >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
-cmake --preset release >/dev/null
-cmake --build --preset release >/dev/null
-d=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$d"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/lib.sh" "$@"
 BACK=$(free_port) HAP=$(free_port) RTR=$(free_port)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
 	-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
@@ -53,10 +40,8 @@ HAP
 nginx -p "$d" -c "$d/nginx.conf" & pids+=($!)
 haproxy -f "$d/haproxy.cfg" -db & hpid=$!; pids+=($hpid)
 build/release/bench/bench_router "$RTR" localhost "$BACK" >"$d/rtr.out" & rpid=$!; pids+=($rpid)
-for _ in $(seq 100); do grep -q listening "$d/rtr.out" 2>/dev/null && break; sleep 0.05; done
-for port in $BACK $HAP $RTR; do
-	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
+wait_line "$d/rtr.out"
+for port in $BACK $HAP $RTR; do wait_port "$port" || true; done
 for p in $HAP $RTR; do
 	curl -sk "https://localhost:$p/" | grep -q hello || { echo "router.sh: no answer on $p" >&2; exit 1; }
 	[ "$(curl -sk "https://localhost:$p/big" | wc -c)" = $((1 << 20)) ] || { echo "router.sh: /big is not 1 MiB on $p" >&2; exit 1; }
@@ -72,7 +57,6 @@ python3 - "$d" "$rounds" "$conns" "$secs" "$(rss $hpid)" "$(rss $rpid)" <<'PY'
 import re, statistics, sys
 d, rounds, conns, secs, hrss, rrss = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 def ms(v, u): return float(v) * {"us": 1e-3, "ms": 1, "s": 1e3}[u]
-def size(v, u): return float(v) * {"B": 1, "KB": 1e3 / 1.024 ** 0, "MB": 1 << 20, "GB": 1 << 30}.get(u, 1)
 def parse(path):
     t = open(path).read()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))

@@ -11,7 +11,7 @@ PKGS=(
   curl python3 ca-certificates
 )
 if [ "${1:-}" = "--bench" ]; then
-  PKGS+=(nginx wrk hyperfine)
+  PKGS+=(nginx wrk hyperfine haproxy)
 fi
 
 missing=()
