@@ -38,7 +38,8 @@ void ck_store_close(struct ck_store *s); /* NULL is fine */
 int ck_store_schema(struct ck_store *s);
 
 /* A new token for owner `name`: written to `out` (NUL-terminated; the caller shows it once and
- * wipes it), its hash stored. CK_E_USAGE for a bad or taken name, naming it. */
+ * wipes it), its hash stored. CK_E_USAGE for a bad or taken name, naming it, or when the node
+ * already has CK_STORE_MAX_TOKENS tokens (revoked ones count: they stay listed). */
 int ck_store_token_create(struct ck_store *s, const char *name, bool admin, ck_time_t now,
 			  char out[CK_TOKEN_STR_LEN + 1], struct ck_err *err);
 /* Revokes `name`'s token (it stays listed). CK_E_USAGE if there is no such live token. */
@@ -49,7 +50,8 @@ struct ck_token_info {
 	bool admin, revoked;
 	ck_time_t created, revoked_at;
 };
-/* Every token, by name; *list is the caller's (free). */
+/* Every token, by name; *list is the caller's (free). All or nothing: on failure *list is NULL
+ * and *n 0 (CK_E_STORE for a database holding more than CK_STORE_MAX_TOKENS). */
 int ck_store_token_list(struct ck_store *s, struct ck_token_info **list, size_t *n,
 			struct ck_err *err);
 

@@ -155,9 +155,10 @@ int ck_store_token_create(struct ck_store *s, const char *name, bool admin, ck_t
 	ck_hex_encode(tok, sizeof(tok), out);
 	EVP_Digest(out, CK_TOKEN_STR_LEN, h, NULL, EVP_sha256(), NULL);
 	OPENSSL_cleanse(tok, sizeof(tok));
-	if (sqlite3_prepare_v2(
-		s->db, "INSERT INTO tokens (name, hash, admin, created) VALUES (?, ?, ?, ?)", -1,
-		&st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT INTO tokens (name, hash, admin, created) SELECT ?, ?, ?, ? "
+			       "WHERE (SELECT count(*) FROM tokens) < ?",
+			       -1, &st, NULL) != SQLITE_OK) {
 		fail(s, err, "adding a token");
 		goto out;
 	}
@@ -165,11 +166,15 @@ int ck_store_token_create(struct ck_store *s, const char *name, bool admin, ck_t
 	sqlite3_bind_blob(st, 2, h, 32, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, admin);
 	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int(st, 5, CK_STORE_MAX_TOKENS);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT)
 		ck_errf(err, CK_E_USAGE, "the owner '%s' already has a token", name);
 	else if (rc != SQLITE_DONE)
 		fail(s, err, "adding a token");
+	else if (sqlite3_changes(s->db) != 1)
+		ck_errf(err, CK_E_USAGE, "the node has %d tokens, its most: no token for '%s'",
+			CK_STORE_MAX_TOKENS, name);
 	else
 		ret = 0;
 out:
@@ -208,12 +213,21 @@ int ck_store_token_list(struct ck_store *s, struct ck_token_info **list, size_t 
 			       &st, NULL) != SQLITE_OK)
 		return fail(s, err, "listing tokens");
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < CK_STORE_MAX_TOKENS) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == CK_STORE_MAX_TOKENS) { /* not made by ck_store_token_create */
+			sqlite3_finalize(st);
+			free(*list);
+			*list = NULL;
+			*n = 0;
+			return ck_errf(err, CK_E_STORE, "more than %d tokens: not listed in part",
+				       CK_STORE_MAX_TOKENS);
+		}
 		struct ck_token_info *nl = realloc(*list, (*n + 1) * sizeof(**list));
 		if (!nl) {
 			sqlite3_finalize(st);
 			free(*list);
 			*list = NULL;
+			*n = 0;
 			return ck_errf(err, CK_E_NOMEM, "out of memory");
 		}
 		*list = nl;
@@ -226,7 +240,13 @@ int ck_store_token_list(struct ck_store *s, struct ck_token_info **list, size_t 
 		t->revoked_at = t->revoked ? sqlite3_column_int64(st, 3) : 0;
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, err, "listing tokens");
+	if (rc != SQLITE_DONE) {
+		free(*list);
+		*list = NULL;
+		*n = 0;
+		return fail(s, err, "listing tokens");
+	}
+	return 0;
 }
 
 int ck_store_token_check(struct ck_store *s, const char *presented,

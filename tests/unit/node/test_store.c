@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The node's store (store.h) on a real SQLite file: created 0600 and migrated, reopened as it
  * is, a newer schema, a file that is no database and a symbolic link refused untouched; owner
- * tokens created, checked, refused (wrong, malformed, revoked), listed, and never stored in clear.
+ * tokens created, checked, refused (wrong, malformed, revoked), listed, limited, and never stored
+ * in clear.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -126,11 +127,52 @@ static void test_tokens(void **s)
 	}
 }
 
+/* At most CK_STORE_MAX_TOKENS tokens: one more is refused naming the limit, and a database that
+ * holds more anyway (not made by cloakd) is refused whole when listed, never listed in part. */
+static void test_token_limit(void **s)
+{
+	(void)s;
+	struct ck_store *st;
+	struct ck_err e;
+	sqlite3 *raw;
+	char tok[CK_TOKEN_STR_LEN + 1], sql[256];
+	const char *db = tu_path("limit.db");
+	assert_int_equal(ck_store_open(db, &st, &e), 0);
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+		 "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %d) "
+		 "INSERT INTO tokens (name, hash, admin, created) "
+		 "SELECT 'o' || i, randomblob(32), 0, 1 FROM c",
+		 CK_STORE_MAX_TOKENS - 1);
+	assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(ck_store_token_create(st, "last", false, 1, tok, &e), 0);
+	assert_int_equal(ck_store_token_create(st, "one-more", false, 1, tok, &e), -1);
+	assert_string_equal(e.code, CK_E_USAGE);
+	assert_non_null(strstr(e.msg, "'one-more'"));
+	struct ck_token_info *list;
+	size_t n;
+	assert_int_equal(ck_store_token_list(st, &list, &n, &e), 0);
+	assert_int_equal(n, CK_STORE_MAX_TOKENS);
+	free(list);
+	assert_int_equal(sqlite3_exec(raw,
+				      "INSERT INTO tokens (name, hash, admin, created) "
+				      "VALUES ('extra', randomblob(32), 0, 1)",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(ck_store_token_list(st, &list, &n, &e), -1);
+	assert_string_equal(e.code, CK_E_STORE);
+	assert_null(list);
+	assert_int_equal(n, 0);
+	ck_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_and_migrate),
 	    cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_token_limit),
 	};
 	return cmocka_run_group_tests(tests, tu_scratch_setup, tu_scratch_teardown);
 }
