@@ -7,10 +7,10 @@
  * is not a ClientHello is refused: a TLS alert unrecognized_name (for a name) and the close.
  *
  * Once routed, bytes move both ways by splice(2) through a pipe per direction (they never enter
- * user space; reading pauses while the other side's pipe is full), or, when no pipe can be had,
- * through buffers (at most CK_ROUTER_BUF_HIGH towards either side before reading from the other
- * pauses); a side that closes is passed on once what it sent has been written. Each spliced
- * connection holds six descriptors (two sockets, two pipes). At most CK_ROUTER_MAX_CONNS connections; beyond, a new
+ * user space; reading from a side pauses while its pipe cannot be emptied into the other); a
+ * side that closes is passed on once what it sent has been written. Each relayed connection
+ * holds six descriptors (two sockets, two pipes); when no pipe can be had, the connection is
+ * closed. At most CK_ROUTER_MAX_CONNS connections; beyond, a new
  * one is closed at once. Everything lives in the struct ck_router the caller owns. The
  * process must ignore SIGPIPE.
  */
@@ -26,9 +26,8 @@
 #include "cloak/sni.h"
 
 #define CK_ROUTER_MAX_CONNS	   4096
-#define CK_ROUTER_HELLO_TIMEOUT_MS 5000		/* the whole ClientHello, from the accept */
-#define CK_ROUTER_CONNECT_MS	   5000		/* connecting to the runtime */
-#define CK_ROUTER_BUF_HIGH	   (256 * 1024) /* buffered towards one side */
+#define CK_ROUTER_HELLO_TIMEOUT_MS 5000 /* the whole ClientHello, from the accept */
+#define CK_ROUTER_CONNECT_MS	   5000 /* connecting to the runtime */
 
 /* The runtime that serves `name` (lower case): its address into *to, 0; or -1: unknown. */
 typedef int (*ck_router_route_fn)(void *arg, const char *name, struct sockaddr_storage *to,

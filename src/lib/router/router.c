@@ -33,14 +33,12 @@ struct flow {
 struct rconn {
 	struct ck_router *r;
 	struct rconn *prev, *next;
-	struct bufferevent *cli, *app;
+	struct bufferevent *cli, *app; /* until relaying: reading the ClientHello, connecting */
 	struct event *timer;
-	bool routed;	       /* relaying */
-	bool cli_eof, app_eof; /* that side has closed its sending half */
-	bool spliced;	       /* relaying by splice(2): fds and flows below, no bufferevents */
-	int fd[2];	       /* client, app */
-	struct flow flow[2];   /* client -> app, app -> client */
-	uint8_t *hello;	       /* what was read before the route was known, still owed to the app */
+	bool spliced;	     /* relaying by splice(2): fds and flows below, no bufferevents */
+	int fd[2];	     /* client, app */
+	struct flow flow[2]; /* client -> app, app -> client */
+	uint8_t *hello;	     /* what was read before the route was known, still owed to the app */
 	size_t hello_len, hello_off;
 };
 
@@ -92,71 +90,22 @@ static void refuse(struct rconn *c, bool alert)
 	if (alert)
 		evbuffer_add(out, ALERT_UNRECOGNIZED_NAME, sizeof(ALERT_UNRECOGNIZED_NAME));
 	if (evbuffer_get_length(out) == 0)
-		rconn_free(c);
-	else
-		c->cli_eof = c->app_eof = true; /* the write callback frees it once flushed */
+		rconn_free(c); /* else hello_write frees it once flushed */
 }
 
-static struct bufferevent *other(struct rconn *c, struct bufferevent *bev)
+/* Before relaying, the client is only ever written a refusal: flushed, it is closed. */
+static void hello_write(struct bufferevent *bev, void *arg)
 {
-	return bev == c->cli ? c->app : c->cli;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		rconn_free(arg);
 }
 
-/* Relaying: what one side sent goes to the other; reading pauses while the other lags. */
-static void relay_read(struct bufferevent *bev, void *arg)
+/* Before relaying, the client's close or an error ends the connection. */
+static void hello_event(struct bufferevent *bev, short what, void *arg)
 {
-	struct rconn *c = arg;
-	struct bufferevent *to = other(c, bev);
-	evbuffer_add_buffer(bufferevent_get_output(to), bufferevent_get_input(bev));
-	if (evbuffer_get_length(bufferevent_get_output(to)) >= CK_ROUTER_BUF_HIGH)
-		bufferevent_disable(bev, EV_READ);
-}
-
-/* Written out: resume the other side; pass a close on, or finish, once nothing is owed. */
-static void relay_write(struct bufferevent *bev, void *arg)
-{
-	struct rconn *c = arg;
-	struct bufferevent *from = c->routed ? other(c, bev) : NULL;
-	bool eof_from = bev == c->cli ? c->app_eof : c->cli_eof;
-	if (!c->routed) { /* a refusal, flushed */
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			rconn_free(c);
-		return;
-	}
-	if (evbuffer_get_length(bufferevent_get_output(bev)) > CK_ROUTER_BUF_HIGH / 2)
-		return;
-	if (!eof_from)
-		bufferevent_enable(from, EV_READ);
-	else if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		shutdown(bufferevent_getfd(bev), SHUT_WR); /* its peer closed: say so */
-	if (c->cli_eof && c->app_eof && evbuffer_get_length(bufferevent_get_output(c->cli)) == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(c->app)) == 0)
-		rconn_free(c);
-}
-
-static void relay_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct rconn *c = arg;
-	if (!c->routed) {
-		if (bev == c->app && (what & BEV_EVENT_CONNECTED))
-			return; /* handled by app_event */
-		rconn_free(c);
-		return;
-	}
-	if (what & BEV_EVENT_ERROR) {
-		rconn_free(c); /* a reset or failure: nothing more can be delivered */
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		struct bufferevent *to = other(c, bev);
-		relay_read(bev, c); /* what came with the close */
-		if (bev == c->cli)
-			c->cli_eof = true;
-		else
-			c->app_eof = true;
-		bufferevent_disable(bev, EV_READ);
-		relay_write(to, c);
-	}
+	(void)bev;
+	(void)what;
+	rconn_free(arg);
 }
 
 /* ---- splice(2): bytes from socket to socket through a pipe, as HAProxy moves them ------------ */
@@ -261,7 +210,7 @@ static void flow1_ready(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The bufferevents' descriptors taken over by two spliced flows; false (nothing changed) when
- * pipes cannot be had: the bufferevent relay serves then. */
+ * pipes cannot be had. */
 static bool splice_start(struct rconn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->cli);
@@ -314,27 +263,18 @@ static void app_event(struct bufferevent *bev, short what, void *arg)
 	}
 	int one = 1;
 	setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->routed = true;
 	event_del(c->timer);
-	if (splice_start(c)) {
-		for (int i = 0; i < 2; i++)
-			if (!c->flow[i].rd || !c->flow[i].wr) {
-				rconn_free(c);
-				return;
-			}
-		event_add(c->flow[1].rd, NULL);
-		flow_step(c, &c->flow[0]); /* the ClientHello first; it may end the connection */
+	if (!splice_start(c)) {
+		rconn_free(c); /* no pipes (descriptors exhausted): closed, not relayed otherwise */
 		return;
 	}
-	bufferevent_setcb(c->cli, relay_read, relay_write, relay_event, c);
-	bufferevent_setcb(c->app, relay_read, relay_write, relay_event, c);
-	bufferevent_setwatermark(c->cli, EV_WRITE, CK_ROUTER_BUF_HIGH / 2, 0);
-	bufferevent_setwatermark(c->app, EV_WRITE, CK_ROUTER_BUF_HIGH / 2, 0);
-	bufferevent_setwatermark(c->cli, EV_READ, 0, 0);
-	bufferevent_set_timeouts(c->app, NULL, NULL);
-	evbuffer_add_buffer(bufferevent_get_output(c->app), bufferevent_get_input(c->cli));
-	bufferevent_enable(c->cli, EV_READ | EV_WRITE);
-	bufferevent_enable(c->app, EV_READ | EV_WRITE);
+	for (int i = 0; i < 2; i++)
+		if (!c->flow[i].rd || !c->flow[i].wr) {
+			rconn_free(c);
+			return;
+		}
+	event_add(c->flow[1].rd, NULL);
+	flow_step(c, &c->flow[0]); /* the ClientHello first; it may end the connection */
 }
 
 /* Waiting for the ClientHello: route as soon as it names a server. */
@@ -414,7 +354,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		rconn_free(c);
 		return;
 	}
-	bufferevent_setcb(c->cli, hello_read, relay_write, relay_event, c);
+	bufferevent_setcb(c->cli, hello_read, hello_write, hello_event, c);
 	bufferevent_setwatermark(c->cli, EV_READ, 0, CK_SNI_MAX_HELLO + 64);
 	bufferevent_enable(c->cli, EV_READ);
 }
