@@ -23,9 +23,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cloak/dns.h"
 #include "cloak/err.h"
 
-#define CK_API_NAME_MAX 63
+#define CK_API_NAME_MAX CK_DNS_LABEL_MAX /* an app name: a DNS label (dns.h) */
 
 enum ck_api_route {
 	CK_API_APPS_LIST = 1,

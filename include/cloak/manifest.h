@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cloak/dns.h"
 #include "cloak/err.h"
 #include "cloak/mode.h"
 #include "cloak/owner.h"
@@ -27,8 +28,8 @@
 
 #define CK_MANIFEST_VERSION 1
 #define CK_MANIFEST_MAX_LEN (64 * 1024)
-#define CK_APP_NAME_MAX	    63 /* a DNS label */
-#define CK_DOMAIN_MAX	    253
+#define CK_APP_NAME_MAX	    CK_DNS_LABEL_MAX /* a DNS label (dns.h) */
+#define CK_DOMAIN_MAX	    CK_DNS_NAME_MAX
 #define CK_RUN_MAX	    1024
 #define CK_HEALTH_MAX	    256
 

@@ -7,8 +7,8 @@
  * versions 3.1-3.3, at most 2^14 bytes each) carrying one ClientHello, which may span records
  * (at most CK_SNI_MAX_HELLO bytes in all). Strict: the ClientHello's fields must add up exactly,
  * extensions may not repeat, there must be exactly one server_name extension with exactly one
- * host_name, and the name must be a DNS name (letters, digits, '-', dots between labels of at
- * most 63 bytes, at most 253 in all, no trailing dot). It is returned in lower case. Anything
+ * host_name, and the name, folded to lower case (and returned so), must be a DNS name as
+ * dns.h has it (ck_dns_name: the names the node's apps are given). Anything
  * else is refused, with the reason: a router answers nothing it cannot route.
  */
 #ifndef CLOAK_SNI_H
@@ -17,10 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cloak/dns.h"
 #include "cloak/err.h"
 
 #define CK_SNI_MAX_HELLO (16 * 1024) /* the whole ClientHello, across records */
-#define CK_SNI_NAME_MAX	 253
+#define CK_SNI_NAME_MAX	 CK_DNS_NAME_MAX
 
 /* The first `len` bytes of a connection. Returns the name's length (> 0; the name in `name`,
  * NUL-terminated) when the ClientHello is complete and names one; 0 when more bytes are needed;

@@ -18,13 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cloak/dns.h"
 #include "cloak/err.h"
 #include "cloak/timeutil.h"
 
 #define CK_STORE_SCHEMA	    1
 #define CK_TOKEN_BYTES	    32
 #define CK_TOKEN_STR_LEN    (2 * CK_TOKEN_BYTES)
-#define CK_OWNER_NAME_MAX   63
+#define CK_OWNER_NAME_MAX   CK_DNS_LABEL_MAX /* a DNS label (dns.h) */
 #define CK_STORE_MAX_TOKENS 1024
 
 struct ck_store;

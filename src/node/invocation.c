@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "cloak/dns.h"
 #include "cloak/net.h"
 #include "cloak/target.h"
 #include "node.h"
@@ -58,7 +59,7 @@ static int operator_pair(const char *cert, const char *key, struct ck_err *e)
 
 int node_check(const struct node_opts *o, struct ck_node_dir *d, struct ck_err *e)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_in pub, api;
 	struct ck_target t;
 	struct stat st;
 	if (ck_node_dir_open(o->data, d, e) < 0)
@@ -66,11 +67,17 @@ int node_check(const struct node_opts *o, struct ck_node_dir *d, struct ck_err *
 	if (o->sim && !d->sim)
 		return ck_errf(e, CK_E_USAGE,
 			       "--sim: '%s' has no simulation PKI (cloakd init --sim)", o->data);
-	if (ck_addr_parse(o->public_addr, &sa, e) < 0)
+	if (!ck_dns_name(o->domain, strlen(o->domain)))
+		return ck_errf(e, CK_E_USAGE,
+			       "--domain: '%s' is not a DNS name (lower-case labels of a-z, 0-9, "
+			       "'-', joined by dots)",
+			       o->domain);
+	if (ck_addr_parse(o->public_addr, &pub, e) < 0)
 		return ck_err_wrap(e, "--public");
-	if (ck_addr_parse(o->api, &sa, e) < 0)
+	if (ck_addr_parse(o->api, &api, e) < 0)
 		return ck_err_wrap(e, "--api");
-	if (!strcmp(o->public_addr, o->api))
+	if (pub.sin_port && pub.sin_port == api.sin_port &&
+	    pub.sin_addr.s_addr == api.sin_addr.s_addr) /* port 0: each gets its own */
 		return ck_errf(e, CK_E_USAGE, "--public and --api are the same address '%s'",
 			       o->api);
 	if (!o->op_cert != !o->op_key)

@@ -20,6 +20,8 @@ expect() {
 	local got=$?
 	if [ "$got" = "$want" ]; then ok; else bad "$desc: exit $got, want $want; stderr: $(head -c 300 "$T/err")"; fi
 }
+# free_port: a loopback port free now (a fixed port fails on a shared machine)
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # jget FILE EXPR: a Python expression over the JSON document d in FILE
 jget() { python3 -c "import json; d=json.load(open('$1')); print($2)"; }
 # await_port OUT LOG: waits (5 s) for "listening on 127.0.0.1:PORT" in OUT, sets PORT

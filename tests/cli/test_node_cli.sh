@@ -29,6 +29,10 @@ expect 0 "fingerprint" -- "$CLOAKD" fingerprint --data "$N"
 expect 2 "init over an existing directory" -- "$CLOAKD" init --data "$N"
 grep -q "already exists" "$T/err" && ok || bad "named: $(cat "$T/err")"
 ls -d "$T"/node.init-* >/dev/null 2>&1 && bad "a half-made directory was left" || ok
+expect 2 "init with a domain that would add to the certificate's names" -- \
+	"$CLOAKD" init --data "$T/node2" --domain "x.test,IP:192.0.2.1"
+grep -q -- "--domain: 'x.test,IP:192.0.2.1' is not a DNS name" "$T/err" && ok || bad "domain named: $(cat "$T/err")"
+[ -e "$T/node2" ] && bad "a refused init left $T/node2" || ok
 
 # --- check: the whole invocation, nothing started ---------------------------------------
 expect 0 "check a simulated node" -- "$CLOAKD" check --data "$N" --sim
@@ -36,7 +40,14 @@ expect 2 "a TEE node without collateral" -- "$CLOAKD" check --data "$N"
 grep -q "needs --collateral" "$T/err" && ok || bad "collateral named: $(cat "$T/err")"
 expect 2 "a bad public address" -- "$CLOAKD" check --data "$N" --sim --public 127.0.0.1:80x
 grep -q -- "--public: '127.0.0.1:80x'" "$T/err" && ok || bad "address named: $(cat "$T/err")"
-expect 2 "public and api on one address" -- "$CLOAKD" check --data "$N" --sim --public 127.0.0.1:9443
+expect 2 "a domain in upper case" -- "$CLOAKD" check --data "$N" --sim --domain Node.TEST
+grep -q -- "--domain: 'Node.TEST' is not a DNS name" "$T/err" && ok || bad "domain named: $(cat "$T/err")"
+P=$(free_port)
+expect 2 "public and api on one address" -- "$CLOAKD" check --data "$N" --sim \
+	--public 127.0.0.1:"$P" --api 127.0.0.1:"$P"
+grep -q "are the same address '127.0.0.1:$P'" "$T/err" && ok || bad "clash named: $(cat "$T/err")"
+expect 0 "port 0 for both: each its own" -- "$CLOAKD" check --data "$N" --sim \
+	--public 127.0.0.1:0 --api 127.0.0.1:0
 expect 2 "an operator certificate without its key" -- "$CLOAKD" check --data "$N" --sim \
 	--operator-cert "$N/api.pem"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=op \

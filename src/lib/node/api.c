@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cloak/api.h"
+#include "cloak/dns.h"
 
 #define REFUSE(st, ...) (*status = (st), ck_errf(err, CK_E_ROUTE, __VA_ARGS__))
 #define MAX_SEGMENTS	4
@@ -11,16 +12,6 @@
 static bool is(const char *p, size_t n, const char *s)
 {
 	return strlen(s) == n && memcmp(p, s, n) == 0;
-}
-
-static bool app_name(const char *p, size_t n)
-{
-	if (n == 0 || n > CK_API_NAME_MAX || p[0] == '-' || p[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
-			return false;
-	return true;
 }
 
 /* The method against what the route allows. */
@@ -71,7 +62,7 @@ int ck_api_route(const char *method, size_t mlen, const char *target, size_t tle
 		static const enum ck_api_route rt[] = {CK_API_APPS_LIST, CK_API_APPS_CREATE};
 		ret = method_for(method, mlen, "GET, POST", m, rt, 2, r, status, allow, err);
 	} else if ((ns == 3 || ns == 4) && is(seg[1], sl[1], "apps")) {
-		if (!app_name(seg[2], sl[2]))
+		if (!ck_dns_label(seg[2], sl[2]))
 			return REFUSE(400, "'%.*s' is not an app name",
 				      (int)(sl[2] < 64 ? sl[2] : 64), seg[2]);
 		if (ns == 3) {

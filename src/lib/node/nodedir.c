@@ -15,13 +15,15 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "cloak/dns.h"
 #include "cloak/fileio.h"
 #include "cloak/nodedir.h"
 #include "cloak/sim.h"
 #include "cloak/store.h"
 #include "util/fsutil.h"
 
-#define CK_DOMAIN_SAN_MAX 320 /* "DNS:localhost,IP:127.0.0.1,DNS:" and a domain */
+#define CK_DOMAIN_SAN_MAX                                                                          \
+	(32 + CK_DNS_NAME_MAX) /* "DNS:localhost,IP:127.0.0.1,DNS:" and a domain */
 
 static int join(const char *dir, const char *name, char buf[PATH_MAX], struct ck_err *err)
 {
@@ -134,8 +136,8 @@ int ck_node_dir_init(const char *dir, bool sim, const char *domain, ck_time_t no
 	char tmp[PATH_MAX], sub[PATH_MAX];
 	if (access(dir, F_OK) == 0)
 		return ck_errf(err, CK_E_USAGE, "'%s' already exists", dir);
-	if (domain && strlen(domain) > CK_DOMAIN_SAN_MAX - 40)
-		return ck_errf(err, CK_E_USAGE, "the domain '%.64s' is too long", domain);
+	if (domain && !ck_dns_name(domain, strlen(domain))) /* nothing else in the SAN list */
+		return ck_errf(err, CK_E_USAGE, "--domain: '%s' is not a DNS name", domain);
 	int n = snprintf(tmp, sizeof(tmp), "%s.init-XXXXXX", dir);
 	if (n < 0 || n >= (int)sizeof(tmp) || !mkdtemp(tmp))
 		return ck_errf(err, CK_E_IO, "cannot create a directory beside '%s': %s", dir,

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "cloak/codec.h"
+#include "cloak/dns.h"
 #include "cloak/store.h"
 
 struct ck_store {
@@ -133,21 +134,13 @@ void ck_store_close(struct ck_store *s)
 	free(s);
 }
 
-static bool owner_name_ok(const char *n)
-{
-	size_t l = strlen(n);
-	if (l == 0 || l > CK_OWNER_NAME_MAX || n[0] == '-' || n[l - 1] == '-')
-		return false;
-	return strspn(n, "abcdefghijklmnopqrstuvwxyz0123456789-") == l;
-}
-
 int ck_store_token_create(struct ck_store *s, const char *name, bool admin, ck_time_t now,
 			  char out[CK_TOKEN_STR_LEN + 1], struct ck_err *err)
 {
 	uint8_t tok[CK_TOKEN_BYTES], h[32];
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
-	if (!owner_name_ok(name))
+	if (!ck_dns_label(name, strlen(name)))
 		return ck_errf(err, CK_E_USAGE, "'%s' is not an owner name (1-63 of a-z, 0-9, '-')",
 			       name);
 	if (RAND_bytes(tok, sizeof(tok)) != 1)

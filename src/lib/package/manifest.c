@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "cloak/codec.h"
+#include "cloak/dns.h"
 #include "cloak/manifest.h"
 #include "cloak/policy.h"
 
@@ -21,39 +22,6 @@ void ck_manifest_free(struct ck_manifest *m)
 	}
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > CK_APP_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
-}
-
-static bool valid_domain(const char *s)
-{
-	size_t n = strlen(s), label = 0;
-	if (n == 0 || n > CK_DOMAIN_MAX)
-		return false;
-	for (size_t i = 0; i <= n; i++) {
-		if (i == n || s[i] == '.') {
-			if (label == 0 || label > 63 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-			return false;
-		if (label == 0 && c == '-')
-			return false;
-		label++;
-	}
-	return true;
-}
-
 static bool printable(const char *s)
 {
 	for (; *s; s++)
@@ -64,13 +32,13 @@ static bool printable(const char *s)
 
 static int check(const struct ck_manifest *m, struct ck_err *err)
 {
-	if (!valid_name(m->name))
+	if (!ck_dns_label(m->name, strlen(m->name)))
 		return MFAIL("name '%s' is not a DNS label ([a-z0-9-], 1..63, no leading or "
 			     "trailing '-')",
 			     m->name);
 	if (m->mode < CK_MODE_ZERO_TRUST || m->mode > CK_MODE_OPERATOR_TLS)
 		return MFAIL("mode %d is not zero-trust, owner-cert or operator-tls", (int)m->mode);
-	if (m->domain[0] && !valid_domain(m->domain))
+	if (m->domain[0] && !ck_dns_name(m->domain, strlen(m->domain)))
 		return MFAIL("domain '%s' is not a lower-case DNS name", m->domain);
 	if ((m->mode == CK_MODE_OWNER_CERT) != m->has_owner_cert)
 		return MFAIL("owner_cert_sha256 is required with mode owner-cert, and only then");
@@ -94,11 +62,11 @@ static json_t *to_json(const struct ck_manifest *m, struct ck_err *err)
 	ck_hex_encode(m->fingerprint, 32, fp);
 	ck_hex_encode(m->package_sha256, 32, ph);
 	ck_owner_pub_format(m->owner_key, ok);
-	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "cloak_manifest",
-			      CK_MANIFEST_VERSION, "name", m->name, "fingerprint", fp,
-			      "package_sha256", ph, "mode", ck_mode_name(m->mode), "owner_key", ok,
-			      "expires", ck_time_format(m->expires, ex), "run", m->run, "health",
-			      m->health);
+	json_t *o =
+	    json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "cloak_manifest",
+		      CK_MANIFEST_VERSION, "name", m->name, "fingerprint", fp, "package_sha256", ph,
+		      "mode", ck_mode_name(m->mode), "owner_key", ok, "expires",
+		      ck_time_format(m->expires, ex), "run", m->run, "health", m->health);
 	if (!o) {
 		ck_errf(err, CK_E_NOMEM, "out of memory");
 		return NULL;
@@ -162,10 +130,18 @@ static int str_field(json_t *o, const char *key, bool required, char *out, size_
 int ck_manifest_parse(const char *text, size_t len, struct ck_manifest *m, uint8_t hash[32],
 		      struct ck_err *err)
 {
-	static const char *const known[] = {"cloak_manifest", "name",	 "fingerprint",
-					    "package_sha256", "mode",	 "domain",
-					    "owner_cert_sha256", "owner_key", "expires",
-					    "run",	      "health", "policy"};
+	static const char *const known[] = {"cloak_manifest",
+					    "name",
+					    "fingerprint",
+					    "package_sha256",
+					    "mode",
+					    "domain",
+					    "owner_cert_sha256",
+					    "owner_key",
+					    "expires",
+					    "run",
+					    "health",
+					    "policy"};
 	char buf[CK_RUN_MAX + 1], *canon = NULL;
 	json_error_t je;
 	json_t *o = NULL, *v;
@@ -201,7 +177,8 @@ int ck_manifest_parse(const char *text, size_t len, struct ck_manifest *m, uint8
 	    str_field(o, "health", true, m->health, sizeof(m->health), err) < 0)
 		goto out;
 	if (str_field(o, "fingerprint", true, buf, sizeof(buf), err) < 0 ||
-	    ck_hex_decode_exact(buf, strlen(buf), m->fingerprint, 32, "manifest fingerprint", err) < 0)
+	    ck_hex_decode_exact(buf, strlen(buf), m->fingerprint, 32, "manifest fingerprint", err) <
+		0)
 		goto out;
 	if (str_field(o, "package_sha256", true, buf, sizeof(buf), err) < 0 ||
 	    ck_hex_decode_exact(buf, strlen(buf), m->package_sha256, 32, "manifest package_sha256",

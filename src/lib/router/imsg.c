@@ -5,21 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cloak/codec.h"
+#include "cloak/dns.h"
 #include "cloak/imsg.h"
-
-static uint32_t le(const uint8_t *p, size_t n)
-{
-	uint32_t v = 0;
-	for (size_t i = n; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void put_le(uint8_t *p, uint32_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
 
 int ck_imsg_parse(const uint8_t *buf, size_t n, int fd, struct ck_imsg *m, struct ck_err *err)
 {
@@ -30,10 +18,10 @@ int ck_imsg_parse(const uint8_t *buf, size_t n, int fd, struct ck_imsg *m, struc
 		ck_errf(err, CK_E_IMSG, "a message of %zu bytes, shorter than its header", n);
 		goto out;
 	}
-	m->type = (uint16_t)le(buf, 2);
-	m->flags = (uint16_t)le(buf + 2, 2);
-	m->id = le(buf + 4, 4);
-	uint32_t len = le(buf + 8, 4);
+	m->type = ck_le16(buf);
+	m->flags = ck_le16(buf + 2);
+	m->id = ck_le32(buf + 4);
+	uint32_t len = ck_le32(buf + 8);
 	if (len > CK_IMSG_MAX_PAYLOAD || len != n - CK_IMSG_HEADER) {
 		ck_errf(err, CK_E_IMSG, "a message says %u payload bytes and brought %zu", len,
 			n - CK_IMSG_HEADER);
@@ -71,10 +59,10 @@ int ck_imsg_send(int sock, uint16_t type, uint32_t id, const void *payload, size
 	if (len > CK_IMSG_MAX_PAYLOAD)
 		return ck_errf(err, CK_E_IMSG, "a payload of %zu bytes is over %d", len,
 			       CK_IMSG_MAX_PAYLOAD);
-	put_le(h, type, 2);
-	put_le(h + 2, fd >= 0 ? CK_IMSG_F_FD : 0, 2);
-	put_le(h + 4, id, 4);
-	put_le(h + 8, (uint32_t)len, 4);
+	ck_put_le16(h, type);
+	ck_put_le16(h + 2, fd >= 0 ? CK_IMSG_F_FD : 0);
+	ck_put_le32(h + 4, id);
+	ck_put_le32(h + 8, (uint32_t)len);
 	struct iovec iov[2] = {{h, sizeof(h)}, {(void *)payload, len}};
 	union {
 		struct cmsghdr c;
@@ -156,7 +144,7 @@ size_t ck_route_msg_encode(const struct ck_route_msg *r, uint8_t *out, size_t ca
 		return 0;
 	out[0] = (uint8_t)n;
 	memcpy(out + 1, r->name, n);
-	put_le(out + 1 + n, r->port, 2);
+	ck_put_le16(out + 1 + n, r->port);
 	return n + 3;
 }
 
@@ -168,16 +156,10 @@ int ck_route_msg_decode(const struct ck_imsg *m, struct ck_route_msg *r, struct 
 	if (m->len < 3 || m->payload[0] == 0 || m->len != (size_t)m->payload[0] + 3)
 		return ck_errf(err, CK_E_IMSG, "a route of %zu bytes is malformed", m->len);
 	size_t n = m->payload[0];
-	for (size_t i = 0; i < n; i++) {
-		char c = (char)m->payload[1 + i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
-			return ck_errf(err, CK_E_IMSG, "a route's name has a byte 0x%02x",
-				       m->payload[1 + i]);
-		if (c == '.' && (i == 0 || i == n - 1 || r->name[i - 1] == '.'))
-			return ck_errf(err, CK_E_IMSG, "a route's name has an empty label");
-		r->name[i] = c;
-	}
-	r->port = (uint16_t)le(m->payload + 1 + n, 2);
+	if (!ck_dns_name((const char *)m->payload + 1, n))
+		return ck_errf(err, CK_E_IMSG, "a route's name of %zu bytes is not a DNS name", n);
+	memcpy(r->name, m->payload + 1, n);
+	r->port = ck_le16(m->payload + 1 + n);
 	if ((r->port == 0) != (m->type == CK_IMSG_ROUTE_DEL))
 		return ck_errf(err, CK_E_IMSG, "a route to port %u", r->port);
 	return 0;

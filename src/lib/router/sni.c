@@ -54,29 +54,21 @@ static struct rd vec(struct rd *r, size_t k, size_t min, size_t max)
 
 static int host_name(const uint8_t *h, size_t n, char name[CK_SNI_NAME_MAX + 1], struct ck_err *err)
 {
-	size_t label = 0;
 	if (n == 0 || n > CK_SNI_NAME_MAX)
 		return REFUSE("the server name is %zu bytes (1 to %d)", n, CK_SNI_NAME_MAX);
 	for (size_t i = 0; i < n; i++) {
 		char c = (char)h[i];
 		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-		if (!ok)
+			c = (char)(c - 'A' +
+				   'a'); /* DNS names are case-blind: routed in lower case */
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
 			return REFUSE("the server name has a byte 0x%02x that is not a DNS name's",
 				      h[i]);
-		if (c == '.') {
-			if (label == 0)
-				return REFUSE("the server name has an empty label");
-			label = 0;
-		} else if (++label > 63) {
-			return REFUSE("the server name has a label over 63 bytes");
-		}
 		name[i] = c;
 	}
-	if (label == 0)
-		return REFUSE("the server name ends with a dot");
 	name[n] = 0;
+	if (!ck_dns_name(name, n))
+		return REFUSE("the server name '%s' is not a DNS name (dns.h)", name);
 	return (int)n;
 }
 
