@@ -66,7 +66,8 @@ int ck_store_token_check(struct ck_store *s, const char *presented,
 #define CK_APP_STATES "starting awaiting-provisioning running failed stopped"
 typedef int (*ck_store_route_fn)(void *arg, const char *name, uint16_t port);
 /* Calls `fn` for every app whose runtime is listening (state starting, awaiting-provisioning or
- * running, with a port), in name order; stops at the first negative return. */
+ * running, with a port), in name order. Returns 0 when each was given, 1 when `fn` stopped it
+ * (a negative return: its reason is fn's to tell), -1 (err set) when the store failed. */
 int ck_store_app_routes(struct ck_store *s, ck_store_route_fn fn, void *arg, struct ck_err *err);
 
 #endif

@@ -2,16 +2,9 @@
 /* cloakd check: an invocation and the data directory, validated without starting anything
  * (as relayd -n). */
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "cloak/codec.h"
-#include "cloak/net.h"
 #include "cloak/nodedir.h"
-#include "cloak/target.h"
 #include "node.h"
 
 static const struct ck_opt_spec spec = {
@@ -32,7 +25,7 @@ int cmd_check(int argc, char **argv)
 	int ret;
 	if (ck_opts_parse(&spec, argc, argv, &o, &ret) < 0)
 		return ret;
-	if (node_check(&o, &d, &e) < 0) {
+	if (node_check_opts(&o, NULL, &e) < 0 || node_open(&o, &d, &e) < 0) {
 		cli_err(&e);
 		return EXIT_USAGE;
 	}

@@ -63,25 +63,31 @@ static int table_route(void *arg, const char *name, struct sockaddr_storage *to,
 	return -1;
 }
 
-static void table_apply(struct route_table *t, const struct ck_imsg *m)
+/* A route message into the table; -1 (e set) for one that is malformed. A table that is full
+ * takes no new name: that one is said on standard error and not routed. */
+static int table_apply(struct route_table *t, const struct ck_imsg *m, struct ck_err *e)
 {
 	struct ck_route_msg r;
 	if (m->type == CK_IMSG_ROUTE_CLEAR) {
 		t->n = 0;
-		return;
+		return 0;
 	}
-	if (ck_route_msg_decode(m, &r, NULL) < 0)
-		return;
+	if (ck_route_msg_decode(m, &r, e) < 0)
+		return -1;
 	for (size_t i = 0; i < t->n; i++)
 		if (!strcmp(t->r[i].name, r.name)) {
 			if (m->type == CK_IMSG_ROUTE_DEL)
 				t->r[i] = t->r[--t->n];
 			else
 				t->r[i] = r;
-			return;
+			return 0;
 		}
-	if (m->type == CK_IMSG_ROUTE_SET && t->n < RUN_ROUTES_MAX)
+	if (m->type == CK_IMSG_ROUTE_SET && t->n == RUN_ROUTES_MAX)
+		fprintf(stderr, "cloakd[router]: %d routes already: '%s' is not routed\n",
+			RUN_ROUTES_MAX, r.name);
+	else if (m->type == CK_IMSG_ROUTE_SET)
 		t->r[t->n++] = r;
+	return 0;
 }
 
 struct channel {
@@ -110,7 +116,10 @@ static void on_parent(evutil_socket_t fd, short what, void *arg)
 	}
 	if (m.fd >= 0)
 		close(m.fd); /* none is expected */
-	table_apply(ch->table, &m);
+	if (table_apply(ch->table, &m, &e) < 0) {
+		fprintf(stderr, "cloakd[router]: %s: stopping\n", e.msg);
+		event_base_loopexit(ch->base, NULL);
+	}
 }
 
 static void router_main(int lfd, int sock, const char *user)
@@ -152,11 +161,19 @@ static int push_route(void *arg, const char *app, uint16_t port)
 	struct pusher *p = arg;
 	struct ck_route_msg r = {.port = port};
 	uint8_t buf[CK_SNI_NAME_MAX + 4];
-	if (snprintf(r.name, sizeof(r.name), "%s.%s", app, p->domain) >= (int)sizeof(r.name))
-		return 0; /* a name too long to be asked for */
-	size_t n = ck_route_msg_encode(&r, buf, sizeof(buf));
-	if (n && ck_imsg_send(p->sock, CK_IMSG_ROUTE_SET, 0, buf, n, -1, NULL) == 0)
-		p->sent++;
+	struct ck_err e;
+	size_t n = 0;
+	if (snprintf(r.name, sizeof(r.name), "%s.%s", app, p->domain) < (int)sizeof(r.name))
+		n = ck_route_msg_encode(&r, buf, sizeof(buf));
+	if (!n) { /* a name no client can ask for: that app alone is not routed */
+		fprintf(stderr, "cloakd: '%s.%s' is too long a name: not routed\n", app, p->domain);
+		return 0;
+	}
+	if (ck_imsg_send(p->sock, CK_IMSG_ROUTE_SET, 0, buf, n, -1, &e) < 0) {
+		fprintf(stderr, "cloakd: %s\n", e.msg); /* the router is gone: it gets all anew */
+		return -1;
+	}
+	p->sent++;
 	return 0;
 }
 
@@ -173,7 +190,8 @@ static void push_routes(const struct ck_node_dir *d, int sock, const char *domai
 		return;
 	}
 	if (ck_store_app_routes(s, push_route, &p, &e) < 0)
-		fprintf(stderr, "cloakd: %s\n", e.msg);
+		fprintf(stderr, "cloakd: %s\n",
+			e.msg); /* the store's failure; push_route says its own */
 	ck_store_close(s);
 	fprintf(stderr, "cloakd: %d route%s sent to the router\n", p.sent, p.sent == 1 ? "" : "s");
 }
@@ -275,6 +293,10 @@ int cmd_run(int argc, char **argv)
 	int ret;
 	if (ck_opts_parse(&spec, argc, argv, &o, &ret) < 0)
 		return ret;
+	if (node_check_opts(&o, &want, &e) < 0) {
+		cli_err(&e);
+		return EXIT_USAGE;
+	}
 	if (access(o.data, F_OK) != 0) { /* the first run */
 		if (ck_node_dir_init(o.data, o.sim, o.domain, ck_time_now(), &e) < 0) {
 			cli_err(&e);
@@ -283,7 +305,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "cloakd: initialised %s; the admin token is in %s/%s\n", o.data,
 			o.data, CK_NODE_ADMIN_TOKEN);
 	}
-	if (node_check(&o, &d, &e) < 0 || ck_addr_parse(o.public_addr, &want, &e) < 0) {
+	if (node_open(&o, &d, &e) < 0) {
 		cli_err(&e);
 		return EXIT_USAGE;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* invocation.c - what cloakd check validates and cloakd run starts with: one table, one check. */
+/* invocation.c - what cloakd check validates and cloakd run starts with: one table, one check
+ * of the options, one of the data directory. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,16 +58,21 @@ static int operator_pair(const char *cert, const char *key, struct ck_err *e)
 	return ret;
 }
 
-int node_check(const struct node_opts *o, struct ck_node_dir *d, struct ck_err *e)
+int node_open(const struct node_opts *o, struct ck_node_dir *d, struct ck_err *e)
 {
-	struct sockaddr_in pub, api;
-	struct ck_target t;
-	struct stat st;
 	if (ck_node_dir_open(o->data, d, e) < 0)
 		return -1;
 	if (o->sim && !d->sim)
 		return ck_errf(e, CK_E_USAGE,
 			       "--sim: '%s' has no simulation PKI (cloakd init --sim)", o->data);
+	return 0;
+}
+
+int node_check_opts(const struct node_opts *o, struct sockaddr_in *pub_out, struct ck_err *e)
+{
+	struct sockaddr_in pub, api;
+	struct ck_target t;
+	struct stat st;
 	if (!ck_dns_name(o->domain, strlen(o->domain)))
 		return ck_errf(e, CK_E_USAGE,
 			       "--domain: '%s' is not a DNS name (lower-case labels of a-z, 0-9, "
@@ -94,5 +100,7 @@ int node_check(const struct node_opts *o, struct ck_node_dir *d, struct ck_err *
 	if (!o->sim && !o->collateral && !o->pccs)
 		return ck_errf(e, CK_E_USAGE,
 			       "a TEE node needs --collateral DIR or --pccs URL (or --sim)");
+	if (pub_out)
+		*pub_out = pub;
 	return 0;
 }

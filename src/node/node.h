@@ -6,12 +6,12 @@
 #ifndef CLOAK_NODE_NODE_H
 #define CLOAK_NODE_NODE_H
 
+#include <netinet/in.h>
+
 #include "cli.h"
 #include "cloak/nodedir.h"
 
-/* The options of a node's invocation (cloakd check and cloakd run), and their check: the data
- * directory (mode, schema, API certificate and key), the addresses, the operator's certificate
- * and key, the source of collateral. */
+/* The options of a node's invocation (cloakd check and cloakd run), and their checks. */
 struct node_opts {
 	const char *data, *domain, *public_addr, *api, *op_cert, *op_key, *collateral, *pccs, *user;
 	bool sim, json;
@@ -22,7 +22,12 @@ struct node_opts {
 		.user = "nobody"                                                                   \
 	}
 extern const struct ck_opt node_opts[];
-int node_check(const struct node_opts *o, struct ck_node_dir *d, struct ck_err *e);
+/* The options alone, touching nothing: the domain, the addresses (*pub gets the public one),
+ * the operator's certificate and key, the source of collateral. */
+int node_check_opts(const struct node_opts *o, struct sockaddr_in *pub, struct ck_err *e);
+/* The data directory (mode, schema, API certificate and key) into *d; --sim only where it has
+ * a simulation PKI. */
+int node_open(const struct node_opts *o, struct ck_node_dir *d, struct ck_err *e);
 
 int cmd_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);

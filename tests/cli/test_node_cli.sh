@@ -40,6 +40,8 @@ expect 2 "a TEE node without collateral" -- "$CLOAKD" check --data "$N"
 grep -q "needs --collateral" "$T/err" && ok || bad "collateral named: $(cat "$T/err")"
 expect 2 "a bad public address" -- "$CLOAKD" check --data "$N" --sim --public 127.0.0.1:80x
 grep -q -- "--public: '127.0.0.1:80x'" "$T/err" && ok || bad "address named: $(cat "$T/err")"
+expect 2 "a first run with a bad address" -- "$CLOAKD" run --data "$T/fresh" --sim --public 127.0.0.1:80x
+[ -e "$T/fresh" ] && bad "a refused first run made $T/fresh" || ok
 expect 2 "a domain in upper case" -- "$CLOAKD" check --data "$N" --sim --domain Node.TEST
 grep -q -- "--domain: 'Node.TEST' is not a DNS name" "$T/err" && ok || bad "domain named: $(cat "$T/err")"
 P=$(free_port)

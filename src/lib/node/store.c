@@ -281,15 +281,13 @@ int ck_store_app_routes(struct ck_store *s, ck_store_route_fn fn, void *arg, str
 		"('starting', 'awaiting-provisioning', 'running') ORDER BY name",
 		-1, &st, NULL) != SQLITE_OK)
 		return fail(s, err, "listing the apps' routes");
-	int rc, ret = 0;
+	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (fn(arg, (const char *)sqlite3_column_text(st, 0),
 		       (uint16_t)sqlite3_column_int(st, 1)) < 0) {
-			ret = -1;
-			break;
+			sqlite3_finalize(st);
+			return 1;
 		}
 	sqlite3_finalize(st);
-	if (ret == 0 && rc != SQLITE_DONE)
-		return fail(s, err, "listing the apps' routes");
-	return ret;
+	return rc == SQLITE_DONE ? 0 : fail(s, err, "listing the apps' routes");
 }

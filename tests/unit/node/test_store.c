@@ -2,7 +2,7 @@
 /* The node's store (store.h) on a real SQLite file: created 0600 and migrated, reopened as it
  * is, a newer schema, a file that is no database and a symbolic link refused untouched; owner
  * tokens created, checked, refused (wrong, malformed, revoked), listed, limited, and never stored
- * in clear.
+ * in clear; the apps' routes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -167,12 +167,71 @@ static void test_token_limit(void **s)
 	ck_store_close(st);
 }
 
+struct seen {
+	char names[8][CK_OWNER_NAME_MAX + 1];
+	uint16_t ports[8];
+	size_t n, stop_at;
+};
+
+static int collect(void *arg, const char *name, uint16_t port)
+{
+	struct seen *v = arg;
+	if (v->n == v->stop_at)
+		return -1;
+	snprintf(v->names[v->n], sizeof(v->names[0]), "%s", name);
+	v->ports[v->n++] = port;
+	return 0;
+}
+
+/* The routes: apps whose runtime listens (starting, awaiting-provisioning, running, with a
+ * port), in name order; failed, stopped and portless apps are not routed; a callback that says
+ * stop is told apart from a failure of the store. */
+static void test_app_routes(void **s)
+{
+	(void)s;
+	struct ck_store *st;
+	struct ck_err e;
+	sqlite3 *raw;
+	char tok[CK_TOKEN_STR_LEN + 1];
+	const char *db = tu_path("routes.db");
+	assert_int_equal(ck_store_open(db, &st, &e), 0);
+	assert_int_equal(ck_store_token_create(st, "alice", false, 1, tok, &e), 0);
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(
+		raw,
+		"INSERT INTO apps (name, owner, state, manifest, package_sha256, port, "
+		"created) VALUES "
+		"('web', 'alice', 'running', X'7b7d', zeroblob(32), 40001, 0),"
+		"('api', 'alice', 'awaiting-provisioning', X'7b7d', zeroblob(32), 40002, 0),"
+		"('new', 'alice', 'starting', X'7b7d', zeroblob(32), 40003, 0),"
+		"('dead', 'alice', 'failed', X'7b7d', zeroblob(32), 40004, 0),"
+		"('off', 'alice', 'stopped', X'7b7d', zeroblob(32), 40005, 0),"
+		"('none', 'alice', 'running', X'7b7d', zeroblob(32), NULL, 0)",
+		NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(raw);
+	struct seen v = {.stop_at = 8};
+	assert_int_equal(ck_store_app_routes(st, collect, &v, &e), 0);
+	assert_int_equal(v.n, 3);
+	assert_string_equal(v.names[0], "api");
+	assert_int_equal(v.ports[0], 40002);
+	assert_string_equal(v.names[1], "new");
+	assert_string_equal(v.names[2], "web");
+	assert_int_equal(v.ports[2], 40001);
+	struct seen w = {.stop_at = 1};
+	assert_int_equal(ck_store_app_routes(st, collect, &w, &e), 1);
+	assert_int_equal(w.n, 1);
+	ck_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_and_migrate),
 	    cmocka_unit_test(test_tokens),
 	    cmocka_unit_test(test_token_limit),
+	    cmocka_unit_test(test_app_routes),
 	};
 	return cmocka_run_group_tests(tests, tu_scratch_setup, tu_scratch_teardown);
 }
