@@ -34,7 +34,8 @@ static const struct ck_opt_spec create_spec = {
 static const struct ck_opt_spec list_spec = {
     .name = "cloakd token list",
     .operands = "",
-    .about = "Lists the owners' tokens: name, whether admin, created, revoked (never a token).",
+    .about = "Lists the owners' tokens: name, whether admin, when created, whether and when\n"
+	     "revoked; never a token.",
     .opts = plain_opts};
 static const struct ck_opt_spec revoke_spec = {
     .name = "cloakd token revoke",
@@ -65,9 +66,9 @@ static int token_create(int argc, char **argv)
 	char tok[CK_TOKEN_STR_LEN + 1];
 	struct ck_err e;
 	int ret, arg = ck_opts_parse(&create_spec, argc, argv, &o, &ret);
-	struct ck_store *s = arg < 0 ? NULL : open_store(o.data);
 	if (arg < 0)
 		return ret;
+	struct ck_store *s = open_store(o.data);
 	if (!s)
 		return EXIT_USAGE;
 	ret = ck_store_token_create(s, argv[arg], o.admin, ck_time_now(), tok, &e);
@@ -100,21 +101,25 @@ static int token_list(int argc, char **argv)
 		cli_err(&e);
 		return EXIT_USAGE;
 	}
-	json_t *arr = json_array();
+	json_t *arr = o.json ? json_array() : NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (!o.json)
-			printf("%-24s %-6s created %s%s\n", l[i].name,
-			       l[i].admin ? "admin" : "owner", ck_time_format(l[i].created, t),
-			       l[i].revoked ? "  REVOKED" : "");
-		json_array_append_new(arr,
-				      json_pack("{s:s, s:b, s:o, s:b}", "name", l[i].name, "admin",
-						l[i].admin, "created", cli_time_json(l[i].created),
-						"revoked", l[i].revoked));
+		if (arr) {
+			json_array_append_new(
+			    arr,
+			    json_pack("{s:s, s:b, s:o, s:b, s:o}", "name", l[i].name, "admin",
+				      l[i].admin, "created", cli_time_json(l[i].created), "revoked",
+				      l[i].revoked, "revoked_at",
+				      l[i].revoked ? cli_time_json(l[i].revoked_at) : json_null()));
+			continue;
+		}
+		printf("%-24s %-6s created %s", l[i].name, l[i].admin ? "admin" : "owner",
+		       ck_time_format(l[i].created, t));
+		if (l[i].revoked)
+			printf("  REVOKED %s", ck_time_format(l[i].revoked_at, t));
+		printf("\n");
 	}
-	if (o.json)
+	if (arr)
 		cli_print_json(arr);
-	else
-		json_decref(arr);
 	free(l);
 	return EXIT_OK;
 }
@@ -135,7 +140,9 @@ static int token_revoke(int argc, char **argv)
 		cli_err(&e);
 		return EXIT_USAGE;
 	}
-	if (!o.json)
+	if (o.json)
+		cli_print_json(json_pack("{s:s, s:b}", "name", argv[arg], "revoked", 1));
+	else
 		printf("revoked the token of '%s'\n", argv[arg]);
 	return EXIT_OK;
 }

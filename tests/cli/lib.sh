@@ -27,7 +27,7 @@ jget() { python3 -c "import json; d=json.load(open('$1')); print($2)"; }
 # await_port OUT LOG: waits (5 s) for "listening on 127.0.0.1:PORT" in OUT, sets PORT
 await_port() {
 	for _ in $(seq 1 100); do
-		PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$1")
+		PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$1" 2>/dev/null)
 		[ -n "$PORT" ] && return 0
 		sleep 0.05
 	done

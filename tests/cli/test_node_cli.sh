@@ -78,7 +78,12 @@ grep -q "$alice" "$T/out" && bad "a token in the list" || ok
 expect 0 "revoke alice" -- "$CLOAKD" token revoke alice --data "$N"
 expect 2 "revoke alice again" -- "$CLOAKD" token revoke alice --data "$N"
 expect 0 "list after revoking" -- "$CLOAKD" token list --data "$N"
-grep -q "alice.*REVOKED" "$T/out" && ok || bad "revoked shown: $(cat "$T/out")"
+grep -q "alice.*REVOKED 20" "$T/out" && ok || bad "revoked shown, with when: $(cat "$T/out")"
+expect 0 "list after revoking, as JSON" -- "$CLOAKD" token list --data "$N" --json
+[ "$(jget "$T/out" "[(t['name'], t['revoked'], t['revoked_at'] is None) for t in d]")" = \
+	"[('admin', False, True), ('alice', True, False)]" ] && ok || bad "revoked_at: $(cat "$T/out")"
+expect 2 "revoke one with no token, as JSON" -- "$CLOAKD" token revoke bob --data "$N" --json
+grep -q "'bob' has no live token" "$T/err" && ok || bad "bob named: $(cat "$T/err")"
 cat "$N"/cloakd.db* | grep -qa "$alice\|$(cat "$N/admin.token")" && bad "a token in clear in the store" || ok
 
 # --- a directory that is not as it must be -----------------------------------------------
