@@ -20,6 +20,7 @@
 #include "cloak/nodedir.h"
 #include "cloak/sim.h"
 #include "cloak/store.h"
+#include "evidence/x509util.h"
 #include "util/fsutil.h"
 
 #define CK_DOMAIN_SAN_MAX                                                                          \
@@ -37,17 +38,6 @@ int ck_node_path(const struct ck_node_dir *d, const char *name, char buf[PATH_MA
 		 struct ck_err *err)
 {
 	return join(d->path, name, buf, err);
-}
-
-static int add_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	int ok = e && X509_add_ext(x, e, -1) == 1;
-	X509_EXTENSION_free(e);
-	return ok ? 0 : -1;
 }
 
 /* The API's key and self-signed certificate, as PEM files in `dir`. */
@@ -68,17 +58,19 @@ static int api_identity(const char *dir, const char *domain, ck_time_t now, stru
 	}
 	serial[0] &= 0x7f;
 	BIGNUM *bn = BN_bin2bn(serial, sizeof(serial), NULL);
-	int ok =
-	    bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) && X509_set_version(x, 2) == 1 &&
-	    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)"cloakd", -1,
-				       -1, 0) == 1 &&
-	    X509_set_subject_name(x, nm) == 1 && X509_set_issuer_name(x, nm) == 1 &&
-	    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)now - 300) &&
-	    ASN1_TIME_set(X509_getm_notAfter(x),
-			  (time_t)now + (time_t)CK_NODE_API_CERT_DAYS * 86400) &&
-	    X509_set_pubkey(x, key) == 1 && add_ext(x, NID_subject_alt_name, san) == 0 &&
-	    add_ext(x, NID_basic_constraints, "critical,CA:FALSE") == 0 &&
-	    add_ext(x, NID_ext_key_usage, "serverAuth") == 0 && X509_sign(x, key, EVP_sha256()) > 0;
+	int ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
+		 X509_set_version(x, 2) == 1 &&
+		 X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)"cloakd",
+					    -1, -1, 0) == 1 &&
+		 X509_set_subject_name(x, nm) == 1 && X509_set_issuer_name(x, nm) == 1 &&
+		 ASN1_TIME_set(X509_getm_notBefore(x), (time_t)now - 300) &&
+		 ASN1_TIME_set(X509_getm_notAfter(x),
+			       (time_t)now + (time_t)CK_NODE_API_CERT_DAYS * 86400) &&
+		 X509_set_pubkey(x, key) == 1 &&
+		 ck_x509_add_conf_ext(x, x, NID_subject_alt_name, san) == 0 &&
+		 ck_x509_add_conf_ext(x, x, NID_basic_constraints, "critical,CA:FALSE") == 0 &&
+		 ck_x509_add_conf_ext(x, x, NID_ext_key_usage, "serverAuth") == 0 &&
+		 X509_sign(x, key, EVP_sha256()) > 0;
 	BN_free(bn);
 	if (!ok) {
 		ck_errf(err, CK_E_CERT_FORMAT, "cannot make the API's certificate");
