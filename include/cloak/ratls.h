@@ -33,6 +33,9 @@
 
 #define CK_RATLS_MAX_EXT  5
 #define CK_RATLS_MAX_CERT (256 * 1024) /* DER bytes of one RA-TLS certificate */
+/* The two extensions cloak writes, as dotted OIDs */
+#define CK_RATLS_OID_STANDARD "2.23.133.5.4.9"
+#define CK_RATLS_OID_LEGACY   "1.2.840.113741.1337.6"
 
 enum ck_ratls_kind {
 	CK_RATLS_STANDARD = 1,	 /* 2.23.133.5.4.9 */

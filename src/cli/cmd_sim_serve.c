@@ -118,7 +118,7 @@ static int swap_legacy(struct server *s, const struct ck_ratls_cert_opts *co, X5
 	X509 *other = NULL;
 	if (ck_ratls_issue(s->att, co, &k2, &other, e) < 0)
 		return -1;
-	ASN1_OBJECT *legacy = OBJ_txt2obj("1.2.840.113741.1337.6", 1);
+	ASN1_OBJECT *legacy = OBJ_txt2obj(CK_RATLS_OID_LEGACY, 1);
 	int at = X509_get_ext_by_OBJ(cert, legacy, -1), ot = X509_get_ext_by_OBJ(other, legacy, -1);
 	int ok = legacy && at >= 0 && ot >= 0;
 	if (ok) {

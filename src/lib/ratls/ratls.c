@@ -316,13 +316,13 @@ int ck_ratls_issue(struct ck_attester *att, const struct ck_ratls_cert_opts *o, 
 			 *d);
 	if (ok && *san)
 		ok = ck_x509_add_conf_ext(x, x, NID_subject_alt_name, san) == 0;
-	ok = ok && ck_x509_add_raw_ext(x, "2.23.133.5.4.9", w.buf, w.len) == 0;
+	ok = ok && ck_x509_add_raw_ext(x, CK_RATLS_OID_STANDARD, w.buf, w.len) == 0;
 	if (ok && o->legacy_extension) {
 		uint8_t rd[64] = {0};
 		ck_hash(CK_HASH_SHA256, spki, spki_len, rd);
 		if (att->quote(att, rd, &q2, &q2n, err) < 0)
 			goto out;
-		ok = ck_x509_add_raw_ext(x, "1.2.840.113741.1337.6", q2, q2n) == 0;
+		ok = ck_x509_add_raw_ext(x, CK_RATLS_OID_LEGACY, q2, q2n) == 0;
 	}
 	if (!ok || X509_sign(x, key, EVP_sha256()) <= 0) {
 		ck_errf(err, CK_E_NOMEM, "RA-TLS certificate issuance failed");
