@@ -23,7 +23,8 @@
 #include "cloak/err.h"
 #include "cloak/target.h"
 
-#define CK_CLIENT_TIMEOUT_MS 30000 /* connect, and each read or write, by default */
+#define CK_CLIENT_TIMEOUT_MS	     30000 /* connect, and each read or write, by default */
+#define CK_CLIENT_RETRY_AFTER_DIGITS 6	   /* a longer Retry-After is not taken */
 
 struct ck_client {
 	int fd;
@@ -35,7 +36,7 @@ struct ck_client {
 
 struct ck_client_resp {
 	int status;
-	unsigned retry_after; /* seconds, from Retry-After (0: none or not a number) */
+	unsigned retry_after; /* seconds, from Retry-After (0: none, not a number, or too long) */
 	char *body; /* NUL-terminated, malloc'ed (the caller frees or ck_client_resp_free) */
 	size_t len;
 };

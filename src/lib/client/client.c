@@ -236,7 +236,10 @@ int ck_client_request(struct ck_client *c, const char *method, const char *path,
 		return ck_errf(err, CK_E_HTTP, "%s: a malformed response head", what);
 	r->status = h.status;
 	const struct ck_http_header *ra = ck_http_find(&h, "retry-after");
-	for (size_t i = 0; ra && i < ra->value_len && i < 6; i++) {
+	/* delay-seconds of at most CK_CLIENT_RETRY_AFTER_DIGITS digits; anything else (an
+	 * HTTP-date, a longer number) is no usable delay: 0 */
+	for (size_t i = 0; ra && ra->value_len <= CK_CLIENT_RETRY_AFTER_DIGITS && i < ra->value_len;
+	     i++) {
 		if (ra->value[i] < '0' || ra->value[i] > '9') {
 			r->retry_after = 0;
 			break;

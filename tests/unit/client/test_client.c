@@ -54,6 +54,12 @@ static void answer(int fd)
 		if (!strcmp(path, "/ok"))
 			put(fd,
 			    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nRetry-After: 7\r\n\r\nhello");
+		else if (!strcmp(path, "/retry-long"))
+			put(fd, "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n"
+				"Retry-After: 1234567\r\n\r\n");
+		else if (!strcmp(path, "/retry-date"))
+			put(fd, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+				"Retry-After: Fri, 31 Dec 1999 23:59:59 GMT\r\n\r\n");
 		else if (!strcmp(path, "/chunked"))
 			put(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 				"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
@@ -151,6 +157,15 @@ static void test_well_framed(void **state)
 	assert_int_equal(r.retry_after, 7);
 	assert_string_equal(r.body, "hello");
 	ck_client_resp_free(&r);
+	/* a Retry-After that is not a short delay-seconds is no delay at all */
+	const char *no_delay[] = {"/retry-long", "/retry-date"};
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(
+		    ck_client_request(&c, "GET", no_delay[i], NULL, NULL, 0, 100, &r, &e), 0);
+		assert_true(r.status == 429 || r.status == 503);
+		assert_int_equal(r.retry_after, 0);
+		ck_client_resp_free(&r);
+	}
 	/* the same connection again, chunked this time, and a POST with a body */
 	assert_int_equal(ck_client_request(&c, "GET", "/chunked", NULL, NULL, 0, 100, &r, &e), 0);
 	assert_string_equal(r.body, "abcde");
