@@ -41,7 +41,8 @@ struct ck_client_resp {
 	size_t len;
 };
 
-/* Connects to `t`: TCP to every address HOST resolves to in turn, then TLS with `ctx` (SNI =
+/* Connects to `t`: TCP to every address HOST resolves to in turn (localhost and NAME.localhost
+ * are 127.0.0.1, as RFC 6761 has them, whatever the resolver says), then TLS with `ctx` (SNI =
  * HOST) when t->tls; `ctx` is the caller's and must outlive the client. timeout_ms 0: the
  * default. Fails with CK_E_TLS ("tls" in docs/errors.md: no connection, or the handshake
  * failed, e.g. the hook refused the certificate), the client closed. */

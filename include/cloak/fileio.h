@@ -19,4 +19,8 @@ int ck_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struc
  * the given mode. On failure nothing is left at `path` or beside it. */
 int ck_write_file(const char *path, const void *buf, size_t len, mode_t mode, struct ck_err *err);
 
+/* Removes `path` and everything under it, not following links nor crossing into other
+ * mounts; what cannot be removed stays. */
+void ck_fs_remove_tree(const char *path);
+
 #endif

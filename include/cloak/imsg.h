@@ -20,7 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cloak/api.h"
 #include "cloak/err.h"
+#include "cloak/router.h"
 #include "cloak/sni.h"
 
 #define CK_IMSG_HEADER	    12
@@ -32,6 +34,13 @@ enum ck_imsg_type {
 	CK_IMSG_ROUTE_SET = 1, /* parent -> router: name -> a runtime's port (payload: route) */
 	CK_IMSG_ROUTE_DEL,     /* parent -> router: name (payload: route, port 0) */
 	CK_IMSG_ROUTE_CLEAR,   /* parent -> router: forget every route (no payload) */
+	CK_IMSG_STATS_ASK,     /* parent -> router: its counters, please (no payload) */
+	CK_IMSG_STATS,	       /* router -> parent: its counters (payload: stats) */
+	CK_IMSG_API_REQ,       /* api -> parent: an owner's request (payload: api req; id its own) */
+	CK_IMSG_API_BODY,      /* parent -> api: write the request's body into the descriptor */
+	CK_IMSG_API_BODY_DONE, /* api -> parent: the body is written, or cut short (api done) */
+	CK_IMSG_API_REPLY,     /* parent -> api: the answer (payload: api reply; with a descriptor:
+				  a log whose bytes follow the reply's body) */
 	CK_IMSG_TYPE_MAX
 };
 
@@ -62,5 +71,47 @@ struct ck_route_msg {
 };
 size_t ck_route_msg_encode(const struct ck_route_msg *r, uint8_t *out, size_t cap);
 int ck_route_msg_decode(const struct ck_imsg *m, struct ck_route_msg *r, struct ck_err *err);
+
+/* The router's counters: connections open now, accepted, refused (no or unknown name, no
+ * ClientHello in time), and bytes relayed (both ways). Payload: four u64 LE. */
+size_t ck_stats_msg_encode(const struct ck_router_stats *s, uint8_t out[32]);
+int ck_stats_msg_decode(const struct ck_imsg *m, struct ck_router_stats *s, struct ck_err *err);
+
+/* An owner's request as the api process read it, for the parent to authorise and answer.
+ * Payload: route u8, follow u8, app name length u8 and the name (0 for routes without one),
+ * token length u8 (at most CK_API_TOKEN_MAX) and the token as presented (0: none), the client's
+ * address family u8 (4 or 6) and 16 address bytes (IPv4 in the first 4, the rest zero), the
+ * body's length u64 (only POST /v1/apps has one). Nothing after. */
+#define CK_API_TOKEN_MAX 80 /* a longer Authorization value is refused by the api process */
+struct ck_api_msg_req {
+	enum ck_api_route route;
+	bool follow;
+	char app[CK_API_NAME_MAX + 1];
+	char token[CK_API_TOKEN_MAX + 1];
+	uint8_t family;
+	uint8_t addr[16];
+	uint64_t body_len;
+};
+size_t ck_api_req_encode(const struct ck_api_msg_req *r, uint8_t *out, size_t cap);
+int ck_api_req_decode(const struct ck_imsg *m, struct ck_api_msg_req *r, struct ck_err *err);
+
+/* The parent's answer. Payload: status u16 (100-599), Retry-After u32 (0: none), media type
+ * length u8 and the type (printable ASCII, no ';' trouble: [a-z0-9/.+=; -]), then the body to
+ * the end. With a descriptor (logs): the body is empty and the log's bytes are the answer. */
+#define CK_API_CTYPE_MAX 64
+struct ck_api_msg_reply {
+	int status;
+	unsigned retry_after;
+	char ctype[CK_API_CTYPE_MAX + 1];
+	const uint8_t *body; /* into the message */
+	size_t body_len;
+};
+size_t ck_api_reply_encode(const struct ck_api_msg_reply *r, uint8_t *out, size_t cap);
+int ck_api_reply_decode(const struct ck_imsg *m, struct ck_api_msg_reply *r, struct ck_err *err);
+
+/* BODY (parent -> api; with the descriptor): the number of bytes to write, u64. BODY_DONE (api
+ * -> parent): the number written, u64, and ok u8 (1: all of them, 0: cut short). */
+size_t ck_api_count_encode(uint64_t n, int ok, uint8_t out[9]);
+int ck_api_count_decode(const struct ck_imsg *m, uint64_t *n, bool *ok, struct ck_err *err);
 
 #endif

@@ -18,6 +18,7 @@
 #define CLOAK_ROUTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include <event2/event.h>
@@ -46,6 +47,13 @@ int ck_router_new(struct event_base *base, int listen_fd, const struct ck_router
 		  struct ck_router **out, struct ck_err *err);
 /* Open connections (waiting for a ClientHello, connecting, or relaying). */
 size_t ck_router_conns(const struct ck_router *r);
+/* Its counters since it started: connections open now, accepted, refused (no or unknown name,
+ * nothing in time, no runtime, over the limit), bytes relayed by splice (both ways; the
+ * ClientHello's own bytes not counted). */
+struct ck_router_stats {
+	uint64_t open, accepted, refused, bytes;
+};
+void ck_router_stats(const struct ck_router *r, struct ck_router_stats *st);
 /* Closes every connection and the listener. NULL is fine. */
 void ck_router_free(struct ck_router *r);
 

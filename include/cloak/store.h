@@ -22,7 +22,7 @@
 #include "cloak/err.h"
 #include "cloak/timeutil.h"
 
-#define CK_STORE_SCHEMA	    1
+#define CK_STORE_SCHEMA	    2
 #define CK_TOKEN_BYTES	    32
 #define CK_TOKEN_STR_LEN    (2 * CK_TOKEN_BYTES)
 #define CK_OWNER_NAME_MAX   CK_DNS_LABEL_MAX /* a DNS label (dns.h) */
@@ -61,13 +61,51 @@ int ck_store_token_list(struct ck_store *s, struct ck_token_info **list, size_t 
 int ck_store_token_check(struct ck_store *s, const char *presented,
 			 char owner[CK_OWNER_NAME_MAX + 1], bool *admin, struct ck_err *err);
 
-/* Apps. An app is named as a DNS label; its state is one of CK_APP_STATES; a running one has the
- * loopback port its runtime listens on. */
-#define CK_APP_STATES "starting awaiting-provisioning running failed stopped"
-typedef int (*ck_store_route_fn)(void *arg, const char *name, uint16_t port);
-/* Calls `fn` for every app whose runtime is listening (state starting, awaiting-provisioning or
- * running, with a port), in name order. Returns 0 when each was given, 1 when `fn` stopped it
- * (a negative return: its reason is fn's to tell), -1 (err set) when the store failed. */
-int ck_store_app_routes(struct ck_store *s, ck_store_route_fn fn, void *arg, struct ck_err *err);
+/* Apps. An app is named as a DNS label and belongs to the owner who deployed it; its state is
+ * one of enum ck_app_state; while its runtime lives, the store has its pid, the kernel's start
+ * time of that pid (so a new cloakd re-adopts that process and no other) and the loopback port
+ * it listens on. The manifest (public) is kept with it. */
+enum ck_app_state {
+	CK_APP_STARTING = 1,   /* its runtime is starting: no port yet */
+	CK_APP_AWAITING,       /* listening, waiting for its owner's provisioning */
+	CK_APP_RUNNING,	       /* provisioned and serving */
+	CK_APP_FAILED,	       /* the runtime cannot start, or refuses to serve: not restarted */
+	CK_APP_STOPPED,	       /* stopped by its owner */
+};
+#define CK_APP_STATE_MAX  CK_APP_STOPPED
+#define CK_APP_REASON_MAX 255
+#define CK_STORE_MAX_APPS 1024 /* at most, whatever the node's own limit */
+
+struct ck_app_rec {
+	char name[CK_DNS_LABEL_MAX + 1], owner[CK_OWNER_NAME_MAX + 1];
+	enum ck_app_state state;
+	char mode[16]; /* the manifest's (mode.h) */
+	uint8_t package_sha256[32];
+	int pid;	     /* 0: no runtime */
+	uint64_t proc_start; /* /proc/PID/stat's start time, in clock ticks after boot */
+	uint16_t port;	     /* 0: none */
+	unsigned restarts;
+	char reason[CK_APP_REASON_MAX + 1]; /* why it is in its state; "" */
+	ck_time_t created, started;
+};
+
+const char *ck_app_state_name(enum ck_app_state s);
+
+/* Adds an app, with its manifest, in one transaction; `commit` (may be NULL) is called inside
+ * it, before the commit, to put the app's files in place: if it fails, nothing is added (its
+ * error stands). CK_E_CONFLICT if the name is taken, CK_E_LIMIT at CK_STORE_MAX_APPS. */
+int ck_store_app_add(struct ck_store *s, const struct ck_app_rec *a, const char *manifest,
+		     size_t manifest_len, int (*commit)(void *arg, struct ck_err *err), void *arg,
+		     struct ck_err *err);
+/* Writes an app's state, pid, start time, port, restarts, reason and start (its name, owner,
+ * mode, package and manifest never change). CK_E_NOT_FOUND if there is no such app. */
+int ck_store_app_update(struct ck_store *s, const struct ck_app_rec *a, struct ck_err *err);
+/* Removes it; `commit` as for add (the files' removal). CK_E_NOT_FOUND if there is none. */
+int ck_store_app_delete(struct ck_store *s, const char *name,
+			int (*commit)(void *arg, struct ck_err *err), void *arg,
+			struct ck_err *err);
+/* Every app, by name; *list is the caller's (free). All or nothing, as token_list. A row
+ * the store cannot read back (a state it does not know) fails the whole list. */
+int ck_store_app_list(struct ck_store *s, struct ck_app_rec **list, size_t *n, struct ck_err *err);
 
 #endif

@@ -1,325 +1,311 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cloakd run: the node, split by role as relayd is. The parent owns the data directory and the
- * store; the router, forked from it and confined (confine.h: no descriptor but the public
- * listener and its channel to the parent, an empty root, as root its own user), faces the
- * internet: it reads each ClientHello and passes the connection through to the app's runtime
- * (router.h). The parent tells it the routes over the channel (imsg.h) at its start and on
- * SIGHUP, and starts it again, with backoff, if it dies. The owner API is next (issue 11).
+ * cloakd run: the node, split by role as relayd is (daemon.h). The parent owns the data
+ * directory, the store and the runtimes; the router (the public port) and the api (the owner
+ * API) are its children, confined, each started again with backoff when it dies. Signals:
+ * SIGHUP sends every route to the router anew; SIGTERM and SIGINT stop cloakd, its router and
+ * api, and leave the runtimes running: the next cloakd re-adopts them.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
-#include <event2/event.h>
 
 #include "cloak/codec.h"
-#include "cloak/confine.h"
-#include "cloak/imsg.h"
 #include "cloak/net.h"
-#include "cloak/router.h"
-#include "cloak/store.h"
-#include "node.h"
-
-#define RUN_ROUTES_MAX	   4096
-#define RUN_BACKOFF_MIN_MS 250
-#define RUN_BACKOFF_MAX_MS 5000
+#include "daemon.h"
 
 static const struct ck_opt_spec spec = {
     .name = "cloakd run",
     .operands = "",
     .about = "Runs the node: initialises the data directory on the first run, then serves the\n"
 	     "public port through its router process (SNI passthrough to each app's runtime;\n"
-	     "unknown names refused). Prints 'listening on ADDR:PORT' once ready. SIGHUP reloads\n"
-	     "the routes from the store; SIGTERM stops.",
+	     "unknown names refused) and the owner API through its api process. Prints\n"
+	     "'listening on ADDR:PORT (public) api ADDR:PORT' once ready. SIGHUP sends the\n"
+	     "routes anew; SIGTERM stops cloakd and leaves the apps' runtimes running (the next\n"
+	     "cloakd re-adopts them).",
     .opts = node_opts};
 
-/* ---- the router process ------------------------------------------------------------------- */
-
-struct route_table {
-	struct ck_route_msg r[RUN_ROUTES_MAX];
-	size_t n;
+/* A child process by role: its pid, pidfd, channel and the listener it serves. */
+struct proc {
+	const char *name;
+	struct node *n;
+	int lfd, pidfd, *sock;
+	pid_t pid;
+	unsigned backoff_ms;
+	struct event *exit_ev, *chan_ev, *timer;
 };
 
-static int table_route(void *arg, const char *name, struct sockaddr_storage *to, socklen_t *len)
+static void on_chan(evutil_socket_t fd, short what, void *arg);
+static void on_proc_exit(evutil_socket_t fd, short what, void *arg);
+
+static void child_signals(void)
 {
-	const struct route_table *t = arg;
-	for (size_t i = 0; i < t->n; i++)
-		if (!strcmp(t->r[i].name, name)) {
-			struct sockaddr_in *in = (struct sockaddr_in *)to;
-			memset(to, 0, sizeof(*to));
-			in->sin_family = AF_INET;
-			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-			in->sin_port = htons(t->r[i].port);
-			*len = sizeof(*in);
-			return 0;
-		}
-	return -1;
+	sigset_t none;
+	static const int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGCHLD};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* A route message into the table; -1 (e set) for one that is malformed. A table that is full
- * takes no new name: that one is said on standard error and not routed. */
-static int table_apply(struct route_table *t, const struct ck_imsg *m, struct ck_err *e)
-{
-	struct ck_route_msg r;
-	if (m->type == CK_IMSG_ROUTE_CLEAR) {
-		t->n = 0;
-		return 0;
-	}
-	if (ck_route_msg_decode(m, &r, e) < 0)
-		return -1;
-	for (size_t i = 0; i < t->n; i++)
-		if (!strcmp(t->r[i].name, r.name)) {
-			if (m->type == CK_IMSG_ROUTE_DEL)
-				t->r[i] = t->r[--t->n];
-			else
-				t->r[i] = r;
-			return 0;
-		}
-	if (m->type == CK_IMSG_ROUTE_SET && t->n == RUN_ROUTES_MAX)
-		fprintf(stderr, "cloakd[router]: %d routes already: '%s' is not routed\n",
-			RUN_ROUTES_MAX, r.name);
-	else if (m->type == CK_IMSG_ROUTE_SET)
-		t->r[t->n++] = r;
-	return 0;
-}
-
-struct channel {
-	int sock;
-	struct route_table *table;
-	struct event_base *base;
-};
-
-/* A message from the parent; anything malformed, or the parent gone, ends the router. */
-static void on_parent(evutil_socket_t fd, short what, void *arg)
-{
-	struct channel *ch = arg;
-	static uint8_t buf[CK_IMSG_MAX];
-	struct ck_imsg m;
-	struct ck_err e;
-	(void)fd;
-	(void)what;
-	int r = ck_imsg_recv(ch->sock, buf, &m, &e);
-	if (r < 0 && errno == EAGAIN)
-		return;
-	if (r <= 0) {
-		if (r < 0)
-			fprintf(stderr, "cloakd[router]: %s: stopping\n", e.msg);
-		event_base_loopexit(ch->base, NULL);
-		return;
-	}
-	if (m.fd >= 0)
-		close(m.fd); /* none is expected */
-	if (table_apply(ch->table, &m, &e) < 0) {
-		fprintf(stderr, "cloakd[router]: %s: stopping\n", e.msg);
-		event_base_loopexit(ch->base, NULL);
-	}
-}
-
-static void router_main(int lfd, int sock, const char *user)
-{
-	static struct route_table table;
-	struct ck_err e;
-	char how[CK_CONFINE_HOW_MAX];
-	int keep[] = {lfd, sock};
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	if (ck_confine(keep, 2, user, how, &e) < 0) {
-		fprintf(stderr, "cloakd[router]: cannot confine itself: %s\n", e.msg);
-		_exit(2);
-	}
-	fprintf(stderr, "cloakd[router]: confined (%s)\n", how);
-	struct event_base *base = event_base_new();
-	struct ck_router_cfg cfg = {.route = table_route, .route_arg = &table};
-	struct ck_router *r;
-	struct channel ch = {sock, &table, base};
-	evutil_make_socket_nonblocking(sock);
-	struct event *pe =
-	    base ? event_new(base, sock, EV_READ | EV_PERSIST, on_parent, &ch) : NULL;
-	if (!pe || event_add(pe, NULL) < 0 || ck_router_new(base, lfd, &cfg, &r, &e) < 0)
-		_exit(2);
-	event_base_dispatch(base);
-	_exit(0);
-}
-
-/* ---- the parent ---------------------------------------------------------------------------- */
-
-struct pusher {
-	int sock;
-	const char *domain;
-	int sent;
-};
-
-static int push_route(void *arg, const char *app, uint16_t port)
-{
-	struct pusher *p = arg;
-	struct ck_route_msg r = {.port = port};
-	uint8_t buf[CK_SNI_NAME_MAX + 4];
-	struct ck_err e;
-	size_t n = 0;
-	if (snprintf(r.name, sizeof(r.name), "%s.%s", app, p->domain) < (int)sizeof(r.name))
-		n = ck_route_msg_encode(&r, buf, sizeof(buf));
-	if (!n) { /* a name no client can ask for: that app alone is not routed */
-		fprintf(stderr, "cloakd: '%s.%s' is too long a name: not routed\n", app, p->domain);
-		return 0;
-	}
-	if (ck_imsg_send(p->sock, CK_IMSG_ROUTE_SET, 0, buf, n, -1, &e) < 0) {
-		fprintf(stderr, "cloakd: %s\n", e.msg); /* the router is gone: it gets all anew */
-		return -1;
-	}
-	p->sent++;
-	return 0;
-}
-
-/* Every route in the store, anew. */
-static void push_routes(const struct ck_node_dir *d, int sock, const char *domain)
-{
-	struct ck_store *s;
-	struct ck_err e;
-	char db[PATH_MAX];
-	struct pusher p = {sock, domain, 0};
-	if (ck_node_path(d, CK_NODE_DB, db, &e) < 0 || ck_store_open(db, &s, &e) < 0 ||
-	    ck_imsg_send(sock, CK_IMSG_ROUTE_CLEAR, 0, NULL, 0, -1, &e) < 0) {
-		fprintf(stderr, "cloakd: routes not sent: %s\n", e.msg);
-		return;
-	}
-	if (ck_store_app_routes(s, push_route, &p, &e) < 0)
-		fprintf(stderr, "cloakd: %s\n",
-			e.msg); /* the store's failure; push_route says its own */
-	ck_store_close(s);
-	fprintf(stderr, "cloakd: %d route%s sent to the router\n", p.sent, p.sent == 1 ? "" : "s");
-}
-
-static volatile sig_atomic_t got_hup, got_term, got_chld;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else if (sig == SIGCHLD)
-		got_chld = 1;
-	else
-		got_term = 1;
-}
-
-/* A router process and its channel: *sock the parent's end. */
-static pid_t start_router(int lfd, const char *user, int *sock)
+static int proc_start(struct proc *p)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	pid_t pid = fork();
-	if (pid == 0) { /* the parent's signal handling is not the router's */
-		sigset_t none;
-		static const int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGCHLD};
-		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-			signal(sigs[i], SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+	if (pid == 0) {
+		child_signals();
 		close(sv[0]);
-		router_main(lfd, sv[1], user);
+		if (p->sock == &p->n->router_sock)
+			node_router_main(p->lfd, sv[1], p->n->o->user);
+		node_api_main(p->lfd, sv[1], p->n);
 	}
 	close(sv[1]);
-	*sock = sv[0];
-	return pid;
+	if (pid < 0 || (p->pidfd = pidfd_open(pid, 0)) < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	p->pid = pid;
+	*p->sock = sv[0];
+	evutil_make_socket_nonblocking(sv[0]);
+	p->exit_ev = event_new(p->n->base, p->pidfd, EV_READ, on_proc_exit, p);
+	p->chan_ev = event_new(p->n->base, sv[0], EV_READ | EV_PERSIST, on_chan, p);
+	if (!p->exit_ev || !p->chan_ev)
+		return -1;
+	event_add(p->exit_ev, NULL);
+	event_add(p->chan_ev, NULL);
+	if (p->sock == &p->n->router_sock)
+		node_push_routes(p->n);
+	return 0;
 }
 
-static int serve(const struct node_opts *o, const struct ck_node_dir *d, int lfd)
+/* What the api's death leaves: uploads nobody writes, answers nobody waits for. */
+static void forget_api(struct node *n)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigset_t block, old;
-	unsigned backoff = RUN_BACKOFF_MIN_MS;
-	int sock = -1;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&block);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	pid_t router = start_router(lfd, o->user, &sock);
-	if (router < 0)
-		return EXIT_FAILURE;
-	push_routes(d, sock, o->domain);
-	while (!got_term) {
-		sigsuspend(&old);
-		if (got_chld) {
-			got_chld = 0;
-			int st;
-			if (waitpid(router, &st, WNOHANG) == router) {
-				fprintf(stderr, "cloakd: the router exited (%d); again in %u ms\n",
-					st, backoff);
-				close(sock);
-				usleep(backoff * 1000);
-				backoff = backoff * 2 > RUN_BACKOFF_MAX_MS ? RUN_BACKOFF_MAX_MS
-									   : backoff * 2;
-				if ((router = start_router(lfd, o->user, &sock)) < 0)
-					return EXIT_FAILURE;
-				push_routes(d, sock, o->domain);
-			}
-		}
-		if (got_hup) {
-			got_hup = 0;
-			push_routes(d, sock, o->domain);
-		}
+	for (size_t i = 0; i < n->nup; i++)
+		close(n->up[i].fd);
+	n->nup = 0;
+	for (size_t i = 0; i < n->napps; i++)
+		n->apps[i]->pending_id = 0;
+}
+
+static void on_proc_exit(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc *p = arg;
+	int st = 0;
+	(void)fd;
+	(void)what;
+	waitpid(p->pid, &st, 0);
+	event_free(p->exit_ev);
+	event_free(p->chan_ev);
+	p->exit_ev = p->chan_ev = NULL;
+	close(p->pidfd);
+	close(*p->sock);
+	*p->sock = -1;
+	p->pid = 0;
+	if (p->sock == &p->n->api_sock)
+		forget_api(p->n);
+	fprintf(stderr, "cloakd: the %s exited (%s %d); again in %u ms\n", p->name,
+		WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+		p->backoff_ms);
+	struct timeval tv = {p->backoff_ms / 1000, (p->backoff_ms % 1000) * 1000};
+	evtimer_add(p->timer, &tv);
+	p->backoff_ms = p->backoff_ms * 2 > NODE_BACKOFF_MAX_MS ? NODE_BACKOFF_MAX_MS
+								: p->backoff_ms * 2;
+}
+
+static void on_proc_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc *p = arg;
+	(void)fd;
+	(void)what;
+	if (proc_start(p) < 0) {
+		fprintf(stderr, "cloakd: cannot start the %s: %s\n", p->name, strerror(errno));
+		event_base_loopexit(p->n->base, NULL);
 	}
-	kill(router, SIGTERM);
-	for (int i = 0; i < 50 && waitpid(router, NULL, WNOHANG) == 0; i++)
+}
+
+/* A message from a child; a malformed one ends that child (it is started again). */
+static void on_chan(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc *p = arg;
+	static uint8_t buf[CK_IMSG_MAX];
+	struct ck_imsg m;
+	struct ck_err e;
+	(void)what;
+	int r = ck_imsg_recv((int)fd, buf, &m, &e);
+	if (r < 0 && errno == EAGAIN)
+		return;
+	if (r > 0 && p->sock == &p->n->api_sock) {
+		r = node_handle_api(p->n, &m) < 0 ? -1 : 1;
+	} else if (r > 0) {
+		if (m.fd >= 0)
+			close(m.fd);
+		r = ck_stats_msg_decode(&m, &p->n->router_stats, &e) < 0 ? -1 : 1;
+		if (r < 0)
+			fprintf(stderr, "cloakd: from the router: %s\n", e.msg);
+	}
+	if (r <= 0) { /* its death follows (on_proc_exit): it is not heard any more */
+		event_del(p->chan_ev);
+		pidfd_send_signal(p->pidfd, SIGKILL, NULL, 0);
+	}
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct node *n = arg;
+	(void)what;
+	if (sig == SIGHUP) {
+		node_push_routes(n);
+		return;
+	}
+	fprintf(stderr, "cloakd: signal %d: stopping (the apps' runtimes keep running)\n",
+		(int)sig);
+	event_base_loopexit(n->base, NULL);
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	struct ck_err e;
+	(void)fd;
+	(void)what;
+	node_apps_poll(n);
+	if (n->router_sock >= 0)
+		ck_imsg_send(n->router_sock, CK_IMSG_STATS_ASK, 0, NULL, 0, -1, &e);
+}
+
+static void proc_stop(struct proc *p)
+{
+	if (p->timer)
+		event_free(p->timer);
+	if (!p->pid)
+		return;
+	pidfd_send_signal(p->pidfd, SIGTERM, NULL, 0);
+	for (int i = 0; i < 50 && waitpid(p->pid, NULL, WNOHANG) == 0; i++)
 		usleep(20000);
-	kill(router, SIGKILL); /* it had a second to go */
-	waitpid(router, NULL, 0);
-	close(sock);
+	pidfd_send_signal(p->pidfd, SIGKILL, NULL, 0); /* it had a second to go */
+	waitpid(p->pid, NULL, 0);
+	event_free(p->exit_ev);
+	event_free(p->chan_ev);
+	close(p->pidfd);
+	close(*p->sock);
+}
+
+static int serve(struct node *n, int pub_fd, int api_fd)
+{
+	struct proc procs[2] = {
+	    {"router", n, pub_fd, -1, &n->router_sock, 0, NODE_BACKOFF_MIN_MS, NULL, NULL, NULL},
+	    {"api", n, api_fd, -1, &n->api_sock, 0, NODE_BACKOFF_MIN_MS, NULL, NULL, NULL}};
+	static const int sigs[] = {SIGHUP, SIGTERM, SIGINT};
+	struct event *sev[3] = {NULL};
+	struct ck_err e;
+	int ret = EXIT_FAILURE;
+	signal(SIGPIPE, SIG_IGN);
+	if (node_apps_load(n, &e) < 0) {
+		cli_err(&e);
+		return EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < 3; i++)
+		if (!(sev[i] = evsignal_new(n->base, sigs[i], on_signal, n)) ||
+		    event_add(sev[i], NULL) < 0)
+			goto out;
+	struct timeval tv = {0, NODE_STATUS_POLL_MS * 1000};
+	n->poll_ev = event_new(n->base, -1, EV_PERSIST, on_poll, n);
+	if (!n->poll_ev || event_add(n->poll_ev, &tv) < 0)
+		goto out;
+	for (size_t i = 0; i < 2; i++)
+		if (!(procs[i].timer = evtimer_new(n->base, on_proc_timer, &procs[i])) ||
+		    proc_start(&procs[i]) < 0) {
+			fprintf(stderr, "cloakd: cannot start the %s: %s\n", procs[i].name,
+				strerror(errno));
+			goto out;
+		}
+	event_base_dispatch(n->base);
+	ret = EXIT_OK;
+out:
+	for (size_t i = 0; i < 2; i++)
+		proc_stop(&procs[i]);
+	for (size_t i = 0; i < 3; i++)
+		if (sev[i])
+			event_free(sev[i]);
+	if (n->poll_ev)
+		event_free(n->poll_ev);
+	forget_api(n);
+	node_apps_free(n);
 	fprintf(stderr, "cloakd: stopped\n");
-	return EXIT_OK;
+	return ret;
+}
+
+/* The data directory (made on the first run), the store, the limits. */
+static int prepare(struct node_opts *o, struct node *n, struct ck_err *e)
+{
+	char db[PATH_MAX];
+	static char abs[PATH_MAX]; /* the runtimes' paths must not depend on where cloakd ran */
+	if (access(o->data, F_OK) != 0) { /* the first run */
+		if (ck_node_dir_init(o->data, o->sim, o->domain, ck_time_now(), e) < 0)
+			return -1;
+		fprintf(stderr, "cloakd: initialised %s; the admin token is in %s/%s\n", o->data,
+			o->data, CK_NODE_ADMIN_TOKEN);
+	}
+	if (!realpath(o->data, abs))
+		return ck_errf(e, CK_E_IO, "--data: '%s': %s", o->data, strerror(errno));
+	o->data = abs;
+	if (node_open(o, &n->dir, e) < 0 || node_check_limits(o, &n->lim, e) < 0 ||
+	    node_runtime_path(o, n->runtime, e) < 0 || ck_node_path(&n->dir, CK_NODE_DB, db, e) < 0)
+		return -1;
+	return ck_store_open(db, &n->store, e);
 }
 
 int cmd_run(int argc, char **argv)
 {
 	struct node_opts o = NODE_OPTS_DEFAULT;
-	struct ck_node_dir d;
+	static struct node n;
 	struct ck_err e;
-	struct sockaddr_in want, got;
+	struct sockaddr_in want, api, got, agot;
 	int ret;
 	if (ck_opts_parse(&spec, argc, argv, &o, &ret) < 0)
 		return ret;
-	if (node_check_opts(&o, &want, &e) < 0) {
+	n.o = &o;
+	n.router_sock = n.api_sock = -1;
+	if (node_check_opts(&o, &want, &e) < 0 || ck_addr_parse(o.api, &api, &e) < 0 ||
+	    prepare(&o, &n, &e) < 0) {
 		cli_err(&e);
+		ck_store_close(n.store);
 		return EXIT_USAGE;
 	}
-	if (access(o.data, F_OK) != 0) { /* the first run */
-		if (ck_node_dir_init(o.data, o.sim, o.domain, ck_time_now(), &e) < 0) {
-			cli_err(&e);
-			return EXIT_USAGE;
-		}
-		fprintf(stderr, "cloakd: initialised %s; the admin token is in %s/%s\n", o.data,
-			o.data, CK_NODE_ADMIN_TOKEN);
-	}
-	if (node_open(&o, &d, &e) < 0) {
+	int lfd = ck_tcp_listen(&want, &got, &e), afd = lfd < 0 ? -1 : ck_tcp_listen(&api, &agot, &e);
+	if (lfd < 0 || afd < 0) {
 		cli_err(&e);
+		if (lfd >= 0)
+			close(lfd);
+		ck_store_close(n.store);
 		return EXIT_USAGE;
 	}
-	int lfd = ck_tcp_listen(&want, &got, &e);
-	if (lfd < 0) {
-		cli_err(&e);
-		return EXIT_USAGE;
-	}
-	char fp[65];
-	ck_hex_encode(d.api_sha256, 32, fp);
-	printf("listening on %s:%u (public; api sha256 %.16s...)%s\n", inet_ntoa(got.sin_addr),
-	       ntohs(got.sin_port), fp, o.sim ? " SIMULATED: NOT A REAL TEE" : "");
+	n.public_port = ntohs(got.sin_port);
+	n.base = event_base_new();
+	char fp[65], pub[INET_ADDRSTRLEN];
+	ck_hex_encode(n.dir.api_sha256, 32, fp);
+	inet_ntop(AF_INET, &got.sin_addr, pub, sizeof(pub));
+	printf("listening on %s:%u (public) api %s:%u (sha256 %s)%s\n", pub, n.public_port,
+	       inet_ntoa(agot.sin_addr), ntohs(agot.sin_port), fp,
+	       o.sim ? " SIMULATED: NOT A REAL TEE" : "");
 	fflush(stdout);
-	ret = serve(&o, &d, lfd);
+	ret = n.base ? serve(&n, lfd, afd) : EXIT_FAILURE;
 	close(lfd);
+	close(afd);
+	ck_store_close(n.store);
+	if (n.base)
+		event_base_free(n.base);
 	return ret;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* invocation.c - what cloakd check validates and cloakd run starts with: one table, one check
  * of the options, one of the data directory. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -10,6 +13,7 @@
 
 #include "cloak/dns.h"
 #include "cloak/net.h"
+#include "cloak/store.h"
 #include "cloak/target.h"
 #include "node.h"
 
@@ -26,6 +30,15 @@ const struct ck_opt node_opts[] = {
     CK_OPT_ARG("operator-key", 0, "FILE", CO, op_key, "...and its key"),
     CK_OPT_ARG("collateral", 0, "DIR", CO, collateral, "collateral for the runtimes' evidence"),
     CK_OPT_ARG("pccs", 0, "URL", CO, pccs, "...or a PCCS to fetch it from"),
+    CK_OPT_ARG("runtime", 0, "FILE", CO, runtime,
+	       "the cloak-runtime apps run in (default: the one beside cloakd)"),
+    CK_OPT_ARG("max-package", 0, "BYTES", CO, max_package,
+	       "the largest deploy taken (default 268435456)"),
+    CK_OPT_ARG("max-apps", 0, "N", CO, max_apps, "apps on this node, at most (default 64)"),
+    CK_OPT_ARG("max-uploads", 0, "N", CO, max_uploads,
+	       "deploys uploading at once, at most (default 8, at most 64)"),
+    CK_OPT_ARG("max-auth-failures", 0, "N", CO, max_auth_failures,
+	       "failed API logins per address per minute before 429 (default 10)"),
     CK_OPT_JSON(CO, json),
     CK_OPT_END};
 #undef CO
@@ -100,7 +113,70 @@ int node_check_opts(const struct node_opts *o, struct sockaddr_in *pub_out, stru
 	if (!o->sim && !o->collateral && !o->pccs)
 		return ck_errf(e, CK_E_USAGE,
 			       "a TEE node needs --collateral DIR or --pccs URL (or --sim)");
+	struct node_limits l;
+	char rt[PATH_MAX];
+	if (node_check_limits(o, &l, e) < 0 || node_runtime_path(o, rt, e) < 0)
+		return -1;
 	if (pub_out)
 		*pub_out = pub;
 	return 0;
+}
+
+/* A decimal number in [lo, hi], or the default when the flag was not given. */
+static int number(const char *flag, const char *s, uint64_t dflt, uint64_t lo, uint64_t hi,
+		  uint64_t *out, struct ck_err *e)
+{
+	char *end;
+	*out = dflt;
+	if (!s)
+		return 0;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || *s == '+' || v < lo || v > hi)
+		return ck_errf(e, CK_E_USAGE, "--%s: '%s' is not a number from %llu to %llu", flag,
+			       s, (unsigned long long)lo, (unsigned long long)hi);
+	*out = v;
+	return 0;
+}
+
+int node_check_limits(const struct node_opts *o, struct node_limits *l, struct ck_err *e)
+{
+	uint64_t apps, ups, fails;
+	if (number("max-package", o->max_package, NODE_DEFAULT_MAX_PKG, 1024, 1ull << 32,
+		   &l->max_package, e) < 0 ||
+	    number("max-apps", o->max_apps, NODE_DEFAULT_MAX_APPS, 1, CK_STORE_MAX_APPS, &apps,
+		   e) < 0 ||
+	    number("max-uploads", o->max_uploads, NODE_DEFAULT_UPLOADS, 1, 64, &ups, e) < 0 ||
+	    number("max-auth-failures", o->max_auth_failures, NODE_DEFAULT_AUTHFAIL, 1, 1000000,
+		   &fails, e) < 0)
+		return -1;
+	l->max_apps = (unsigned)apps;
+	l->max_uploads = (unsigned)ups;
+	l->max_auth_failures = (unsigned)fails;
+	return 0;
+}
+
+int node_runtime_path(const struct node_opts *o, char out[PATH_MAX], struct ck_err *e)
+{
+	char self[PATH_MAX];
+	if (o->runtime) {
+		if (!realpath(o->runtime, out) || access(out, X_OK) != 0)
+			return ck_errf(e, CK_E_USAGE, "--runtime: '%s' is not an executable file",
+				       o->runtime);
+		return 0;
+	}
+	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (k <= 0)
+		return ck_errf(e, CK_E_IO, "cannot tell where cloakd is: give --runtime FILE");
+	self[k] = 0;
+	char *slash = strrchr(self, '/');
+	*slash = 0;
+	static const char *const beside[] = {"/cloak-runtime", "/../runtime/cloak-runtime"};
+	for (size_t i = 0; i < 2; i++) {
+		char p[PATH_MAX + 32];
+		snprintf(p, sizeof(p), "%s%s", self, beside[i]);
+		if (realpath(p, out) && access(out, X_OK) == 0)
+			return 0;
+	}
+	return ck_errf(e, CK_E_USAGE, "no cloak-runtime beside '%s': give --runtime FILE", self);
 }

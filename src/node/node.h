@@ -6,7 +6,9 @@
 #ifndef CLOAK_NODE_NODE_H
 #define CLOAK_NODE_NODE_H
 
+#include <limits.h>
 #include <netinet/in.h>
+#include <stdint.h>
 
 #include "cli.h"
 #include "cloak/nodedir.h"
@@ -14,8 +16,24 @@
 /* The options of a node's invocation (cloakd check and cloakd run), and their checks. */
 struct node_opts {
 	const char *data, *domain, *public_addr, *api, *op_cert, *op_key, *collateral, *pccs, *user;
+	const char *runtime, *max_package, *max_apps, *max_uploads, *max_auth_failures;
 	bool sim, json;
 };
+
+/* The node's limits (flags, each with its default). */
+#define NODE_DEFAULT_MAX_PKG  (256ull << 20)
+#define NODE_DEFAULT_MAX_APPS 64
+#define NODE_DEFAULT_UPLOADS  8
+#define NODE_DEFAULT_AUTHFAIL 10
+struct node_limits {
+	uint64_t max_package; /* bytes of one upload (manifest and package) */
+	unsigned max_apps, max_uploads, max_auth_failures;
+};
+/* The limits the options give, each checked against its bounds. */
+int node_check_limits(const struct node_opts *o, struct node_limits *l, struct ck_err *e);
+/* The cloak-runtime to start apps with: --runtime, else the one beside this cloakd (in the
+ * same directory, or ../runtime/ in a build tree). */
+int node_runtime_path(const struct node_opts *o, char out[PATH_MAX], struct ck_err *e);
 #define NODE_OPTS_DEFAULT                                                                          \
 	{                                                                                          \
 		.public_addr = "127.0.0.1:8443", .api = "127.0.0.1:9443", .domain = "localhost",   \

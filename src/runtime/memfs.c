@@ -84,12 +84,6 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return 0;
 }
 
-void rt_rmtree(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	rmdir(dir);
-}
-
 void rt_memfs_remove(const char *dir, const char *kind)
 {
 	if (!*dir)

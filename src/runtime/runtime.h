@@ -128,6 +128,5 @@ int rt_memfs_make(char dir[PATH_MAX], const char **kind, struct ck_err *err);
 /* Removes everything under it and unmounts it. */
 void rt_memfs_remove(const char *dir, const char *kind);
 /* rm -rf of the runtime's own directory (never following links). */
-void rt_rmtree(const char *dir);
 
 #endif

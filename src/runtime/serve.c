@@ -29,6 +29,7 @@
 #include "cloak/merkle.h"
 #include "cloak/net.h"
 #include "cloak/package.h"
+#include "cloak/fileio.h"
 #include "runtime.h"
 
 void rt_log(const char *fmt, ...)
@@ -412,7 +413,7 @@ static int start_app(struct rt *rt, struct ck_err *err)
 	struct ck_unpack_result res;
 	if (!strcmp(rt->backend, "sgx") && sgx_code_key(rt, err) < 0)
 		return -1;
-	rt_rmtree(rt->code_dir); /* a previous run's, killed before it could clean up */
+	ck_fs_remove_tree(rt->code_dir); /* a previous run's, killed before it could clean up */
 	int r = ck_unpack_buf(rt->pkg, rt->pkg_len, rt->gate.prov.package_key, rt->m.fingerprint,
 			      rt->code_dir, &res, err);
 	OPENSSL_cleanse(rt->gate.prov.package_key, sizeof(rt->gate.prov.package_key));

@@ -21,7 +21,6 @@
 #include "cloak/sim.h"
 #include "cloak/store.h"
 #include "evidence/x509util.h"
-#include "util/fsutil.h"
 
 #define CK_DOMAIN_SAN_MAX                                                                          \
 	(32 + CK_DNS_NAME_MAX) /* "DNS:localhost,IP:127.0.0.1,DNS:" and a domain */

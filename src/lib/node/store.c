@@ -41,6 +41,9 @@ static const char *const migrations[CK_STORE_SCHEMA] = {
     " reason TEXT,"
     " created INTEGER NOT NULL"
     ") STRICT;",
+    /* 2: what re-adopting a runtime needs (the pid's start time), the mode for listings */
+    "ALTER TABLE apps ADD COLUMN proc_start INTEGER;"
+    "ALTER TABLE apps ADD COLUMN mode TEXT NOT NULL DEFAULT 'zero-trust';",
 };
 
 static int fail(struct ck_store *s, struct ck_err *err, const char *what)
@@ -272,22 +275,196 @@ int ck_store_token_check(struct ck_store *s, const char *presented,
 	return found ? 0 : ck_errf(err, CK_E_AUTH, "no valid owner token");
 }
 
-int ck_store_app_routes(struct ck_store *s, ck_store_route_fn fn, void *arg, struct ck_err *err)
+const char *ck_app_state_name(enum ck_app_state st)
 {
-	sqlite3_stmt *st;
+	static const char *const names[] = {"?",      "starting", "awaiting-provisioning",
+					    "running", "failed",   "stopped"};
+	return st >= CK_APP_STARTING && st <= CK_APP_STATE_MAX ? names[st] : "?";
+}
+
+static int state_parse(const char *t, enum ck_app_state *st)
+{
+	for (int i = CK_APP_STARTING; t && i <= CK_APP_STATE_MAX; i++)
+		if (!strcmp(t, ck_app_state_name((enum ck_app_state)i))) {
+			*st = (enum ck_app_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Runs `commit` inside the transaction st belongs to, then commits; rolls back on failure. */
+static int finish(struct ck_store *s, int rc, int (*commit)(void *, struct ck_err *), void *arg,
+		  const char *what, struct ck_err *err)
+{
+	if (rc < 0 || (commit && commit(arg, err) < 0) || exec(s, "COMMIT", err) < 0) {
+		exec(s, "ROLLBACK", NULL);
+		return rc == -2 ? fail(s, err, what) : -1;
+	}
+	return 0;
+}
+
+int ck_store_app_add(struct ck_store *s, const struct ck_app_rec *a, const char *manifest,
+		     size_t manifest_len, int (*commit)(void *arg, struct ck_err *err), void *arg,
+		     struct ck_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
 	if (sqlite3_prepare_v2(
 		s->db,
-		"SELECT name, port FROM apps WHERE port BETWEEN 1 AND 65535 AND state IN "
-		"('starting', 'awaiting-provisioning', 'running') ORDER BY name",
-		-1, &st, NULL) != SQLITE_OK)
-		return fail(s, err, "listing the apps' routes");
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(arg, (const char *)sqlite3_column_text(st, 0),
-		       (uint16_t)sqlite3_column_int(st, 1)) < 0) {
-			sqlite3_finalize(st);
-			return 1;
-		}
+		"INSERT INTO apps (name, owner, state, manifest, package_sha256, created, mode) "
+		"SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM apps) < ?",
+		-1, &st, NULL) != SQLITE_OK) {
+		rc = -2;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, a->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ck_app_state_name(a->state), -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, manifest, (int)manifest_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, a->package_sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, a->created);
+	sqlite3_bind_text(st, 7, a->mode, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, CK_STORE_MAX_APPS);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_CONSTRAINT &&
+	    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+		ck_errf(err, CK_E_CONFLICT, "an app called '%s' is already deployed", a->name);
+	else if (r == SQLITE_CONSTRAINT)
+		ck_errf(err, CK_E_USAGE, "'%s' cannot be added (no owner '%s'?)", a->name,
+			a->owner);
+	else if (r != SQLITE_DONE)
+		rc = -2;
+	else if (sqlite3_changes(s->db) != 1)
+		ck_errf(err, CK_E_LIMIT, "the node holds %d apps, its most", CK_STORE_MAX_APPS);
+	else
+		rc = 0;
+out:
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : fail(s, err, "listing the apps' routes");
+	return finish(s, rc, commit, arg, "adding an app", err);
+}
+
+int ck_store_app_update(struct ck_store *s, const struct ck_app_rec *a, struct ck_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db,
+			       "UPDATE apps SET state = ?, pid = ?, proc_start = ?, port = ?, "
+			       "restarts = ?, reason = ?, started = ? WHERE name = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, err, "updating an app");
+	sqlite3_bind_text(st, 1, ck_app_state_name(a->state), -1, SQLITE_STATIC);
+	if (a->pid > 0) {
+		sqlite3_bind_int(st, 2, a->pid);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)a->proc_start);
+	} else {
+		sqlite3_bind_null(st, 2);
+		sqlite3_bind_null(st, 3);
+	}
+	if (a->port)
+		sqlite3_bind_int(st, 4, a->port);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, a->restarts);
+	if (*a->reason)
+		sqlite3_bind_text(st, 6, a->reason, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	if (a->started)
+		sqlite3_bind_int64(st, 7, a->started);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_text(st, 8, a->name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, err, "updating an app");
+	if (sqlite3_changes(s->db) != 1)
+		return ck_errf(err, CK_E_NOT_FOUND, "no app '%s'", a->name);
+	return 0;
+}
+
+int ck_store_app_delete(struct ck_store *s, const char *name,
+			int (*commit)(void *arg, struct ck_err *err), void *arg,
+			struct ck_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -2;
+	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM apps WHERE name = ?", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			rc = sqlite3_changes(s->db) == 1
+				 ? 0
+				 : ck_errf(err, CK_E_NOT_FOUND, "no app '%s'", name);
+	}
+	sqlite3_finalize(st);
+	return finish(s, rc, commit, arg, "removing an app", err);
+}
+
+static int app_row(sqlite3_stmt *st, struct ck_app_rec *a)
+{
+	const char *name = (const char *)sqlite3_column_text(st, 0),
+		   *owner = (const char *)sqlite3_column_text(st, 1),
+		   *mode = (const char *)sqlite3_column_text(st, 3),
+		   *reason = (const char *)sqlite3_column_text(st, 9);
+	memset(a, 0, sizeof(*a));
+	if (!name || !owner || !mode || strlen(name) > CK_DNS_LABEL_MAX ||
+	    strlen(owner) > CK_OWNER_NAME_MAX || strlen(mode) >= sizeof(a->mode) ||
+	    state_parse((const char *)sqlite3_column_text(st, 2), &a->state) < 0 ||
+	    sqlite3_column_bytes(st, 4) != 32)
+		return -1;
+	strcpy(a->name, name);
+	strcpy(a->owner, owner);
+	strcpy(a->mode, mode);
+	memcpy(a->package_sha256, sqlite3_column_blob(st, 4), 32);
+	a->pid = sqlite3_column_int(st, 5);
+	a->proc_start = (uint64_t)sqlite3_column_int64(st, 6);
+	int port = sqlite3_column_int(st, 7);
+	a->port = port > 0 && port <= 65535 ? (uint16_t)port : 0;
+	a->restarts = (unsigned)sqlite3_column_int(st, 8);
+	snprintf(a->reason, sizeof(a->reason), "%s", reason ? reason : "");
+	a->created = sqlite3_column_int64(st, 10);
+	a->started = sqlite3_column_int64(st, 11);
+	return 0;
+}
+
+int ck_store_app_list(struct ck_store *s, struct ck_app_rec **list, size_t *n, struct ck_err *err)
+{
+	sqlite3_stmt *st;
+	struct ck_app_rec *l = NULL;
+	size_t k = 0;
+	int rc;
+	*list = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT name, owner, state, mode, package_sha256, pid, proc_start, "
+			       "port, restarts, reason, created, started FROM apps ORDER BY name",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, err, "listing apps");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ck_app_rec *nl = k < CK_STORE_MAX_APPS ? realloc(l, (k + 1) * sizeof(*l))
+							      : NULL;
+		if (!nl || app_row(st, &nl[k]) < 0) {
+			const char *name = (const char *)sqlite3_column_text(st, 0);
+			ck_errf(err, CK_E_STORE,
+				nl ? "the app row '%.64s' cannot be read" : "%.64s: too many apps",
+				name ? name : "?");
+			free(nl ? nl : l);
+			sqlite3_finalize(st);
+			return -1;
+		}
+		l = nl;
+		k++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(l);
+		return fail(s, err, "listing apps");
+	}
+	*list = l;
+	*n = k;
+	return 0;
 }

@@ -164,3 +164,189 @@ int ck_route_msg_decode(const struct ck_imsg *m, struct ck_route_msg *r, struct 
 		return ck_errf(err, CK_E_IMSG, "a route to port %u", r->port);
 	return 0;
 }
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	ck_put_le32(p, (uint32_t)v);
+	ck_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+size_t ck_stats_msg_encode(const struct ck_router_stats *s, uint8_t out[32])
+{
+	put_le64(out, s->open);
+	put_le64(out + 8, s->accepted);
+	put_le64(out + 16, s->refused);
+	put_le64(out + 24, s->bytes);
+	return 32;
+}
+
+int ck_stats_msg_decode(const struct ck_imsg *m, struct ck_router_stats *s, struct ck_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (m->type != CK_IMSG_STATS || m->len != 32)
+		return ck_errf(err, CK_E_IMSG, "router counters of %zu bytes (type %u)", m->len,
+			       m->type);
+	s->open = ck_le64(m->payload);
+	s->accepted = ck_le64(m->payload + 8);
+	s->refused = ck_le64(m->payload + 16);
+	s->bytes = ck_le64(m->payload + 24);
+	return 0;
+}
+
+/* A reader over a payload: each take fails once the payload is short. */
+struct rd {
+	const uint8_t *p;
+	size_t n;
+	bool bad;
+};
+
+static const uint8_t *take(struct rd *r, size_t k)
+{
+	if (r->bad || r->n < k) {
+		r->bad = true;
+		return NULL;
+	}
+	const uint8_t *q = r->p;
+	r->p += k;
+	r->n -= k;
+	return q;
+}
+
+static uint8_t take8(struct rd *r)
+{
+	const uint8_t *q = take(r, 1);
+	return q ? *q : 0;
+}
+
+/* A length-prefixed string of at most max bytes, each accepted by ok(), into out. */
+static bool take_str(struct rd *r, char *out, size_t max, bool (*ok)(const char *, size_t))
+{
+	size_t k = take8(r);
+	const uint8_t *q = take(r, k);
+	if (!q || k > max || (k && !ok((const char *)q, k)))
+		return false;
+	memcpy(out, q, k);
+	out[k] = 0;
+	return true;
+}
+
+static bool token_chars(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+static bool ctype_chars(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789/.+=; -", s[i]) || !s[i])
+			return false;
+	return true;
+}
+
+size_t ck_api_req_encode(const struct ck_api_msg_req *r, uint8_t *out, size_t cap)
+{
+	size_t an = strlen(r->app), tn = strlen(r->token), n = 2 + 1 + an + 1 + tn + 1 + 16 + 8;
+	if (an > CK_API_NAME_MAX || tn > CK_API_TOKEN_MAX || cap < n ||
+	    (r->family != 4 && r->family != 6))
+		return 0;
+	uint8_t *p = out;
+	*p++ = (uint8_t)r->route;
+	*p++ = r->follow;
+	*p++ = (uint8_t)an;
+	memcpy(p, r->app, an);
+	p += an;
+	*p++ = (uint8_t)tn;
+	memcpy(p, r->token, tn);
+	p += tn;
+	*p++ = r->family;
+	memcpy(p, r->addr, 16);
+	put_le64(p + 16, r->body_len);
+	return n;
+}
+
+int ck_api_req_decode(const struct ck_imsg *m, struct ck_api_msg_req *r, struct ck_err *err)
+{
+	struct rd d = {m->payload, m->len, false};
+	memset(r, 0, sizeof(*r));
+	if (m->type != CK_IMSG_API_REQ)
+		return ck_errf(err, CK_E_IMSG, "message type %u is not a request", m->type);
+	uint8_t route = take8(&d), follow = take8(&d);
+	bool names = take_str(&d, r->app, CK_API_NAME_MAX, ck_dns_label) &&
+		     take_str(&d, r->token, CK_API_TOKEN_MAX, token_chars);
+	r->family = take8(&d);
+	const uint8_t *a = take(&d, 16), *l = take(&d, 8);
+	if (!names || d.bad || d.n || route < CK_API_APPS_LIST || route > CK_API_METRICS ||
+	    follow > 1 || (r->family != 4 && r->family != 6) ||
+	    (r->family == 4 && !ck_all_zero(a + 4, 12))) {
+		memset(r, 0, sizeof(*r));
+		return ck_errf(err, CK_E_IMSG, "a request of %zu bytes is malformed", m->len);
+	}
+	r->route = (enum ck_api_route)route;
+	r->follow = follow;
+	memcpy(r->addr, a, 16);
+	r->body_len = ck_le64(l);
+	bool with_app = route != CK_API_APPS_LIST && route != CK_API_APPS_CREATE &&
+			route != CK_API_METRICS;
+	if (with_app != (*r->app != 0) || (r->follow && route != CK_API_APP_LOGS) ||
+	    (r->body_len && route != CK_API_APPS_CREATE)) {
+		memset(r, 0, sizeof(*r));
+		return ck_errf(err, CK_E_IMSG, "a request whose parts do not fit its route");
+	}
+	return 0;
+}
+
+size_t ck_api_reply_encode(const struct ck_api_msg_reply *r, uint8_t *out, size_t cap)
+{
+	size_t cn = strlen(r->ctype), n = 2 + 4 + 1 + cn + r->body_len;
+	if (r->status < 100 || r->status > 599 || cn > CK_API_CTYPE_MAX ||
+	    !ctype_chars(r->ctype, cn) || cap < n || n > CK_IMSG_MAX_PAYLOAD)
+		return 0;
+	ck_put_le16(out, (uint16_t)r->status);
+	ck_put_le32(out + 2, r->retry_after);
+	out[6] = (uint8_t)cn;
+	memcpy(out + 7, r->ctype, cn);
+	if (r->body_len)
+		memcpy(out + 7 + cn, r->body, r->body_len);
+	return n;
+}
+
+int ck_api_reply_decode(const struct ck_imsg *m, struct ck_api_msg_reply *r, struct ck_err *err)
+{
+	struct rd d = {m->payload, m->len, false};
+	memset(r, 0, sizeof(*r));
+	if (m->type != CK_IMSG_API_REPLY)
+		return ck_errf(err, CK_E_IMSG, "message type %u is not a reply", m->type);
+	const uint8_t *st = take(&d, 2), *ra = take(&d, 4);
+	if (!take_str(&d, r->ctype, CK_API_CTYPE_MAX, ctype_chars) || d.bad || !*r->ctype ||
+	    ck_le16(st) < 100 || ck_le16(st) > 599 || (m->fd >= 0 && d.n)) {
+		memset(r, 0, sizeof(*r));
+		return ck_errf(err, CK_E_IMSG, "a reply of %zu bytes is malformed", m->len);
+	}
+	r->status = ck_le16(st);
+	r->retry_after = ck_le32(ra);
+	r->body = d.p;
+	r->body_len = d.n;
+	return 0;
+}
+
+size_t ck_api_count_encode(uint64_t n, int ok, uint8_t out[9])
+{
+	put_le64(out, n);
+	out[8] = ok ? 1 : 0;
+	return 9;
+}
+
+int ck_api_count_decode(const struct ck_imsg *m, uint64_t *n, bool *ok, struct ck_err *err)
+{
+	*n = 0;
+	*ok = false;
+	if ((m->type != CK_IMSG_API_BODY && m->type != CK_IMSG_API_BODY_DONE) || m->len != 9 ||
+	    m->payload[8] > 1 || (m->type == CK_IMSG_API_BODY && (m->fd < 0 || !m->payload[8])))
+		return ck_errf(err, CK_E_IMSG, "a body count of %zu bytes is malformed", m->len);
+	*n = ck_le64(m->payload);
+	*ok = m->payload[8];
+	return 0;
+}

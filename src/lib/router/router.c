@@ -48,6 +48,7 @@ struct ck_router {
 	struct ck_router_cfg cfg;
 	struct rconn *conns;
 	size_t n;
+	struct ck_router_stats st;
 };
 
 static void rconn_free(struct rconn *c)
@@ -85,6 +86,7 @@ static void rconn_free(struct rconn *c)
 /* Closes once what is owed to the client has been written (a refusal's alert). */
 static void refuse(struct rconn *c, bool alert)
 {
+	c->r->st.refused++;
 	struct evbuffer *out = bufferevent_get_output(c->cli);
 	bufferevent_disable(c->cli, EV_READ);
 	if (alert)
@@ -133,6 +135,7 @@ static int flow_flush(struct rconn *c, struct flow *f)
 		if (k < 0)
 			return errno == EAGAIN ? 0 : -1;
 		f->held -= (size_t)k;
+		c->r->st.bytes += (uint64_t)k;
 	}
 	return 0;
 }
@@ -328,7 +331,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)sa;
 	(void)salen;
 	struct rconn *c = r->n < CK_ROUTER_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
+	r->st.accepted++;
 	if (!c) {
+		r->st.refused++;
 		evutil_closesocket(fd);
 		return;
 	}
@@ -379,6 +384,12 @@ int ck_router_new(struct event_base *base, int listen_fd, const struct ck_router
 	}
 	*out = r;
 	return 0;
+}
+
+void ck_router_stats(const struct ck_router *r, struct ck_router_stats *st)
+{
+	*st = r->st;
+	st->open = r->n;
 }
 
 size_t ck_router_conns(const struct ck_router *r)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cloak/fileio.h"
 #include "util/fsutil.h"
 
 int ck_fs_open_beneath(int rootfd, const char *rel, int flags, unsigned mode)
@@ -119,5 +120,5 @@ static int remove_one(const char *p, const struct stat *sb, int flag, struct FTW
 
 void ck_fs_remove_tree(const char *path)
 {
-	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }

@@ -167,61 +167,85 @@ static void test_token_limit(void **s)
 	ck_store_close(st);
 }
 
-struct seen {
-	char names[8][CK_OWNER_NAME_MAX + 1];
-	uint16_t ports[8];
-	size_t n, stop_at;
-};
-
-static int collect(void *arg, const char *name, uint16_t port)
+static int commit_fails(void *arg, struct ck_err *err)
 {
-	struct seen *v = arg;
-	if (v->n == v->stop_at)
-		return -1;
-	snprintf(v->names[v->n], sizeof(v->names[0]), "%s", name);
-	v->ports[v->n++] = port;
+	int *called = arg;
+	(*called)++;
+	return ck_errf(err, CK_E_IO, "the files could not be moved");
+}
+
+static int commit_ok(void *arg, struct ck_err *err)
+{
+	(void)err;
+	(*(int *)arg)++;
 	return 0;
 }
 
-/* The routes: apps whose runtime listens (starting, awaiting-provisioning, running, with a
- * port), in name order; failed, stopped and portless apps are not routed; a callback that says
- * stop is told apart from a failure of the store. */
-static void test_app_routes(void **s)
+/* Apps: added with their files' commit inside the transaction (a failing commit adds nothing),
+ * a taken name is a conflict, an unknown owner refused, updates written and read back, a row
+ * with a state the store does not know fails the whole list, delete as add. */
+static void test_apps(void **s)
 {
 	(void)s;
 	struct ck_store *st;
 	struct ck_err e;
 	sqlite3 *raw;
 	char tok[CK_TOKEN_STR_LEN + 1];
-	const char *db = tu_path("routes.db");
+	struct ck_app_rec *l, a = {.name = "web", .owner = "alice", .state = CK_APP_STARTING,
+				   .mode = "zero-trust", .created = 7};
+	size_t n;
+	int called = 0;
+	const char *db = tu_path("apps.db");
+	memset(a.package_sha256, 0xab, 32);
 	assert_int_equal(ck_store_open(db, &st, &e), 0);
 	assert_int_equal(ck_store_token_create(st, "alice", false, 1, tok, &e), 0);
+	assert_int_equal(ck_store_app_add(st, &a, "{}", 2, commit_fails, &called, &e), -1);
+	assert_string_equal(e.code, CK_E_IO);
+	assert_int_equal(called, 1);
+	assert_int_equal(ck_store_app_list(st, &l, &n, &e), 0);
+	assert_int_equal(n, 0);
+	free(l);
+	assert_int_equal(ck_store_app_add(st, &a, "{}", 2, commit_ok, &called, &e), 0);
+	assert_int_equal(ck_store_app_add(st, &a, "{}", 2, commit_ok, &called, &e), -1);
+	assert_string_equal(e.code, CK_E_CONFLICT);
+	assert_non_null(strstr(e.msg, "'web'"));
+	assert_int_equal(called, 2); /* the conflict never reached the files */
+	struct ck_app_rec b = a;
+	strcpy(b.name, "other");
+	strcpy(b.owner, "mallory");
+	assert_int_equal(ck_store_app_add(st, &b, "{}", 2, NULL, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "'mallory'"));
+	a.state = CK_APP_AWAITING;
+	a.pid = 4242;
+	a.proc_start = 123456789012ULL;
+	a.port = 40001;
+	a.restarts = 3;
+	strcpy(a.reason, "the runtime exited (signal 9)");
+	a.started = 99;
+	assert_int_equal(ck_store_app_update(st, &a, &e), 0);
+	assert_int_equal(ck_store_app_list(st, &l, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(&l[0], &a, sizeof(a));
+	free(l);
+	strcpy(b.name, "ghost");
+	assert_int_equal(ck_store_app_update(st, &b, &e), -1);
+	assert_string_equal(e.code, CK_E_NOT_FOUND);
 	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(
-		raw,
-		"INSERT INTO apps (name, owner, state, manifest, package_sha256, port, "
-		"created) VALUES "
-		"('web', 'alice', 'running', X'7b7d', zeroblob(32), 40001, 0),"
-		"('api', 'alice', 'awaiting-provisioning', X'7b7d', zeroblob(32), 40002, 0),"
-		"('new', 'alice', 'starting', X'7b7d', zeroblob(32), 40003, 0),"
-		"('dead', 'alice', 'failed', X'7b7d', zeroblob(32), 40004, 0),"
-		"('off', 'alice', 'stopped', X'7b7d', zeroblob(32), 40005, 0),"
-		"('none', 'alice', 'running', X'7b7d', zeroblob(32), NULL, 0)",
-		NULL, NULL, NULL),
-	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "UPDATE apps SET state = 'dancing'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(ck_store_app_list(st, &l, &n, &e), -1);
+	assert_string_equal(e.code, CK_E_STORE);
+	assert_null(l);
+	assert_int_equal(sqlite3_exec(raw, "UPDATE apps SET state = 'running'", NULL, NULL, NULL),
+			 SQLITE_OK);
 	sqlite3_close(raw);
-	struct seen v = {.stop_at = 8};
-	assert_int_equal(ck_store_app_routes(st, collect, &v, &e), 0);
-	assert_int_equal(v.n, 3);
-	assert_string_equal(v.names[0], "api");
-	assert_int_equal(v.ports[0], 40002);
-	assert_string_equal(v.names[1], "new");
-	assert_string_equal(v.names[2], "web");
-	assert_int_equal(v.ports[2], 40001);
-	struct seen w = {.stop_at = 1};
-	assert_int_equal(ck_store_app_routes(st, collect, &w, &e), 1);
-	assert_int_equal(w.n, 1);
+	assert_int_equal(ck_store_app_delete(st, "web", commit_fails, &called, &e), -1);
+	assert_int_equal(ck_store_app_list(st, &l, &n, &e), 0);
+	assert_int_equal(n, 1); /* the files stayed, so did the row */
+	free(l);
+	assert_int_equal(ck_store_app_delete(st, "web", NULL, NULL, &e), 0);
+	assert_int_equal(ck_store_app_delete(st, "web", NULL, NULL, &e), -1);
+	assert_string_equal(e.code, CK_E_NOT_FOUND);
 	ck_store_close(st);
 }
 
@@ -231,7 +255,7 @@ int main(void)
 	    cmocka_unit_test(test_open_and_migrate),
 	    cmocka_unit_test(test_tokens),
 	    cmocka_unit_test(test_token_limit),
-	    cmocka_unit_test(test_app_routes),
+	    cmocka_unit_test(test_apps),
 	};
 	return cmocka_run_group_tests(tests, tu_scratch_setup, tu_scratch_teardown);
 }

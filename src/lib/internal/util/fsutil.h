@@ -19,7 +19,5 @@ int ck_fs_open_parent(int rootfd, const char *rel, char *buf, size_t cap, const 
 int ck_fs_read_full(int fd, void *buf, size_t n);
 int ck_fs_pread_full(int fd, void *buf, size_t n, uint64_t off);
 int ck_fs_write_full(int fd, const void *buf, size_t n);
-/* rm -rf of `path`, never following a link (nftw, depth first, physical); best effort. */
-void ck_fs_remove_tree(const char *path);
 
 #endif
