@@ -46,6 +46,7 @@ struct ck_app_spec {
 	const char *data_dir;
 	const struct ck_secret *secrets;
 	size_t n_secrets;
+	int output_fd; /* > 2: the app's standard output and error go here (0: the caller's) */
 };
 
 struct ck_app {

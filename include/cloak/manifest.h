@@ -6,7 +6,11 @@
  *   {"cloak_manifest":1, "name":"shop", "fingerprint":"<64 hex>", "package_sha256":"<64 hex>",
  *    "mode":"zero-trust|owner-cert|operator-tls", "domain":"shop.example.com"?,
  *    "owner_cert_sha256":"<64 hex>" (owner-cert only), "owner_key":"ed25519:<64 hex>",
- *    "expires":"RFC 3339", "run":"./server", "health":"/healthz", "policy":{...}?}
+ *    "expires":"RFC 3339", "run":"./server", "health":"/healthz", "policy":{...}?,
+ *    "log_key":"x25519:<64 hex>"?}
+ *
+ * log_key (applog.h) is the owner's public key the runtime seals the app's output to; without
+ * one, the app's output is discarded, never kept in clear.
  *
  * Canonical form: jansson's compact output with sorted keys and ASCII escapes
  * (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII), no trailing newline. A manifest that
@@ -46,6 +50,8 @@ struct ck_manifest {
 	char run[CK_RUN_MAX + 1];
 	char health[CK_HEALTH_MAX + 1];
 	char *policy_json; /* canonical JSON of the runtime policy, or NULL */
+	bool has_log_key;
+	uint8_t log_key[32]; /* X25519 public (applog.h) */
 };
 
 /* Checks every field and writes the canonical bytes (malloc'ed) and their SHA-256. */

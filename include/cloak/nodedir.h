@@ -10,7 +10,8 @@
  *   DIR/api.key      its key, mode 0600
  *   DIR/admin.token  the token of owner "admin", mode 0600, written once
  *   DIR/sim/         the simulation PKI, with --sim
- *   DIR/packages/    uploaded packages
+ *   DIR/apps/NAME/   each app's manifest.json, package.cpk (ciphertext) and runtime.log (the
+ *                    runtime's own lines, and the app's output sealed to its owner)
  *
  * Initialisation builds all of it in a fresh DIR.init-XXXXXX beside DIR (mode 0700) and renames
  * it into place: a crash or a failure leaves no half-made DIR (a stale DIR.init-* may remain
@@ -32,7 +33,7 @@
 #define CK_NODE_API_KEY	      "api.key"
 #define CK_NODE_ADMIN_TOKEN   "admin.token"
 #define CK_NODE_SIM_PKI	      "sim"
-#define CK_NODE_PACKAGES      "packages"
+#define CK_NODE_APPS	      "apps"
 
 struct ck_node_dir {
 	char path[PATH_MAX];

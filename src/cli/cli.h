@@ -88,6 +88,12 @@ struct ck_claims;
 /* The claims that are present, as a JSON object. */
 json_t *claims_json(const struct ck_claims *c);
 
+struct ck_log_reader;
+/* An app's log from `in`, line by line: the app's output on stdout (and the runtime's own
+ * lines with runtime_lines), gaps and epochs on stderr. EXIT_REJECTED if a record was refused
+ * (each said on stderr; the rest still shown), else EXIT_OK. */
+int cli_log_decrypt(FILE *in, struct ck_log_reader *r, bool runtime_lines);
+
 /* Subcommands. */
 int cmd_quote(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
@@ -100,5 +106,6 @@ int cmd_keygen(int argc, char **argv);
 int cmd_sim_serve(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
+int cmd_log_decrypt(int argc, char **argv);
 
 #endif

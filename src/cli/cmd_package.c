@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -11,13 +12,14 @@
 #include "cli.h"
 #include "cloak/codec.h"
 #include "cloak/fileio.h"
+#include "cloak/applog.h"
 #include "cloak/manifest.h"
 #include "cloak/owner.h"
 #include "cloak/package.h"
 
 struct package_opts {
 	const char *out, *key_out, *man_out, *name, *mode, *run, *health, *domain, *cert, *expires;
-	const char *policy, *owner_key;
+	const char *policy, *owner_key, *log_key;
 	bool json;
 };
 
@@ -38,6 +40,9 @@ static const struct ck_opt opts[] = {
     CK_OPT_ARG("expires", 0, "TIME", PO, expires,
 	       "when the manifest stops being valid (default: 90 days)"),
     CK_OPT_ARG("policy", 0, "FILE", PO, policy, "the attestation policy the owner deploys with"),
+    CK_OPT_ARG("log-key", 0, "FILE",
+	       PO, log_key, "the app's output is sealed to this X25519 key, made if missing "
+			    "(default: the package path + .logkey)"),
     CK_OPT_ARG("owner-key", 0, "FILE", PO, owner_key,
 	       "the owner's Ed25519 key (default: created in ~/.config/cloak)"),
     CK_OPT_JSON(PO, json),
@@ -120,9 +125,27 @@ static int manifest_load(const struct package_opts *o, struct ck_manifest *m)
 	return 0;
 }
 
+/* The log key the app's output is sealed to: loaded, or made and written (0600). */
+static int log_key(const char *path, bool quiet, uint8_t pub[CK_LOG_KEY_LEN], struct ck_err *e)
+{
+	uint8_t priv[CK_LOG_KEY_LEN];
+	int r;
+	if (access(path, F_OK) == 0) {
+		r = ck_log_key_load(path, priv, pub, e);
+	} else {
+		r = ck_log_keygen(priv, pub, e) < 0 ? -1 : ck_log_key_write(path, priv, e);
+		if (r == 0 && !quiet)
+			fprintf(stderr, "cloak: created log key %s (the app's output opens with it)\n",
+				path);
+	}
+	OPENSSL_cleanse(priv, sizeof(priv));
+	return r;
+}
+
 /* The manifest, completed with the package's hashes and the owner's key, written. */
 static int manifest_write(const struct package_opts *o, struct ck_manifest *m,
-			  const struct ck_pack_result *res, char mh[65], struct ck_err *e)
+			  const struct ck_pack_result *res, const char *log_path, char mh[65],
+			  struct ck_err *e)
 {
 	char keypath[4096];
 	const char *owner_key = o->owner_key;
@@ -139,6 +162,9 @@ static int manifest_write(const struct package_opts *o, struct ck_manifest *m,
 		fprintf(stderr, "cloak: created owner key %s (keep it safe)\n", owner_key);
 	ck_owner_key_public(ok, m->owner_key);
 	ck_owner_key_free(ok);
+	if (log_key(log_path, o->json, m->log_key, e) < 0)
+		return -1;
+	m->has_log_key = true;
 	memcpy(m->fingerprint, res->fingerprint, 32);
 	memcpy(m->package_sha256, res->package_sha256, 32);
 	char *text;
@@ -197,7 +223,7 @@ int cmd_package(int argc, char **argv)
 	struct ck_manifest m = {0};
 	struct ck_pack_result res;
 	struct ck_err e;
-	char def_out[4096], def_key[4200], mh[65] = "";
+	char def_out[4096], def_key[4200], def_log[4200], mh[65] = "";
 	uint8_t key[CK_PKG_KEY_LEN];
 	int ret = EXIT_USAGE, arg = ck_opts_parse(&spec, argc, argv, &o, &ret);
 	if (arg < 0)
@@ -216,6 +242,7 @@ int cmd_package(int argc, char **argv)
 	const char *out = o.out ? o.out : def_out;
 	snprintf(def_key, sizeof(def_key), "%s.key", out);
 	const char *key_out = o.key_out ? o.key_out : def_key;
+	snprintf(def_log, sizeof(def_log), "%s.logkey", out);
 	if (!o.json)
 		fprintf(stderr, "cloak: packaging %s ...\n", dir);
 	ret = EXIT_USAGE;
@@ -225,7 +252,8 @@ int cmd_package(int argc, char **argv)
 	}
 	int kr = ck_pkg_key_write(key_out, key, &e);
 	OPENSSL_cleanse(key, sizeof(key));
-	if (kr < 0 || (o.man_out && manifest_write(&o, &m, &res, mh, &e) < 0)) {
+	if (kr < 0 || (o.man_out && manifest_write(&o, &m, &res, o.log_key ? o.log_key : def_log, mh,
+					      &e) < 0)) {
 		cli_err(&e);
 		remove(out); /* a package without its key (or manifest) is useless */
 		if (kr == 0)

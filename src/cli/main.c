@@ -14,6 +14,7 @@ static const struct subcommand commands[] = {
     {"package", cmd_package, "Pack and encrypt an app directory; write its manifest"},
     {"unpack", cmd_unpack, "Check a package completely, then extract it"},
     {"fingerprint", cmd_fingerprint, "Print the fingerprint of an app directory"},
+    {"log-decrypt", cmd_log_decrypt, "Open an app's log: its output, sealed to the owner"},
     {"keygen", cmd_keygen, "Create (if needed) and print the owner's Ed25519 key"},
     {"sim", cmd_sim, "Simulation PKI: issue sim quotes and collateral (NOT A REAL TEE)"},
     {NULL, NULL, NULL},

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -133,7 +134,13 @@ static void answer(struct aconn *c, int status, const char *ctype, unsigned retr
 	if (len)
 		evbuffer_add(out, body, len);
 	c->state = chunked ? A_STREAM : A_REPLY;
-	bufferevent_disable(c->bev, EV_READ);
+	if (chunked) { /* read on, with no timeout, to see the client go; what it sends is
+			  discarded */
+		bufferevent_set_timeouts(c->bev, NULL, &(struct timeval){NODE_API_IO_MS / 1000, 0});
+		bufferevent_enable(c->bev, EV_READ);
+	} else {
+		bufferevent_disable(c->bev, EV_READ);
+	}
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_enable(c->bev, EV_WRITE);
 }
@@ -317,6 +324,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	if (c->state == A_BODY) {
 		body_step(c);
+		return;
+	}
+	if (c->state == A_STREAM) {
+		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
 	if (c->state != A_HEAD)
@@ -510,6 +521,7 @@ void node_api_main(int lfd, int sock, const struct node *n)
 	int keep[] = {lfd, sock};
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	prctl(PR_SET_NAME, "cloakd-api"); /* what ps and pgrep show */
 	a.sock = sock;
 	a.max_body = n->lim.max_package;
 	a.tls = api_tls(&n->dir); /* before the root changes: the key is read from DIR */

@@ -42,7 +42,7 @@ static uint64_t now_ms(void)
 /* DIR/apps/NAME[/file] into buf. */
 static int app_path(const struct node *n, const char *name, const char *file, char buf[PATH_MAX])
 {
-	int k = snprintf(buf, PATH_MAX, "%s/%s/%s%s%s", n->dir.path, NODE_APPS_DIR, name,
+	int k = snprintf(buf, PATH_MAX, "%s/%s/%s%s%s", n->dir.path, CK_NODE_APPS, name,
 			 file ? "/" : "", file ? file : "");
 	return k > 0 && k < PATH_MAX ? 0 : -1;
 }
@@ -154,17 +154,43 @@ static void timer_in(struct node_app *a, unsigned ms)
 	evtimer_add(a->timer, &tv);
 }
 
-/* The runtime's log, rotated once when it has grown past NODE_RUNTIME_LOG_MAX. */
+/* The runtime's log, kept under NODE_RUNTIME_LOG_MAX: past it, its bytes go to runtime.log.1
+ * (replacing the one before) and it starts again empty. The runtime writes on with O_APPEND;
+ * what it writes between the copy and the truncation is lost, and the log's record numbers
+ * tell its owner so. */
+static void cap_log(const struct node_app *a)
+{
+	char p[PATH_MAX], old[PATH_MAX + 8];
+	struct stat st;
+	if (app_path(a->node, a->rec.name, NODE_RUNTIME_LOG, p) < 0 || stat(p, &st) < 0 ||
+	    (uint64_t)st.st_size <= NODE_RUNTIME_LOG_MAX)
+		return;
+	snprintf(old, sizeof(old), "%s.1.tmp", p);
+	int in = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW),
+	    out = open(old, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	ssize_t k = 1;
+	while (in >= 0 && out >= 0 && k > 0)
+		k = copy_file_range(in, NULL, out, NULL, 1 << 20, 0);
+	if (in >= 0 && out >= 0 && k == 0) {
+		char done[PATH_MAX + 8];
+		snprintf(done, sizeof(done), "%s.1", p);
+		if (rename(old, done) == 0 && truncate(p, 0) < 0)
+			fprintf(stderr, "cloakd: '%s' not truncated: %s\n", p, strerror(errno));
+	} else {
+		unlink(old);
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+}
+
 static int open_log(const struct node_app *a)
 {
-	char p[PATH_MAX], old[PATH_MAX + 2];
-	struct stat st;
+	char p[PATH_MAX];
 	if (app_path(a->node, a->rec.name, NODE_RUNTIME_LOG, p) < 0)
 		return -1;
-	if (stat(p, &st) == 0 && (uint64_t)st.st_size > NODE_RUNTIME_LOG_MAX) {
-		snprintf(old, sizeof(old), "%s.1", p);
-		rename(p, old);
-	}
+	cap_log(a);
 	return open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
@@ -474,7 +500,7 @@ static void adopt(struct node_app *a)
 static void sweep(struct node *n)
 {
 	char p[PATH_MAX];
-	if (snprintf(p, sizeof(p), "%s/%s", n->dir.path, NODE_APPS_DIR) >= (int)sizeof(p))
+	if (snprintf(p, sizeof(p), "%s/%s", n->dir.path, CK_NODE_APPS) >= (int)sizeof(p))
 		return;
 	DIR *d = opendir(p);
 	struct dirent *de;
@@ -497,7 +523,7 @@ int node_apps_load(struct node *n, struct ck_err *e)
 	struct ck_app_rec *l;
 	size_t k;
 	char p[PATH_MAX];
-	if (snprintf(p, sizeof(p), "%s/%s", n->dir.path, NODE_APPS_DIR) >= (int)sizeof(p))
+	if (snprintf(p, sizeof(p), "%s/%s", n->dir.path, CK_NODE_APPS) >= (int)sizeof(p))
 		return ck_errf(e, CK_E_USAGE, "'%s' is too long a path", n->dir.path);
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
 		return ck_errf(e, CK_E_IO, "cannot make '%s': %s", p, strerror(errno));
@@ -791,6 +817,7 @@ void node_apps_poll(struct node *n)
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	for (size_t i = 0; ctx && i < n->napps; i++) {
 		struct node_app *a = n->apps[i];
+		cap_log(a);
 		if (a->rec.port && a->pidfd >= 0 && !a->stopping &&
 		    (a->rec.state == CK_APP_AWAITING || a->rec.state == CK_APP_STARTING))
 			poll_one(a, ctx);

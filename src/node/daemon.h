@@ -40,8 +40,7 @@
 #define NODE_API_IO_MS	      30000 /* a stalled body read or answer write */
 #define NODE_AUTH_WINDOW_S    60    /* failed authentications are counted over this window */
 #define NODE_AUTH_SOURCES     1024  /* addresses whose failures are remembered */
-#define NODE_RUNTIME_LOG_MAX  (4u << 20) /* a runtime's own log: rotated once past this */
-#define NODE_APPS_DIR	      "apps"
+#define NODE_RUNTIME_LOG_MAX  (4u << 20) /* an app's log on the node: kept under this (apps.c) */
 #define NODE_RUNTIME_LOG      "runtime.log"
 #define NODE_MANIFEST_FILE    "manifest.json"
 #define NODE_PACKAGE_FILE     "package.cpk"
@@ -120,7 +119,7 @@ int node_app_stop(struct node_app *a, bool remove, uint32_t id, struct ck_err *e
 int node_app_log(struct node_app *a, struct ck_err *e);
 /* Every route anew to the router. */
 void node_push_routes(struct node *n);
-/* Asks runtimes that are not serving yet where they stand. */
+/* Asks runtimes that are not serving yet where they stand; keeps each log under its cap. */
 void node_apps_poll(struct node *n);
 void node_apps_free(struct node *n);
 

@@ -166,16 +166,33 @@ static void reply_app(struct node *n, uint32_t id, int status, const struct node
 	free(t);
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((*(struct node_app *const *)a)->rec.name,
+		      (*(struct node_app *const *)b)->rec.name);
+}
+
+/* The caller's apps (every app for the admin), by name. */
 static void list(struct node *n, uint32_t id, const char *owner, bool admin)
 {
 	json_t *arr = json_array();
-	for (size_t i = 0; arr && i < n->napps; i++)
-		if (admin || !strcmp(n->apps[i]->rec.owner, owner)) {
-			char *t = node_app_json(n->apps[i]);
+	struct node_app **l = n->napps ? malloc(n->napps * sizeof(*l)) : NULL;
+	if (n->napps && !l) {
+		json_decref(arr);
+		arr = NULL;
+	}
+	for (size_t i = 0; l && i < n->napps; i++)
+		l[i] = n->apps[i];
+	if (l)
+		qsort(l, n->napps, sizeof(*l), by_name);
+	for (size_t i = 0; l && arr && i < n->napps; i++)
+		if (admin || !strcmp(l[i]->rec.owner, owner)) {
+			char *t = node_app_json(l[i]);
 			json_array_append_new(arr, t ? json_loads(t, 0, NULL) : json_null());
 			free(t);
 		}
-	reply_json(n, id, 200, json_pack("{s:o}", "apps", arr));
+	free(l);
+	reply_json(n, id, 200, arr ? json_pack("{s:o}", "apps", arr) : NULL);
 }
 
 static void metrics(struct node *n, uint32_t id)
@@ -227,7 +244,7 @@ static void begin_upload(struct node *n, uint32_t id, const struct ck_api_msg_re
 		reply_err(n, id, 503, 1, &e);
 		return;
 	}
-	int fd = snprintf(dir, sizeof(dir), "%s/%s", n->dir.path, NODE_APPS_DIR) < (int)sizeof(dir)
+	int fd = snprintf(dir, sizeof(dir), "%s/%s", n->dir.path, CK_NODE_APPS) < (int)sizeof(dir)
 		     ? open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)
 		     : -1;
 	uint8_t b[9];

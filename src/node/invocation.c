@@ -36,7 +36,7 @@ const struct ck_opt node_opts[] = {
 	       "the largest deploy taken (default 268435456)"),
     CK_OPT_ARG("max-apps", 0, "N", CO, max_apps, "apps on this node, at most (default 64)"),
     CK_OPT_ARG("max-uploads", 0, "N", CO, max_uploads,
-	       "deploys uploading at once, at most (default 8, at most 64)"),
+	       "deploys uploading at once, at most (default 16, at most 64)"),
     CK_OPT_ARG("max-auth-failures", 0, "N", CO, max_auth_failures,
 	       "failed API logins per address per minute before 429 (default 10)"),
     CK_OPT_JSON(CO, json),

@@ -23,7 +23,7 @@ struct node_opts {
 /* The node's limits (flags, each with its default). */
 #define NODE_DEFAULT_MAX_PKG  (256ull << 20)
 #define NODE_DEFAULT_MAX_APPS 64
-#define NODE_DEFAULT_UPLOADS  8
+#define NODE_DEFAULT_UPLOADS  16
 #define NODE_DEFAULT_AUTHFAIL 10
 struct node_limits {
 	uint64_t max_package; /* bytes of one upload (manifest and package) */

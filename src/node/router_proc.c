@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -120,6 +121,7 @@ void node_router_main(int lfd, int sock, const char *user)
 	int keep[] = {lfd, sock};
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	prctl(PR_SET_NAME, "cloakd-router"); /* what ps and pgrep show */
 	if (ck_confine(keep, 2, user, how, &e) < 0) {
 		fprintf(stderr, "cloakd[router]: cannot confine itself: %s\n", e.msg);
 		_exit(2);

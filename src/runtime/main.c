@@ -331,6 +331,7 @@ out:
 	rt_probe_end(rt);
 	if (rt->app.pid)
 		ck_app_stop(&rt->app, RT_STOP_GRACE_MS);
+	rt_output_end(rt);
 	ck_app_unlisten(&rt->spec);
 	rt_batches_free(rt); /* answered while their connections are still there */
 	ck_proxy_free(rt->px);

@@ -5,6 +5,7 @@
  *   serve.c   the runtime's endpoints (status, evidence, provision), the app's supervision
  *             and the switch to the serving identity
  *   memfs.c   the private in-memory filesystem the app's code is unpacked into (sim, tsm)
+ *   output.c  the app's output, sealed to its owner's log key
  */
 #ifndef CLOAK_RUNTIME_RUNTIME_H
 #define CLOAK_RUNTIME_RUNTIME_H
@@ -17,6 +18,7 @@
 #include <event2/event.h>
 
 #include "cloak/app.h"
+#include "cloak/applog.h"
 #include "cloak/attest.h"
 #include "cloak/claims.h"
 #include "cloak/collateral.h"
@@ -103,6 +105,13 @@ struct rt {
 	struct ck_health probe; /* a health probe in flight (probe.fd >= 0) */
 	struct event *probe_ev;
 
+	/* the app's output: a pipe, sealed to the owner's log key (output.c) */
+	int out_rd;
+	struct event *out_ev;
+	struct ck_log_writer logw;
+	bool has_logw;
+	uint64_t discarded; /* bytes of output thrown away: no log key */
+
 	struct event_base *base;
 	struct ck_proxy *px;
 	struct event *tick;
@@ -120,6 +129,11 @@ void rt_fail(struct rt *rt, const struct ck_err *e);
 void rt_probe_end(struct rt *rt);
 void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* output.c: the app's output pipe (into rt->spec.output_fd) and its sealing; end reads what
+ * is left, closes both ends and wipes the writer. */
+int rt_output_start(struct rt *rt, struct ck_err *err);
+void rt_output_end(struct rt *rt);
+
 /* memfs.c: a private in-memory filesystem at a fresh directory (written to `dir`): a tmpfs in
  * the runtime's own user and mount namespaces, seen by nobody outside them; where namespaces
  * are not allowed, a 0700 directory on /dev/shm (RAM, but visible to the same user). *kind
@@ -127,6 +141,5 @@ void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rt_memfs_make(char dir[PATH_MAX], const char **kind, struct ck_err *err);
 /* Removes everything under it and unmounts it. */
 void rt_memfs_remove(const char *dir, const char *kind);
-/* rm -rf of the runtime's own directory (never following links). */
 
 #endif

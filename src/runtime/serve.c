@@ -435,7 +435,7 @@ static int start_app(struct rt *rt, struct ck_err *err)
 	 * else can bind its address and receive its decrypted requests */
 	if (rt->app_unix)
 		rt->spec.socket_path = rt->sock_path;
-	if (ck_app_listen(&rt->spec, err) < 0)
+	if (ck_app_listen(&rt->spec, err) < 0 || rt_output_start(rt, err) < 0)
 		return -1;
 	rt_log("code unpacked (%zu entries, fingerprint checked); starting '%s'", res.entries,
 	       rt->m.run);

@@ -18,7 +18,7 @@ expect 0 "init a simulated node" -- "$CLOAKD" init --data "$N" --sim --domain no
 [ "$(stat -c %a "$N/admin.token")" = 600 ] && ok || bad "admin.token mode"
 [ "$(stat -c %a "$N/api.key")" = 600 ] && ok || bad "api.key mode"
 grep -qx '[0-9a-f]\{64\}' "$N/admin.token" && ok || bad "admin.token is 64 hex digits"
-[ -d "$N/sim" ] && [ -d "$N/packages" ] && ok || bad "sim PKI and packages"
+[ -d "$N/sim" ] && [ -d "$N/apps" ] && ok || bad "sim PKI and apps"
 fp=$(jget "$T/out" "d['api_sha256']")
 [ "$(openssl x509 -in "$N/api.pem" -outform DER | sha256sum | cut -c1-64)" = "$fp" ] && ok ||
 	bad "the printed fingerprint is the certificate's"
@@ -96,49 +96,28 @@ expect 2 "a store from a newer cloakd" -- "$CLOAKD" check --data "$N" --sim
 grep -q "schema 42" "$T/err" && ok || bad "schema named: $(cat "$T/err")"
 expect 2 "no such directory" -- "$CLOAKD" fingerprint --data "$T/nowhere"
 
-# --- cloakd run: the router ------------------------------------------------------------------
+# --- cloakd run: the first run, the processes, a clean stop (deploys: test_node_api.sh) -------
 R=$T/run
-"$CLOAKD" run --data "$R" --sim --public 127.0.0.1:0 >"$T/run.out" 2>"$T/run.log" &
+"$CLOAKD" run --data "$R" --sim --public 127.0.0.1:0 --api 127.0.0.1:0 >"$T/run.out" 2>"$T/run.log" &
 NODE=$!
 PIDS+=($NODE)
 await_port "$T/run.out" "$T/run.log" && ok || bad "cloakd run did not start: $(cat "$T/run.log")"
-PUB=$PORT
 grep -q "initialised $R" "$T/run.log" && ok || bad "the first run initialises the directory"
-for app in alpha beta; do
-	"$CLOAK" sim serve --pki "$R/sim" --app "$(printf 'ab%.0s' {1..32})" >"$T/$app.out" 2>&1 &
-	PIDS+=($!)
-	await_port "$T/$app.out" "$T/$app.out"
-	python3 -c "import sqlite3; c = sqlite3.connect('$R/cloakd.db'); c.execute(\"INSERT INTO apps (name, owner, state, manifest, package_sha256, port, created) VALUES ('$app', 'admin', 'running', X'7b7d', zeroblob(32), $PORT, 0)\"); c.commit()"
+grep -q "(public) api 127.0.0.1:[0-9]* (sha256 $("$CLOAKD" fingerprint --data "$R"))" "$T/run.out" && ok ||
+	bad "the API's address and fingerprint: $(cat "$T/run.out")"
+for _ in $(seq 50); do [ "$(grep -c "confined (" "$T/run.log")" = 2 ] && break; sleep 0.1; done
+[ "$(grep -c "confined (" "$T/run.log")" = 2 ] && ok || bad "router and api say how they are confined"
+for role in router api; do
+	p=$(pgrep -P "$NODE" -x "cloakd-$role")
+	[ -n "$p" ] && ok || bad "no $role process"
+	[ -z "$(ls -A "/proc/$p/root/" 2>/dev/null)" ] && ok || bad "the $role sees a file system"
 done
-kill -HUP "$NODE"
-for _ in $(seq 50); do grep -q "2 routes sent" "$T/run.log" && break; sleep 0.1; done
-grep -q "2 routes sent" "$T/run.log" && ok || bad "SIGHUP reloads the routes: $(cat "$T/run.log")"
-sclient() { echo | timeout 10 openssl s_client -connect "127.0.0.1:$PUB" -servername "$1" 2>"$T/sc.err"; }
-sclient alpha.localhost | openssl x509 >"$T/alpha.pem" 2>/dev/null
-openssl x509 -in "$T/alpha.pem" -noout -text | grep -q "2.23.133.5.4.9" && ok ||
-	bad "the client of alpha sees the enclave's RA-TLS certificate"
-openssl x509 -in "$T/alpha.pem" -noout -subject | grep -q "cloakd" && bad "the node's certificate was shown" || ok
-expect 0 "the routed certificate verifies" -- "$CLOAK" verify "$T/alpha.pem" --allow-simulation \
-	--collateral <("$CLOAK" sim collateral --pki "$R/sim" -o -)
-sclient nobody.localhost >/dev/null
-grep -q "unrecognized name" "$T/sc.err" && ok || bad "an unknown name refused: $(head -c 300 "$T/sc.err")"
-# the router: confined, and it comes back when killed
-ROUTER=$(pgrep -P "$NODE" | head -1)
-[ -n "$ROUTER" ] && ok || bad "no router process"
-[ -z "$(ls -A "/proc/$ROUTER/root/" 2>/dev/null)" ] && ok || bad "the router sees a file system: $(ls "/proc/$ROUTER/root/" | head -3)"
-grep -q "confined (" "$T/run.log" && ok || bad "the router says how it is confined"
-if [ "$(id -u)" = 0 ]; then
-	[ "$(awk '/^Uid:/ {print $2}' "/proc/$ROUTER/status")" = "$(id -u nobody)" ] && ok ||
-		bad "as root, the router runs as nobody"
-fi
-kill -9 "$ROUTER"
-for _ in $(seq 50); do [ "$(pgrep -P "$NODE" | head -1)" != "$ROUTER" ] && [ -n "$(pgrep -P "$NODE")" ] && break; sleep 0.1; done
-sleep 0.5
-sclient beta.localhost | openssl x509 -noout -text 2>/dev/null | grep -q "2.23.133.5.4.9" && ok ||
-	bad "routing again after the router was killed: $(tail -3 "$T/run.log")"
+expect 2 "a second cloakd on the same data directory's ports" -- "$CLOAKD" run --data "$R" --sim \
+	--public "127.0.0.1:$PORT" --api 127.0.0.1:0
+grep -q "127.0.0.1:$PORT" "$T/err" && ok || bad "the address in use named: $(cat "$T/err")"
 kill -TERM "$NODE"
 wait "$NODE"
 [ $? = 0 ] && ok || bad "cloakd stops cleanly on SIGTERM"
-[ -z "$(pgrep -P "$NODE")" ] && ok || bad "the router outlived cloakd"
+[ -z "$(pgrep -P "$NODE")" ] && ok || bad "the router or api outlived cloakd"
 
 finish

@@ -11,6 +11,8 @@
 #include "cloak/manifest.h"
 #include "cloak/policy.h"
 
+#define LOG_KEY_PREFIX "x25519:"
+
 #define JSON_CANONICAL (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
 #define MFAIL(...)     ck_errf(err, CK_E_MANIFEST, __VA_ARGS__)
 
@@ -77,6 +79,12 @@ static json_t *to_json(const struct ck_manifest *m, struct ck_err *err)
 		ck_hex_encode(m->owner_cert_sha256, 32, oc);
 		json_object_set_new(o, "owner_cert_sha256", json_string(oc));
 	}
+	if (m->has_log_key) {
+		char lk[sizeof(LOG_KEY_PREFIX) + 64];
+		memcpy(lk, LOG_KEY_PREFIX, sizeof(LOG_KEY_PREFIX) - 1);
+		ck_hex_encode(m->log_key, 32, lk + sizeof(LOG_KEY_PREFIX) - 1);
+		json_object_set_new(o, "log_key", json_string(lk));
+	}
 	if (m->policy_json) {
 		json_t *p = json_loads(m->policy_json, JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(p)) {
@@ -141,7 +149,8 @@ int ck_manifest_parse(const char *text, size_t len, struct ck_manifest *m, uint8
 					    "expires",
 					    "run",
 					    "health",
-					    "policy"};
+					    "policy",
+					    "log_key"};
 	char buf[CK_RUN_MAX + 1], *canon = NULL;
 	json_error_t je;
 	json_t *o = NULL, *v;
@@ -203,6 +212,18 @@ int ck_manifest_parse(const char *text, size_t len, struct ck_manifest *m, uint8
 	if (str_field(o, "expires", true, buf, sizeof(buf), err) < 0 ||
 	    ck_time_parse(buf, strlen(buf), &m->expires, err) < 0)
 		goto out;
+	if (json_object_get(o, "log_key")) {
+		const size_t pl = sizeof(LOG_KEY_PREFIX) - 1;
+		if (str_field(o, "log_key", true, buf, sizeof(buf), err) < 0)
+			goto out;
+		if (strncmp(buf, LOG_KEY_PREFIX, pl) ||
+		    ck_hex_decode_exact(buf + pl, strlen(buf) - pl, m->log_key, 32,
+					"manifest log_key", err) < 0) {
+			MFAIL("log_key '%.80s' is not x25519:<64 hex>", buf);
+			goto out;
+		}
+		m->has_log_key = true;
+	}
 	if ((v = json_object_get(o, "policy"))) {
 		if (!json_is_object(v) || !(m->policy_json = json_dumps(v, JSON_CANONICAL))) {
 			MFAIL("policy is not a JSON object");

@@ -12,6 +12,7 @@
 
 #include "cloak/codec.h"
 #include "cloak/provision.h"
+#include "x25519.h"
 #include "provision_internal.h"
 #include "util/json.h"
 
@@ -504,33 +505,11 @@ int ck_seal_keygen(uint8_t priv[CK_SEAL_KEY_LEN], uint8_t pub[CK_SEAL_KEY_LEN], 
 static int seal_keys(EVP_PKEY *mine, const uint8_t peer_pub[32], const uint8_t epk[32],
 		     const uint8_t seal_pub[32], uint8_t km[44])
 {
-	EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pub, 32);
-	EVP_PKEY_CTX *c = peer ? EVP_PKEY_CTX_new(mine, NULL) : NULL;
-	uint8_t shared[32], info[64];
-	size_t sl = sizeof(shared);
-	int ok = c && EVP_PKEY_derive_init(c) == 1 && EVP_PKEY_derive_set_peer(c, peer) == 1 &&
-		 EVP_PKEY_derive(c, shared, &sl) == 1 && sl == 32 && !ck_all_zero(shared, 32);
-	EVP_PKEY_CTX_free(c);
-	EVP_PKEY_free(peer);
-	if (!ok)
-		return -1;
+	uint8_t info[64];
 	memcpy(info, epk, 32);
 	memcpy(info + 32, seal_pub, 32);
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
-	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, shared, 32),
-	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, SEAL_SALT,
-					      sizeof(SEAL_SALT) - 1),
-	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info)),
-	    OSSL_PARAM_construct_end(),
-	};
-	ok = kc && EVP_KDF_derive(kc, km, 44, params) == 1;
-	EVP_KDF_CTX_free(kc);
-	EVP_KDF_free(kdf);
-	OPENSSL_cleanse(shared, sizeof(shared));
-	return ok ? 0 : -1;
+	return ck_x25519_hkdf(mine, peer_pub, SEAL_SALT, sizeof(SEAL_SALT) - 1, info, sizeof(info),
+			      km, 44);
 }
 
 int ck_seal(const uint8_t pub[CK_SEAL_KEY_LEN], const uint8_t *msg, size_t len, char **out,

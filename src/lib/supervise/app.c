@@ -217,6 +217,10 @@ int ck_app_start(struct ck_app *a, const struct ck_app_spec *s, uint64_t now_ms,
 			e = errno;
 			goto child_fail;
 		}
+		if (s->output_fd > 2 && (dup2(s->output_fd, 1) < 0 || dup2(s->output_fd, 2) < 0)) {
+			e = errno;
+			goto child_fail;
+		}
 		if (chdir(s->dir) < 0) {
 			e = errno;
 		} else if (strchr(argv[0], '/')) {

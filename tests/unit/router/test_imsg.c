@@ -133,11 +133,105 @@ static void test_refused(void **s)
 	}
 }
 
+static struct ck_imsg as_msg(uint16_t type, const uint8_t *p, size_t n, int fd)
+{
+	struct ck_imsg m = {.type = type, .payload = p, .len = n, .fd = fd};
+	return m;
+}
+
+/* The api's messages: each round-trips, and each way of being wrong is refused: a field past
+ * the end, a byte after, a name or token with a forbidden byte, a route out of range, parts
+ * that do not fit the route (a name on the list, a body on a GET, follow off the logs), an
+ * IPv4 address with bytes after its four, a status out of range, a reply body beside a
+ * descriptor, a BODY without its descriptor. */
+static void test_api_messages(void **s)
+{
+	(void)s;
+	struct ck_err e;
+	uint8_t b[512];
+	struct ck_api_msg_req q = {.route = CK_API_APP_LOGS, .follow = true, .app = "shop",
+				   .token = "0123456789abcdef", .family = 4,
+				   .addr = {127, 0, 0, 1}},
+			      q2;
+	size_t n = ck_api_req_encode(&q, b, sizeof(b));
+	assert_true(n > 0);
+	struct ck_imsg m = as_msg(CK_IMSG_API_REQ, b, n, -1);
+	assert_int_equal(ck_api_req_decode(&m, &q2, &e), 0);
+	assert_memory_equal(&q, &q2, sizeof(q));
+	for (size_t cut = 0; cut < n; cut++) { /* every truncation */
+		m = as_msg(CK_IMSG_API_REQ, b, cut, -1);
+		assert_int_equal(ck_api_req_decode(&m, &q2, &e), -1);
+	}
+	b[n] = 0;
+	m = as_msg(CK_IMSG_API_REQ, b, n + 1, -1);
+	assert_int_equal(ck_api_req_decode(&m, &q2, &e), -1);
+	struct {
+		size_t at;
+		uint8_t v;
+	} flips[] = {{0, 0}, {0, CK_API_METRICS + 1}, {0, CK_API_APPS_LIST}, {1, 2},
+		     {3, 'S'}, {8, '\n'}, {24, 5}, {29, 1}};
+	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
+		uint8_t c[512];
+		memcpy(c, b, n);
+		c[flips[i].at] = flips[i].v;
+		m = as_msg(CK_IMSG_API_REQ, c, n, -1);
+		if (ck_api_req_decode(&m, &q2, &e) == 0)
+			fail_msg("flip %zu accepted", i);
+		assert_string_equal(e.code, CK_E_IMSG);
+	}
+	q.route = CK_API_APP_GET;
+	q.follow = false;
+	q.body_len = 10; /* a GET with a body */
+	m = as_msg(CK_IMSG_API_REQ, b, ck_api_req_encode(&q, b, sizeof(b)), -1);
+	assert_int_equal(ck_api_req_decode(&m, &q2, &e), -1);
+
+	struct ck_api_msg_reply r = {.status = 201, .retry_after = 3, .ctype = "application/json",
+				     .body = (const uint8_t *)"{}", .body_len = 2},
+				r2;
+	n = ck_api_reply_encode(&r, b, sizeof(b));
+	m = as_msg(CK_IMSG_API_REPLY, b, n, -1);
+	assert_int_equal(ck_api_reply_decode(&m, &r2, &e), 0);
+	assert_int_equal(r2.status, 201);
+	assert_int_equal(r2.retry_after, 3);
+	assert_string_equal(r2.ctype, "application/json");
+	assert_int_equal(r2.body_len, 2);
+	m = as_msg(CK_IMSG_API_REPLY, b, n, 5); /* a body and a descriptor */
+	assert_int_equal(ck_api_reply_decode(&m, &r2, &e), -1);
+	r.status = 600;
+	assert_int_equal(ck_api_reply_encode(&r, b, sizeof(b)), 0);
+	strcpy(r.ctype, "text/plain\r\nX: y");
+	r.status = 200;
+	assert_int_equal(ck_api_reply_encode(&r, b, sizeof(b)), 0);
+	b[6] = 0; /* an empty media type */
+	m = as_msg(CK_IMSG_API_REPLY, b, 7, -1);
+	assert_int_equal(ck_api_reply_decode(&m, &r2, &e), -1);
+
+	uint64_t k;
+	bool ok;
+	m = as_msg(CK_IMSG_API_BODY_DONE, b, ck_api_count_encode(1234, 1, b), -1);
+	assert_int_equal(ck_api_count_decode(&m, &k, &ok, &e), 0);
+	assert_int_equal(k, 1234);
+	assert_true(ok);
+	m = as_msg(CK_IMSG_API_BODY, b, 9, -1); /* BODY without its descriptor */
+	assert_int_equal(ck_api_count_decode(&m, &k, &ok, &e), -1);
+	b[8] = 2;
+	m = as_msg(CK_IMSG_API_BODY_DONE, b, 9, -1);
+	assert_int_equal(ck_api_count_decode(&m, &k, &ok, &e), -1);
+
+	struct ck_router_stats st = {1, 2, 3, 4}, st2;
+	m = as_msg(CK_IMSG_STATS, b, ck_stats_msg_encode(&st, b), -1);
+	assert_int_equal(ck_stats_msg_decode(&m, &st2, &e), 0);
+	assert_memory_equal(&st, &st2, sizeof(st));
+	m = as_msg(CK_IMSG_STATS, b, 31, -1);
+	assert_int_equal(ck_stats_msg_decode(&m, &st2, &e), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_api_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
