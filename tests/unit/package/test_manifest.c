@@ -57,6 +57,26 @@ static void test_round_trip(void **s)
 	assert_int_equal(ck_manifest_parse(t2, n, &m3, h, NULL), 0);
 	assert_non_null(m3.policy_json);
 	ck_manifest_free(&m3);
+	/* with a log key: in the text, and read back */
+	m.has_log_key = true;
+	memset(m.log_key, 0x5a, 32);
+	char *t3;
+	assert_int_equal(ck_manifest_encode(&m, &t3, &n, h2, NULL), 0);
+	assert_non_null(strstr(t3, "\"log_key\":\"x25519:5a5a"));
+	assert_int_equal(ck_manifest_parse(t3, n, &m3, h, NULL), 0);
+	assert_true(m3.has_log_key);
+	assert_memory_equal(m3.log_key, m.log_key, 32);
+	/* a log key that is not x25519:<64 hex>: refused, named */
+	char *at = strstr(t3, "x25519:");
+	memcpy(at, "ed25519", 7);
+	assert_int_equal(ck_manifest_parse(t3, n, &m3, h, NULL), -1);
+	memcpy(at, "x25519:", 7);
+	at[7] = 'G';
+	struct ck_err e;
+	assert_int_equal(ck_manifest_parse(t3, n, &m3, h, &e), -1);
+	assert_string_equal(e.code, CK_E_MANIFEST);
+	ck_manifest_free(&m3);
+	free(t3);
 	ck_manifest_free(&m);
 	free(t2);
 	free(text);
