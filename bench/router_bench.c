@@ -16,8 +16,9 @@
 static const char *g_name;
 static uint16_t g_port;
 
-static int route(void *arg, const char *name, struct sockaddr_storage *to, socklen_t *len)
+static int route(void *arg, const struct ck_hello *h, struct sockaddr_storage *to, socklen_t *len)
 {
+	const char *name = h->name;
 	(void)arg;
 	if (strcmp(name, g_name))
 		return -1;

@@ -41,6 +41,8 @@ enum ck_imsg_type {
 	CK_IMSG_API_BODY_DONE, /* api -> parent: the body is written, or cut short (api done) */
 	CK_IMSG_API_REPLY,     /* parent -> api: the answer (payload: api reply; with a descriptor:
 				  a log whose bytes follow the reply's body) */
+	CK_IMSG_TLS_CONN,      /* router -> parent -> tls: a client to terminate TLS for, and the
+				  runtime's port (payload: u16 LE; with the descriptor) */
 	CK_IMSG_TYPE_MAX
 };
 
@@ -63,11 +65,15 @@ int ck_imsg_send(int sock, uint16_t type, uint32_t id, const void *payload, size
  * failed (EAGAIN on a non-blocking socket: -1 with CK_E_IO and errno EAGAIN). */
 int ck_imsg_recv(int sock, uint8_t buf[CK_IMSG_MAX], struct ck_imsg *m, struct ck_err *err);
 
-/* A route: a server name (sni.h's rules: a lower-case DNS name) and a port (1-65535; 0 only in
- * ROUTE_DEL). Payload: name length u8, the name, port u16 LE, nothing after. */
+/* A route: a server name (sni.h's rules: a lower-case DNS name), a port (1-65535; 0 only in
+ * ROUTE_DEL), and whether its users' TLS ends in the node (an untrusted-ssl app: only clients
+ * offering CK_ALPN_CLOAK pass through). Payload: name length u8, the name, port u16 LE, flags u8
+ * (bit 0 terminate; nothing else, and none in ROUTE_DEL), nothing after. */
+#define CK_ROUTE_F_TERMINATE 0x01
 struct ck_route_msg {
 	char name[CK_SNI_NAME_MAX + 1];
 	uint16_t port;
+	bool terminate;
 };
 size_t ck_route_msg_encode(const struct ck_route_msg *r, uint8_t *out, size_t cap);
 int ck_route_msg_decode(const struct ck_imsg *m, struct ck_route_msg *r, struct ck_err *err);
@@ -108,6 +114,10 @@ struct ck_api_msg_reply {
 };
 size_t ck_api_reply_encode(const struct ck_api_msg_reply *r, uint8_t *out, size_t cap);
 int ck_api_reply_decode(const struct ck_imsg *m, struct ck_api_msg_reply *r, struct ck_err *err);
+
+/* TLS_CONN: the runtime's port (1-65535), u16 LE, and a descriptor that must come with it. */
+size_t ck_tls_conn_encode(uint16_t port, uint8_t out[2]);
+int ck_tls_conn_decode(const struct ck_imsg *m, uint16_t *port, struct ck_err *err);
 
 /* BODY (parent -> api; with the descriptor): the number of bytes to write, u64. BODY_DONE (api
  * -> parent): the number written, u64, and ok u8 (1: all of them, 0: cut short). */

@@ -110,7 +110,8 @@ struct ck_proxy_cfg {
 
 struct ck_proxy;
 
-/* Starts accepting on `listen_fd` (bound, listening; the proxy takes it). */
+/* Starts accepting on `listen_fd` (bound, listening; the proxy takes it), or, with -1, serves
+ * only the connections given to ck_proxy_adopt. */
 int ck_proxy_new(struct event_base *base, int listen_fd, const struct ck_proxy_cfg *cfg,
 		 struct ck_proxy **out, struct ck_err *err);
 /* Serves an already-connected socket as if it had been accepted (handed over by a supervisor;

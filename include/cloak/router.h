@@ -30,13 +30,20 @@
 #define CK_ROUTER_HELLO_TIMEOUT_MS 5000 /* the whole ClientHello, from the accept */
 #define CK_ROUTER_CONNECT_MS	   5000 /* connecting to the runtime */
 
-/* The runtime that serves `name` (lower case): its address into *to, 0; or -1: unknown. */
-typedef int (*ck_router_route_fn)(void *arg, const char *name, struct sockaddr_storage *to,
+/* Where a ClientHello goes: 0, the runtime at *to (passed through); CK_ROUTER_TERMINATE, to
+ * the terminate callback (an untrusted-ssl app's user); -1, nowhere (an unknown name). */
+#define CK_ROUTER_TERMINATE 1
+typedef int (*ck_router_route_fn)(void *arg, const struct ck_hello *h, struct sockaddr_storage *to,
 				  socklen_t *to_len);
+/* Takes `fd`, one end of a socketpair whose other end the router relays the client to (the
+ * ClientHello first, then both ways by splice): whoever holds it terminates TLS. 0, or -1
+ * (closed, the client with it). */
+typedef int (*ck_router_terminate_fn)(void *arg, const struct ck_hello *h, int fd);
 
 struct ck_router_cfg {
 	ck_router_route_fn route;
 	void *route_arg;
+	ck_router_terminate_fn terminate; /* NULL: CK_ROUTER_TERMINATE refuses */
 	unsigned hello_timeout_ms; /* 0: CK_ROUTER_HELLO_TIMEOUT_MS */
 };
 

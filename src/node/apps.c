@@ -72,7 +72,8 @@ static void set_state(struct node_app *a, enum ck_app_state st, const char *fmt,
 
 static void route(struct node *n, const struct node_app *a, bool set)
 {
-	struct ck_route_msg r = {.port = set ? a->rec.port : 0};
+	struct ck_route_msg r = {.port = set ? a->rec.port : 0,
+				 .terminate = set && !strcmp(a->rec.mode, "operator-tls")};
 	uint8_t buf[CK_SNI_NAME_MAX + 4];
 	struct ck_err e;
 	size_t k = 0;
@@ -637,10 +638,10 @@ static struct node_app *stage(struct node *n, int fd, uint64_t len, const char *
 	if (n->napps >= n->lim.max_apps)
 		return REFUSE(403, CK_E_LIMIT, "the node holds %u apps, its most: '%s' is not added",
 			      n->lim.max_apps, m->name);
-	if (m->mode == CK_MODE_OPERATOR_TLS)
+	if (m->mode == CK_MODE_OPERATOR_TLS && !n->o->op_cert)
 		return REFUSE(422, CK_E_USAGE,
-			      "'%s' is an untrusted-ssl app: this node does not terminate TLS for "
-			      "apps yet (docs/node.md)",
+			      "'%s' is an untrusted-ssl app: this node has no --operator-cert to "
+			      "serve it with",
 			      m->name);
 	if (hash_range(fd, 4 + (uint64_t)mlen, len - 4 - mlen, h) < 0)
 		return REFUSE(500, CK_E_IO, "cannot read the upload");

@@ -68,6 +68,8 @@ static int proc_start(struct proc *p)
 		close(sv[0]);
 		if (p->sock == &p->n->router_sock)
 			node_router_main(p->lfd, sv[1], p->n->o->user);
+		if (p->sock == &p->n->tls_sock)
+			node_tls_main(sv[1], p->n);
 		node_api_main(p->lfd, sv[1], p->n);
 	}
 	close(sv[1]);
@@ -135,6 +137,26 @@ static void on_proc_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* From the router: its counters, or a client for the tls process (passed on, or closed). */
+static int from_router(struct node *n, const struct ck_imsg *m, struct ck_err *e)
+{
+	uint16_t port;
+	if (m->type == CK_IMSG_STATS) {
+		if (m->fd >= 0)
+			close(m->fd);
+		return ck_stats_msg_decode(m, &n->router_stats, e);
+	}
+	if (ck_tls_conn_decode(m, &port, e) < 0) {
+		if (m->fd >= 0)
+			close(m->fd);
+		return -1;
+	}
+	if (n->tls_sock >= 0)
+		ck_imsg_send(n->tls_sock, CK_IMSG_TLS_CONN, 0, m->payload, m->len, m->fd, e);
+	close(m->fd); /* the tls process has its own, or the client goes */
+	return 0;
+}
+
 /* A message from a child; a malformed one ends that child (it is started again). */
 static void on_chan(evutil_socket_t fd, short what, void *arg)
 {
@@ -148,12 +170,15 @@ static void on_chan(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (r > 0 && p->sock == &p->n->api_sock) {
 		r = node_handle_api(p->n, &m) < 0 ? -1 : 1;
-	} else if (r > 0) {
-		if (m.fd >= 0)
-			close(m.fd);
-		r = ck_stats_msg_decode(&m, &p->n->router_stats, &e) < 0 ? -1 : 1;
+	} else if (r > 0 && p->sock == &p->n->router_sock) {
+		r = from_router(p->n, &m, &e) < 0 ? -1 : 1;
 		if (r < 0)
 			fprintf(stderr, "cloakd: from the router: %s\n", e.msg);
+	} else if (r > 0) { /* the tls process says nothing */
+		if (m.fd >= 0)
+			close(m.fd);
+		r = ck_errf(&e, CK_E_IMSG, "a message from the tls process");
+		fprintf(stderr, "cloakd: %s\n", e.msg);
 	}
 	if (r <= 0) { /* its death follows (on_proc_exit): it is not heard any more */
 		event_del(p->chan_ev);
@@ -204,9 +229,11 @@ static void proc_stop(struct proc *p)
 
 static int serve(struct node *n, int pub_fd, int api_fd)
 {
-	struct proc procs[2] = {
+	struct proc procs[3] = {
 	    {"router", n, pub_fd, -1, &n->router_sock, 0, NODE_BACKOFF_MIN_MS, NULL, NULL, NULL},
-	    {"api", n, api_fd, -1, &n->api_sock, 0, NODE_BACKOFF_MIN_MS, NULL, NULL, NULL}};
+	    {"api", n, api_fd, -1, &n->api_sock, 0, NODE_BACKOFF_MIN_MS, NULL, NULL, NULL},
+	    {"tls", n, -1, -1, &n->tls_sock, 0, NODE_BACKOFF_MIN_MS, NULL, NULL, NULL}};
+	size_t nprocs = n->o->op_cert ? 3 : 2; /* the tls process only with an operator cert */
 	static const int sigs[] = {SIGHUP, SIGTERM, SIGINT};
 	struct event *sev[3] = {NULL};
 	struct ck_err e;
@@ -224,7 +251,7 @@ static int serve(struct node *n, int pub_fd, int api_fd)
 	n->poll_ev = event_new(n->base, -1, EV_PERSIST, on_poll, n);
 	if (!n->poll_ev || event_add(n->poll_ev, &tv) < 0)
 		goto out;
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < nprocs; i++)
 		if (!(procs[i].timer = evtimer_new(n->base, on_proc_timer, &procs[i])) ||
 		    proc_start(&procs[i]) < 0) {
 			fprintf(stderr, "cloakd: cannot start the %s: %s\n", procs[i].name,
@@ -234,7 +261,7 @@ static int serve(struct node *n, int pub_fd, int api_fd)
 	event_base_dispatch(n->base);
 	ret = EXIT_OK;
 out:
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < nprocs; i++)
 		proc_stop(&procs[i]);
 	for (size_t i = 0; i < 3; i++)
 		if (sev[i])
@@ -277,7 +304,7 @@ int cmd_run(int argc, char **argv)
 	if (ck_opts_parse(&spec, argc, argv, &o, &ret) < 0)
 		return ret;
 	n.o = &o;
-	n.router_sock = n.api_sock = -1;
+	n.router_sock = n.api_sock = n.tls_sock = -1;
 	if (node_check_opts(&o, &want, &e) < 0 || ck_addr_parse(o.api, &api, &e) < 0 ||
 	    prepare(&o, &n, &e) < 0) {
 		cli_err(&e);

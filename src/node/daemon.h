@@ -4,6 +4,7 @@
  *   cmd_run.c      the invocation, the listeners, the processes, the parent's event loop
  *   router_proc.c  the router process: the public port (router.h), routes from the parent
  *   api_proc.c     the api process: the owner API's HTTPS, requests forwarded to the parent
+ *   tls_proc.c     the tls process (with --operator-cert): TLS for untrusted-ssl apps' users
  *   handle.c       the parent's answers to the api's requests: who asks, what they may do
  *   apps.c         the parent's apps: their files, their runtimes (start, re-adopt, watch,
  *                  restart with backoff, stop), their state in the store
@@ -89,7 +90,7 @@ struct node {
 	char runtime[PATH_MAX]; /* the cloak-runtime binary */
 	struct node_app **apps;
 	size_t napps;
-	int router_sock, api_sock; /* the parent's ends of the channels (-1: none) */
+	int router_sock, api_sock, tls_sock; /* the parent's ends of the channels (-1: none) */
 	struct ck_router_stats router_stats;
 	struct node_upload up[NODE_UPLOADS_MAX]; /* in flight */
 	size_t nup;
@@ -134,5 +135,6 @@ char *node_app_json(const struct node_app *a);
 /* router_proc.c, api_proc.c: the processes' mains (they never return). */
 void node_router_main(int lfd, int sock, const char *user) __attribute__((noreturn));
 void node_api_main(int lfd, int sock, const struct node *n) __attribute__((noreturn));
+void node_tls_main(int sock, const struct node *n) __attribute__((noreturn));
 
 #endif

@@ -24,11 +24,24 @@ struct route_table {
 	size_t n;
 };
 
-static int table_route(void *arg, const char *name, struct sockaddr_storage *to, socklen_t *len)
+struct channel {
+	int sock;
+	struct route_table *table;
+	struct event_base *base;
+	struct ck_router *router;
+};
+
+/* A passthrough to the runtime, or, for an untrusted-ssl app's users (not cloak's own clients,
+ * which offer CK_ALPN_CLOAK), to the tls process. */
+static int table_route(void *arg, const struct ck_hello *h, struct sockaddr_storage *to,
+		       socklen_t *len)
 {
-	const struct route_table *t = arg;
+	const struct channel *ch = arg;
+	const struct route_table *t = ch->table;
 	for (size_t i = 0; i < t->n; i++)
-		if (!strcmp(t->r[i].name, name)) {
+		if (!strcmp(t->r[i].name, h->name)) {
+			if (t->r[i].terminate && !h->alpn_cloak)
+				return CK_ROUTER_TERMINATE;
 			struct sockaddr_in *in = (struct sockaddr_in *)to;
 			memset(to, 0, sizeof(*to));
 			in->sin_family = AF_INET;
@@ -67,12 +80,21 @@ static int table_apply(struct route_table *t, const struct ck_imsg *m, struct ck
 	return 0;
 }
 
-struct channel {
-	int sock;
-	struct route_table *table;
-	struct event_base *base;
-	struct ck_router *router;
-};
+/* The client's end to the tls process, through the parent, with the runtime's port. */
+static int hand_over(void *arg, const struct ck_hello *h, int fd)
+{
+	const struct channel *ch = arg;
+	const struct route_table *t = ch->table;
+	struct ck_err e;
+	uint8_t b[2];
+	int r = -1;
+	for (size_t i = 0; i < t->n && r < 0; i++)
+		if (!strcmp(t->r[i].name, h->name))
+			r = ck_imsg_send(ch->sock, CK_IMSG_TLS_CONN, 0, b,
+					 ck_tls_conn_encode(t->r[i].port, b), fd, &e);
+	close(fd); /* sent (the parent has its own), or not */
+	return r;
+}
 
 static int answer_stats(struct channel *ch, const struct ck_imsg *m, struct ck_err *e)
 {
@@ -128,8 +150,8 @@ void node_router_main(int lfd, int sock, const char *user)
 	}
 	fprintf(stderr, "cloakd[router]: confined (%s)\n", how);
 	struct event_base *base = event_base_new();
-	struct ck_router_cfg cfg = {.route = table_route, .route_arg = &table};
 	struct channel ch = {sock, &table, base, NULL};
+	struct ck_router_cfg cfg = {.route = table_route, .route_arg = &ch, .terminate = hand_over};
 	evutil_make_socket_nonblocking(sock);
 	struct event *pe =
 	    base ? event_new(base, sock, EV_READ | EV_PERSIST, on_parent, &ch) : NULL;

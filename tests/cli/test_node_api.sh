@@ -14,8 +14,12 @@ EXAMPLES=$4
 . "$(dirname "$0")/lib.sh"
 TOOL="python3 $(dirname "$0")/nodetool.py"
 N=$T/node
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=operator \
+	-addext "subjectAltName=DNS:web.localhost" -keyout "$T/op.key" -out "$T/op.pem" 2>/dev/null
+chmod 600 "$T/op.key"
 RUN=(--data "$N" --sim --public 127.0.0.1:0 --api 127.0.0.1:0 --runtime "$RUNTIME"
-	--max-package 2000000 --max-auth-failures 20 --max-apps 20)
+	--max-package 2000000 --max-auth-failures 20 --max-apps 20
+	--operator-cert "$T/op.pem" --operator-key "$T/op.key")
 
 node_up() { # starts cloakd; sets NODE, PUB, API
 	"$CLOAKD" run "${RUN[@]}" >"$T/node.out" 2>>"$T/node.log" &
@@ -50,9 +54,10 @@ wait_state() { # NAME STATE: within 10 s
 	return 1
 }
 list_names() { api "$ADMIN" GET /v1/apps && jget "$T/body" "' '.join(a['name'] for a in d['apps'])"; }
-package() { # NAME [DIR]: $T/NAME.{pkg,manifest,pkg.key,body}
-	"$CLOAK" package "${2:-$T/app}" -o "$T/$1.pkg" --manifest-out "$T/$1.manifest" --name "$1" \
-		--run ./server --health /healthz >/dev/null 2>&1 || { echo "package $1 failed"; exit 1; }
+package() { # NAME [MODE]: $T/NAME.{pkg,manifest,pkg.key,pkg.logkey,body}
+	"$CLOAK" package "$T/app" -o "$T/$1.pkg" --manifest-out "$T/$1.manifest" --name "$1" \
+		--mode "${2:-zero-trust}" --run ./server --health /healthz >/dev/null 2>&1 ||
+		{ echo "package $1 failed"; exit 1; }
 	$TOOL body "$T/$1.manifest" "$T/$1.pkg" "$T/$1.body"
 }
 provision() { # NAME: through the router, as an owner does
@@ -70,6 +75,7 @@ mkdir -p "$T/app" && cp "$EXAMPLES/hello/server" "$T/app/" && echo "$CODE_MARK" 
 "$CLOAK" keygen >/dev/null 2>&1
 package hello
 package other
+package web operator-tls
 
 node_up
 ADMIN=$(cat "$N/admin.token")
@@ -162,6 +168,28 @@ openssl s_client -connect "127.0.0.1:$PUB" -servername nope.localhost </dev/null
 grep -q "unrecognized name" "$T/sc" && ok || bad "unknown name: no unrecognized_name alert"
 via_router hello "/$OUT_MARK" >/dev/null
 
+# --- an untrusted-ssl app: its users get the operator's certificate, cloak's clients the enclave
+api "$ALICE" POST /v1/apps --data-binary "@$T/web.body"
+[ "$(code)" = 201 ] && ok || bad "deploy an untrusted-ssl app: $(code) $(cat "$T/body")"
+wait_state web awaiting-provisioning || bad "web did not start"
+provision web && wait_state web running && ok || bad "web provisioned through the router: $(cat "$T/prov.err")"
+[ "$(curl -s --max-time 5 --cacert "$T/op.pem" --resolve "web.localhost:$PUB:127.0.0.1" \
+	"https://web.localhost:$PUB/")" = "hello from inside the enclave" ] && ok ||
+	bad "web's user, with the operator's certificate"
+openssl s_client -connect "127.0.0.1:$PUB" -servername web.localhost </dev/null 2>/dev/null |
+	openssl x509 -noout -subject | grep -q "CN = operator" && ok || bad "web: not the operator's certificate"
+openssl s_client -connect "127.0.0.1:$PUB" -servername web.localhost -alpn cloak-attested </dev/null 2>/dev/null |
+	openssl x509 -noout -subject | grep -q "CN = operator" && bad "cloak's ALPN was not passed through" || ok
+expect 0 "a user verifies the untrusted-ssl app's enclave" -- "$CLOAK" verify "https://web.localhost:$PUB" --allow-simulation
+grep -q "who can read.*operator" "$T/out" && ok || bad "who can read: $(cat "$T/out")"
+printf 'GET / HTTP/1.1\r\nHost: web\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' >"$T/smug"
+python3 -c "
+import socket, ssl
+c = ssl.create_default_context(cafile='$T/op.pem')
+s = c.wrap_socket(socket.create_connection(('127.0.0.1', $PUB)), server_hostname='web.localhost')
+s.sendall(open('$T/smug', 'rb').read()); print(s.recv(100).split(b' ')[1].decode())" >"$T/smug.out" 2>&1
+[ "$(cat "$T/smug.out")" = 400 ] && ok || bad "smuggling through the operator's TLS: $(cat "$T/smug.out")"
+
 # --- logs, stop, metrics --------------------------------------------------------------------
 api "$ALICE" GET /v1/apps/hello/logs
 [ "$(code)" = 200 ] && grep -q "cloak-runtime: serving" "$T/body" && ok || bad "logs: $(code)"
@@ -184,7 +212,7 @@ grep -v '^cloak-log 1 1 ' "$T/follow" >"$T/dropped.log"
 expect 0 "a log with a record dropped" -- "$CLOAK" log-decrypt --log-key "$T/hello.pkg.logkey" "$T/dropped.log"
 grep -q "1 record of the app's output missing" "$T/err" && ok || bad "dropped: $(cat "$T/err")"
 api "$ADMIN" GET /v1/metrics
-grep -q '^cloakd_apps{state="running"} 1$' "$T/body" && grep -q '^cloakd_router_accepted_total [1-9]' "$T/body" &&
+grep -q '^cloakd_apps{state="running"} 2$' "$T/body" && grep -q '^cloakd_router_accepted_total [1-9]' "$T/body" &&
 	ok || bad "metrics: $(cat "$T/body")"
 
 # --- confidentiality: the node's directory, its logs, its processes' memory -------------------
@@ -192,14 +220,14 @@ PKG_KEY=$(cat "$T/hello.pkg.key")
 for m in "$SECRET" "$CODE_MARK" "$OUT_MARK" "$PKG_KEY"; do
 	grep -rqF -- "$m" "$N" "$T/node.log" && bad "'${m:0:20}...' in clear on the node" || ok
 done
-for p in $NODE $(pgrep -P "$NODE" 'cloakd-(router|api)'); do
+for p in $NODE $(pgrep -P "$NODE" 'cloakd-(router|api|tls)'); do
 	$TOOL memscan "$p" "$SECRET" "$CODE_MARK" "$OUT_MARK" "$PKG_KEY" && ok ||
 		bad "cloakd process $p holds a secret"
 done
 
 # --- privileges: the router and the api hold no path to DIR ----------------------------------
-[ "$(pgrep -P "$NODE" 'cloakd-(router|api)' | wc -l)" = 2 ] && ok || bad "not one router and one api"
-for p in $(pgrep -P "$NODE" 'cloakd-(router|api)'); do
+[ "$(pgrep -P "$NODE" 'cloakd-(router|api|tls)' | wc -l)" = 3 ] && ok || bad "not one router, api and tls"
+for p in $(pgrep -P "$NODE" 'cloakd-(router|api|tls)'); do
 	root=$(readlink "/proc/$p/root")
 	[ "$root" != / ] && ok || bad "process $p has the real root"
 	ls -l "/proc/$p/fd" 2>/dev/null | grep -q "$N/" && bad "process $p holds a descriptor in DIR" || ok
@@ -210,10 +238,10 @@ for p in $(pgrep -P "$NODE" 'cloakd-(router|api)'); do
 done
 
 # --- faults ---------------------------------------------------------------------------------
-pushes=$(grep -c "1 route sent to the router" "$T/node.log")
+pushes=$(grep -c "routes\? sent to the router" "$T/node.log")
 kill -HUP "$NODE"
-for _ in $(seq 50); do [ "$(grep -c "1 route sent to the router" "$T/node.log")" -gt "$pushes" ] && break; sleep 0.1; done
-[ "$(grep -c "1 route sent to the router" "$T/node.log")" -gt "$pushes" ] && ok || bad "SIGHUP sends the routes anew"
+for _ in $(seq 50); do [ "$(grep -c "routes\? sent to the router" "$T/node.log")" -gt "$pushes" ] && break; sleep 0.1; done
+[ "$(grep -c "routes\? sent to the router" "$T/node.log")" -gt "$pushes" ] && ok || bad "SIGHUP sends the routes anew"
 ROUTER=$(pgrep -P "$NODE" -x cloakd-router)
 kill -9 "$ROUTER"
 for _ in $(seq 50); do r=$(pgrep -P "$NODE" -x cloakd-router); [ -n "$r" ] && [ "$r" != "$ROUTER" ] && break; sleep 0.1; done
@@ -245,8 +273,8 @@ sleep 0.3
 kill -9 "$NODE"
 wait "$NODE" 2>/dev/null
 node_up
-[ "$(list_names)" = hello ] && ok || bad "an upload cut by kill -9 left: $(list_names)"
-[ "$(ls -A "$N/apps")" = hello ] && ok || bad "files left: $(ls -A "$N/apps")"
+[ "$(list_names)" = "hello web" ] && ok || bad "an upload cut by kill -9 left: $(list_names)"
+[ "$(ls -A "$N/apps" | tr '\n' ' ')" = "hello web " ] && ok || bad "files left: $(ls -A "$N/apps")"
 
 # ten deploys at once
 for i in $(seq 0 9); do package "app$i"; done
@@ -264,8 +292,8 @@ for i in $(seq 0 9); do wait_state "app$i" awaiting-provisioning || bad "app$i d
 api "$ALICE" POST /v1/apps/app0/stop
 [ "$(code)" = 200 ] && [ "$(jget "$T/body" "d['state']")" = stopped ] && ok || bad "stop: $(code) $(cat "$T/body")"
 for i in $(seq 1 9); do api "$ALICE" DELETE "/v1/apps/app$i"; [ "$(code)" = 200 ] || bad "delete app$i: $(code)"; done
-[ "$(list_names)" = "app0 hello" ] && ok || bad "after deletes: $(list_names)"
-[ "$(ls -A "$N/apps" | tr '\n' ' ')" = "app0 hello " ] && ok || bad "files after deletes: $(ls -A "$N/apps")"
+[ "$(list_names)" = "app0 hello web" ] && ok || bad "after deletes: $(list_names)"
+[ "$(ls -A "$N/apps" | tr '\n' ' ')" = "app0 hello web " ] && ok || bad "files after deletes: $(ls -A "$N/apps")"
 
 # too many failed logins from one address: 429, and only for that address
 for _ in $(seq 1 20); do
@@ -280,8 +308,16 @@ $TOOL raw "$API" "$T/right" 127.0.0.2 >"$T/g.out"
 api "$ALICE" GET /v1/apps
 [ "$(code)" = 200 ] && ok || bad "another address was throttled too"
 
+# a node without an operator certificate refuses an untrusted-ssl deploy, nothing made
+RUN=(--data "$T/node2" --sim --public 127.0.0.1:0 --api 127.0.0.1:0 --runtime "$RUNTIME")
 hp=$(app_field hello pid)
 kill -TERM "$NODE"
 wait "$NODE" 2>/dev/null
 kill -0 "$hp" 2>/dev/null && ok || bad "SIGTERM to cloakd stopped the runtimes"
+node_up
+api "$(cat "$T/node2/admin.token")" POST /v1/apps --data-binary "@$T/web.body"
+[ "$(code)" = 422 ] && grep -q "no --operator-cert" "$T/body" && ok || bad "untrusted-ssl without a cert: $(code) $(cat "$T/body")"
+[ -z "$(ls -A "$T/node2/apps")" ] && ok || bad "a refused deploy left $(ls -A "$T/node2/apps")"
+kill -TERM "$NODE"
+wait "$NODE" 2>/dev/null
 finish

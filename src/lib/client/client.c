@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 
 #include "cloak/client.h"
+#include "cloak/sni.h"
 #include "cloak/http.h"
 
 #define READ_STEP 16384
@@ -88,6 +89,11 @@ int ck_client_open(struct ck_client *c, const struct ck_target *t, SSL_CTX *ctx,
 		return ck_errf(err, CK_E_TLS, "no TLS context for %s", t->host);
 	}
 	SSL_set_tlsext_host_name(c->ssl, t->host);
+	/* cloak's protocol, so that a node terminating TLS for an app's users (untrusted-ssl)
+	 * passes this connection through to the enclave itself (sni.h) */
+	_Static_assert(CK_ALPN_CLOAK_LEN == 14, "the length byte below");
+	static const char alpn[] = "\x0e" CK_ALPN_CLOAK;
+	SSL_set_alpn_protos(c->ssl, (const unsigned char *)alpn, sizeof(alpn) - 1);
 	if (SSL_connect(c->ssl) != 1) {
 		unsigned long oe = ERR_peek_last_error();
 		char why[256] = "";

@@ -1192,6 +1192,10 @@ int ck_proxy_new(struct event_base *base, int listen_fd, const struct ck_proxy_c
 		px->cfg.app_timeout_ms = CK_PROXY_APP_TIMEOUT_MS;
 	if (!px->cfg.max_per_source)
 		px->cfg.max_per_source = CK_PROXY_MAX_PER_SOURCE;
+	if (listen_fd < 0) { /* connections come by ck_proxy_adopt alone */
+		*out = px;
+		return 0;
+	}
 	evutil_make_socket_nonblocking(listen_fd);
 	px->listener =
 	    evconnlistener_new(base, on_accept, px, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
@@ -1229,7 +1233,8 @@ void ck_proxy_free(struct ck_proxy *p)
 {
 	if (!p)
 		return;
-	evconnlistener_free(p->listener);
+	if (p->listener)
+		evconnlistener_free(p->listener);
 	p->listener = NULL;
 	while (p->conns)
 		conn_free(p->conns);

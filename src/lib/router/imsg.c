@@ -140,12 +140,13 @@ int ck_imsg_recv(int sock, uint8_t buf[CK_IMSG_MAX], struct ck_imsg *m, struct c
 size_t ck_route_msg_encode(const struct ck_route_msg *r, uint8_t *out, size_t cap)
 {
 	size_t n = strlen(r->name);
-	if (n > CK_SNI_NAME_MAX || cap < n + 3)
+	if (n > CK_SNI_NAME_MAX || cap < n + 4)
 		return 0;
 	out[0] = (uint8_t)n;
 	memcpy(out + 1, r->name, n);
 	ck_put_le16(out + 1 + n, r->port);
-	return n + 3;
+	out[3 + n] = r->terminate ? CK_ROUTE_F_TERMINATE : 0;
+	return n + 4;
 }
 
 int ck_route_msg_decode(const struct ck_imsg *m, struct ck_route_msg *r, struct ck_err *err)
@@ -153,15 +154,21 @@ int ck_route_msg_decode(const struct ck_imsg *m, struct ck_route_msg *r, struct 
 	memset(r, 0, sizeof(*r));
 	if (m->type != CK_IMSG_ROUTE_SET && m->type != CK_IMSG_ROUTE_DEL)
 		return ck_errf(err, CK_E_IMSG, "message type %u carries no route", m->type);
-	if (m->len < 3 || m->payload[0] == 0 || m->len != (size_t)m->payload[0] + 3)
+	if (m->len < 4 || m->payload[0] == 0 || m->len != (size_t)m->payload[0] + 4)
 		return ck_errf(err, CK_E_IMSG, "a route of %zu bytes is malformed", m->len);
 	size_t n = m->payload[0];
 	if (!ck_dns_name((const char *)m->payload + 1, n))
 		return ck_errf(err, CK_E_IMSG, "a route's name of %zu bytes is not a DNS name", n);
+	uint8_t flags = m->payload[3 + n];
+	if (flags & ~CK_ROUTE_F_TERMINATE || (flags && m->type == CK_IMSG_ROUTE_DEL))
+		return ck_errf(err, CK_E_IMSG, "a route with flags 0x%02x", flags);
 	memcpy(r->name, m->payload + 1, n);
 	r->port = ck_le16(m->payload + 1 + n);
-	if ((r->port == 0) != (m->type == CK_IMSG_ROUTE_DEL))
-		return ck_errf(err, CK_E_IMSG, "a route to port %u", r->port);
+	r->terminate = flags != 0;
+	if ((r->port == 0) != (m->type == CK_IMSG_ROUTE_DEL)) {
+		memset(r, 0, sizeof(*r));
+		return ck_errf(err, CK_E_IMSG, "a route to port %u", ck_le16(m->payload + 1 + n));
+	}
 	return 0;
 }
 
@@ -348,5 +355,21 @@ int ck_api_count_decode(const struct ck_imsg *m, uint64_t *n, bool *ok, struct c
 		return ck_errf(err, CK_E_IMSG, "a body count of %zu bytes is malformed", m->len);
 	*n = ck_le64(m->payload);
 	*ok = m->payload[8];
+	return 0;
+}
+
+size_t ck_tls_conn_encode(uint16_t port, uint8_t out[2])
+{
+	ck_put_le16(out, port);
+	return 2;
+}
+
+int ck_tls_conn_decode(const struct ck_imsg *m, uint16_t *port, struct ck_err *err)
+{
+	*port = 0;
+	if (m->type != CK_IMSG_TLS_CONN || m->len != 2 || m->fd < 0 || ck_le16(m->payload) == 0)
+		return ck_errf(err, CK_E_IMSG, "a TLS hand-over of %zu bytes%s is malformed",
+			       m->len, m->fd < 0 ? " without its descriptor" : "");
+	*port = ck_le16(m->payload);
 	return 0;
 }

@@ -280,14 +280,31 @@ static void app_event(struct bufferevent *bev, short what, void *arg)
 	flow_step(c, &c->flow[0]); /* the ClientHello first; it may end the connection */
 }
 
+/* To the process that terminates TLS: through a socketpair, relayed as a runtime would be. */
+static void terminate(struct rconn *c, const struct ck_hello *h)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0) {
+		rconn_free(c);
+		return;
+	}
+	if (c->r->cfg.terminate(c->r->cfg.route_arg, h, sp[1]) < 0 ||
+	    !(c->app = bufferevent_socket_new(c->r->base, sp[0], BEV_OPT_CLOSE_ON_FREE))) {
+		close(sp[0]);
+		rconn_free(c);
+		return;
+	}
+	app_event(c->app, BEV_EVENT_CONNECTED, c);
+}
+
 /* Waiting for the ClientHello: route as soon as it names a server. */
 static void hello_read(struct bufferevent *bev, void *arg)
 {
 	struct rconn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t n = evbuffer_get_length(in);
-	char name[CK_SNI_NAME_MAX + 1];
-	int r = ck_sni_parse(evbuffer_pullup(in, (ev_ssize_t)n), n, name, NULL);
+	struct ck_hello h;
+	int r = ck_hello_parse(evbuffer_pullup(in, (ev_ssize_t)n), n, &h, NULL);
 	if (r == 0) {
 		if (n >= CK_SNI_MAX_HELLO + 64)
 			refuse(c, false);
@@ -299,11 +316,16 @@ static void hello_read(struct bufferevent *bev, void *arg)
 		refuse(c, false);
 		return;
 	}
-	if (c->r->cfg.route(c->r->cfg.route_arg, name, &to, &tl) < 0) {
+	int where = c->r->cfg.route(c->r->cfg.route_arg, &h, &to, &tl);
+	if (where < 0 || (where == CK_ROUTER_TERMINATE && !c->r->cfg.terminate)) {
 		refuse(c, true);
 		return;
 	}
 	bufferevent_disable(bev, EV_READ); /* until the runtime is connected */
+	if (where == CK_ROUTER_TERMINATE) {
+		terminate(c, &h);
+		return;
+	}
 	struct timeval tv = {CK_ROUTER_CONNECT_MS / 1000, (CK_ROUTER_CONNECT_MS % 1000) * 1000};
 	if (!(c->app = bufferevent_socket_new(c->r->base, -1,
 					      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))) {

@@ -10,6 +10,7 @@
 #define HS_HEADER    4
 #define HS_CLIENT_HI 1
 #define EXT_SNI	     0
+#define EXT_ALPN     16
 #define MAX_EXTS     64
 
 #define REFUSE(...) ck_errf(err, CK_E_SNI, __VA_ARGS__)
@@ -72,9 +73,26 @@ static int host_name(const uint8_t *h, size_t n, char name[CK_SNI_NAME_MAX + 1],
 	return (int)n;
 }
 
-/* The ClientHello body: its server_name. */
-static int client_hello(struct rd *b, char name[CK_SNI_NAME_MAX + 1], struct ck_err *err)
+/* The ALPN extension's protocol list: each name non-empty, the whole adding up. */
+static int alpn(struct rd *d, bool *cloak, struct ck_err *err)
 {
+	struct rd list = vec(d, 2, 2, 0xffff);
+	if (d->bad || d->n)
+		return REFUSE("a malformed ALPN extension");
+	while (list.n) {
+		struct rd p = vec(&list, 1, 1, 0xff);
+		if (list.bad)
+			return REFUSE("a malformed ALPN protocol name");
+		if (p.n == CK_ALPN_CLOAK_LEN && !memcmp(p.p, CK_ALPN_CLOAK, p.n))
+			*cloak = true;
+	}
+	return 0;
+}
+
+/* The ClientHello body: its server_name, and whether it offers cloak's ALPN. */
+static int client_hello(struct rd *b, struct ck_hello *h, struct ck_err *err)
+{
+	char *name = h->name;
 	uint16_t seen[MAX_EXTS];
 	size_t ns = 0;
 	int found = 0;
@@ -97,6 +115,8 @@ static int client_hello(struct rd *b, char name[CK_SNI_NAME_MAX + 1], struct ck_
 		if (ns == MAX_EXTS)
 			return REFUSE("more than %d extensions in the ClientHello", MAX_EXTS);
 		seen[ns++] = type;
+		if (type == EXT_ALPN && alpn(&d, &h->alpn_cloak, err) < 0)
+			return -1;
 		if (type != EXT_SNI)
 			continue;
 		struct rd list = vec(&d, 2, 1, 0xffff);
@@ -114,6 +134,16 @@ static int client_hello(struct rd *b, char name[CK_SNI_NAME_MAX + 1], struct ck_
 
 int ck_sni_parse(const uint8_t *buf, size_t len, char name[CK_SNI_NAME_MAX + 1], struct ck_err *err)
 {
+	struct ck_hello h;
+	int r = ck_hello_parse(buf, len, &h, err);
+	if (r > 0)
+		memcpy(name, h.name, (size_t)r + 1);
+	return r;
+}
+
+int ck_hello_parse(const uint8_t *buf, size_t len, struct ck_hello *h, struct ck_err *err)
+{
+	memset(h, 0, sizeof(*h));
 	uint8_t hs[CK_SNI_MAX_HELLO];
 	size_t have = 0, off = 0, want = 0;
 	/* reassemble the handshake bytes from the records, until the ClientHello is whole */
@@ -148,5 +178,8 @@ int ck_sni_parse(const uint8_t *buf, size_t len, char name[CK_SNI_NAME_MAX + 1],
 	if (have != want)
 		return REFUSE("bytes after the ClientHello in its records");
 	struct rd b = {hs + HS_HEADER, want - HS_HEADER, false};
-	return client_hello(&b, name, err);
+	int r = client_hello(&b, h, err);
+	if (r < 0)
+		memset(h, 0, sizeof(*h));
+	return r;
 }

@@ -19,7 +19,7 @@ static void test_round_trip(void **s)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	struct ck_route_msg r = {.name = "shop.node.test", .port = 43210}, back;
 	size_t n = ck_route_msg_encode(&r, pl, sizeof(pl));
-	assert_int_equal(n, strlen(r.name) + 3);
+	assert_int_equal(n, strlen(r.name) + 4);
 	assert_int_equal(ck_imsg_send(sv[0], CK_IMSG_ROUTE_SET, 7, pl, n, -1, &e), 0);
 	assert_int_equal(ck_imsg_recv(sv[1], buf, &m, &e), 1);
 	assert_int_equal(m.type, CK_IMSG_ROUTE_SET);
@@ -28,6 +28,12 @@ static void test_round_trip(void **s)
 	assert_int_equal(ck_route_msg_decode(&m, &back, &e), 0);
 	assert_string_equal(back.name, "shop.node.test");
 	assert_int_equal(back.port, 43210);
+	assert_false(back.terminate);
+	r.terminate = true;
+	n = ck_route_msg_encode(&r, pl, sizeof(pl));
+	struct ck_imsg tm = {.type = CK_IMSG_ROUTE_SET, .payload = pl, .len = n, .fd = -1};
+	assert_int_equal(ck_route_msg_decode(&tm, &back, &e), 0);
+	assert_true(back.terminate);
 	/* a descriptor travels: what is written to it comes out of the received one */
 	assert_int_equal(pipe(pv), 0);
 	assert_int_equal(ck_imsg_send(sv[0], CK_IMSG_ROUTE_CLEAR, 8, NULL, 0, pv[1], &e), 0);
@@ -89,37 +95,47 @@ static void test_refused(void **s)
 	    {CK_IMSG_ROUTE_SET,
 	     "\x03"
 	     "a.b"
-	     "\x00\x00",
-	     6}, /* port 0 in a SET */
+	     "\x00\x00\x00",
+	     7}, /* port 0 in a SET */
 	    {CK_IMSG_ROUTE_DEL,
 	     "\x03"
 	     "a.b"
-	     "\x01\x00",
-	     6}, /* a port in a DEL */
+	     "\x01\x00\x00",
+	     7}, /* a port in a DEL */
 	    {CK_IMSG_ROUTE_SET,
 	     "\x03"
 	     "A.b"
-	     "\x01\x00",
-	     6}, /* upper case */
+	     "\x01\x00\x00",
+	     7}, /* upper case */
 	    {CK_IMSG_ROUTE_SET,
 	     "\x04"
 	     "a..b"
-	     "\x01\x00",
-	     7}, /* an empty label */
+	     "\x01\x00\x00",
+	     8}, /* an empty label */
 	    {CK_IMSG_ROUTE_SET,
 	     "\x03"
 	     "a.b"
-	     "\x01\x00\x00",
-	     7}, /* a byte after */
+	     "\x01\x00\x00\x00",
+	     8}, /* a byte after */
 	    {CK_IMSG_ROUTE_SET,
 	     "\x00"
-	     "\x01\x00",
-	     3}, /* no name */
+	     "\x01\x00\x00",
+	     4}, /* no name */
 	    {CK_IMSG_ROUTE_CLEAR,
 	     "\x03"
 	     "a.b"
-	     "\x01\x00",
-	     6}, /* not a route message */
+	     "\x01\x00\x00",
+	     7}, /* not a route message */
+	    {CK_IMSG_ROUTE_SET,
+	     "\x03"
+	     "a.b"
+	     "\x01\x00\x02",
+	     7}, /* an unknown flag */
+	    {CK_IMSG_ROUTE_DEL,
+	     "\x03"
+	     "a.b"
+	     "\x00\x00\x01",
+	     7}, /* terminate in a DEL */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ck_imsg bm = {.type = bad[i].type,

@@ -71,8 +71,9 @@ static void backend(int lfd, const char *cn)
 
 /* ---- the router ----------------------------------------------------------------------------- */
 
-static int route(void *arg, const char *name, struct sockaddr_storage *to, socklen_t *len)
+static int route(void *arg, const struct ck_hello *h, struct sockaddr_storage *to, socklen_t *len)
 {
+	const char *name = h->name;
 	(void)arg;
 	uint16_t port = !strcmp(name, "alpha.localhost")  ? g_alpha_port
 			: !strcmp(name, "beta.localhost") ? g_beta_port
