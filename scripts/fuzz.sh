@@ -13,7 +13,7 @@ V=../shared/attestation-vectors
 mkdir -p fuzz/artifacts
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-for t in ${TARGETS:-quote pck_ext cert json collateral policy bundle time package tar ratls claims http provision route proxy proxy_app target sni imsg api}; do
+for t in ${TARGETS:-$(ls fuzz/corpus)}; do # a seed corpus per target, one list
   extra=()
   case $t in
     quote) extra=($V/sgx-dcap/*/ $V/tdx/*/) ;;

@@ -15,12 +15,15 @@
 #include "testutil.h"
 
 /* The first bytes a client writes: its ClientHello record(s). */
-static size_t hello(const char *sni, int max_version, uint8_t *out, size_t cap)
+static size_t hello_alpn(const char *sni, int max_version, const char *alpn, size_t alpn_len,
+			 uint8_t *out, size_t cap)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	if (max_version)
 		SSL_CTX_set_max_proto_version(ctx, max_version);
 	SSL *ssl = SSL_new(ctx);
+	if (alpn)
+		SSL_set_alpn_protos(ssl, (const unsigned char *)alpn, (unsigned)alpn_len);
 	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
 	SSL_set_bio(ssl, rb, wb);
 	if (sni)
@@ -31,6 +34,11 @@ static size_t hello(const char *sni, int max_version, uint8_t *out, size_t cap)
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 	return (size_t)n;
+}
+
+static size_t hello(const char *sni, int max_version, uint8_t *out, size_t cap)
+{
+	return hello_alpn(sni, max_version, NULL, 0, out, cap);
 }
 
 /* The same handshake bytes re-framed into records of at most `step` bytes. */
@@ -150,9 +158,51 @@ static void test_refused(void **s)
 	}
 }
 
+/* ALPN: cloak's protocol found among others (TLS 1.3 and 1.2), absent when not offered or when
+ * only a prefix of it is; a malformed protocol list refused. */
+static void test_alpn(void **s)
+{
+	(void)s;
+	static uint8_t buf[8192];
+	struct ck_hello h;
+	struct ck_err e;
+	static const char both[] = "\x02h2\x0e" CK_ALPN_CLOAK, h2[] = "\x02h2",
+			  prefix[] = "\x05cloak";
+	int versions[] = {0, TLS1_2_VERSION};
+	for (size_t v = 0; v < 2; v++) {
+		size_t n = hello_alpn("app.localhost", versions[v], both, sizeof(both) - 1, buf,
+				      sizeof(buf));
+		assert_int_equal(ck_hello_parse(buf, n, &h, &e), 13);
+		assert_true(h.alpn_cloak);
+		n = hello_alpn("app.localhost", versions[v], h2, sizeof(h2) - 1, buf, sizeof(buf));
+		assert_int_equal(ck_hello_parse(buf, n, &h, &e), 13);
+		assert_false(h.alpn_cloak);
+		n = hello_alpn("app.localhost", versions[v], prefix, sizeof(prefix) - 1, buf,
+			       sizeof(buf));
+		assert_int_equal(ck_hello_parse(buf, n, &h, &e), 13);
+		assert_false(h.alpn_cloak);
+		n = hello("app.localhost", versions[v], buf, sizeof(buf));
+		assert_int_equal(ck_hello_parse(buf, n, &h, &e), 13);
+		assert_false(h.alpn_cloak);
+	}
+	/* the list "h2", its protocol length byte made 3: it runs past the list */
+	size_t n = hello_alpn("app.localhost", 0, h2, sizeof(h2) - 1, buf, sizeof(buf));
+	for (size_t i = 0; i + 7 < n; i++)
+		if (buf[i] == 0 && buf[i + 1] == 16 && buf[i + 2] == 0 && buf[i + 3] == 5 &&
+		    buf[i + 4] == 0 && buf[i + 5] == 3 && buf[i + 6] == 2) {
+			buf[i + 6] = 3;
+			assert_int_equal(ck_hello_parse(buf, n, &h, &e), -1);
+			assert_non_null(strstr(e.msg, "ALPN"));
+			assert_false(h.alpn_cloak);
+			return;
+		}
+	fail_msg("no ALPN extension found in the ClientHello");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_alpn),
 	    cmocka_unit_test(test_real_hellos),
 	    cmocka_unit_test(test_every_byte_changed),
 	    cmocka_unit_test(test_refused),
