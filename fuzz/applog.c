@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char line[CK_LOG_LINE_MAX];
 		size_t n;
 		/* pub from priv: the writer needs only a public key, so derive it by a keygen */
-		if (ck_log_keygen(priv, pub, NULL) < 0 || ck_log_writer_new(&w, pub, line, &n, NULL))
+		if (ck_log_keygen(priv, pub, NULL) < 0 ||
+		    ck_log_writer_new(&w, pub, line, &n, NULL))
 			abort();
 		ck_log_writer_wipe(&w);
 		ready = 1;

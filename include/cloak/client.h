@@ -43,8 +43,8 @@ struct ck_client_resp {
 
 /* Connects to `t`: TCP to every address HOST resolves to in turn (localhost and NAME.localhost
  * are 127.0.0.1, as RFC 6761 has them, whatever the resolver says), offering ALPN
- * CK_ALPN_CLOAK (sni.h: a node's router then passes it through to the enclave), then TLS with `ctx` (SNI =
- * HOST) when t->tls; `ctx` is the caller's and must outlive the client. timeout_ms 0: the
+ * CK_ALPN_CLOAK (sni.h: a node's router then passes it through to the enclave), then TLS with `ctx`
+ * (SNI = HOST) when t->tls; `ctx` is the caller's and must outlive the client. timeout_ms 0: the
  * default. Fails with CK_E_TLS ("tls" in docs/errors.md: no connection, or the handshake
  * failed, e.g. the hook refused the certificate), the client closed. */
 int ck_client_open(struct ck_client *c, const struct ck_target *t, SSL_CTX *ctx,

@@ -121,9 +121,9 @@ int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(pr
 #define CK_E_SNI	 "sni" /* not a ClientHello naming one server (the router refuses it) */
 
 /* --- the node ---------------------------------------------------------------------------- */
-#define CK_E_STORE "store" /* the node's database cannot be opened, migrated or written */
-#define CK_E_AUTH  "auth"  /* no valid owner token */
-#define CK_E_IMSG  "imsg"  /* a malformed message between the node's processes */
+#define CK_E_STORE     "store"	   /* the node's database cannot be opened, migrated or written */
+#define CK_E_AUTH      "auth"	   /* no valid owner token */
+#define CK_E_IMSG      "imsg"	   /* a malformed message between the node's processes */
 #define CK_E_CONFLICT  "conflict"  /* the name is taken (an app, an owner) */
 #define CK_E_NOT_FOUND "not_found" /* no such app (or not the caller's) */
 #define CK_E_LIMIT     "limit"	   /* a node limit is reached: apps, uploads, failed logins */

@@ -36,8 +36,8 @@ enum ck_imsg_type {
 	CK_IMSG_ROUTE_CLEAR,   /* parent -> router: forget every route (no payload) */
 	CK_IMSG_STATS_ASK,     /* parent -> router: its counters, please (no payload) */
 	CK_IMSG_STATS,	       /* router -> parent: its counters (payload: stats) */
-	CK_IMSG_API_REQ,       /* api -> parent: an owner's request (payload: api req; id its own) */
-	CK_IMSG_API_BODY,      /* parent -> api: write the request's body into the descriptor */
+	CK_IMSG_API_REQ,  /* api -> parent: an owner's request (payload: api req; id its own) */
+	CK_IMSG_API_BODY, /* parent -> api: write the request's body into the descriptor */
 	CK_IMSG_API_BODY_DONE, /* api -> parent: the body is written, or cut short (api done) */
 	CK_IMSG_API_REPLY,     /* parent -> api: the answer (payload: api reply; with a descriptor:
 				  a log whose bytes follow the reply's body) */

@@ -44,7 +44,7 @@ struct ck_router_cfg {
 	ck_router_route_fn route;
 	void *route_arg;
 	ck_router_terminate_fn terminate; /* NULL: CK_ROUTER_TERMINATE refuses */
-	unsigned hello_timeout_ms; /* 0: CK_ROUTER_HELLO_TIMEOUT_MS */
+	unsigned hello_timeout_ms;	  /* 0: CK_ROUTER_HELLO_TIMEOUT_MS */
 };
 
 struct ck_router;

@@ -66,11 +66,11 @@ int ck_store_token_check(struct ck_store *s, const char *presented,
  * time of that pid (so a new cloakd re-adopts that process and no other) and the loopback port
  * it listens on. The manifest (public) is kept with it. */
 enum ck_app_state {
-	CK_APP_STARTING = 1,   /* its runtime is starting: no port yet */
-	CK_APP_AWAITING,       /* listening, waiting for its owner's provisioning */
-	CK_APP_RUNNING,	       /* provisioned and serving */
-	CK_APP_FAILED,	       /* the runtime cannot start, or refuses to serve: not restarted */
-	CK_APP_STOPPED,	       /* stopped by its owner */
+	CK_APP_STARTING = 1, /* its runtime is starting: no port yet */
+	CK_APP_AWAITING,     /* listening, waiting for its owner's provisioning */
+	CK_APP_RUNNING,	     /* provisioned and serving */
+	CK_APP_FAILED,	     /* the runtime cannot start, or refuses to serve: not restarted */
+	CK_APP_STOPPED,	     /* stopped by its owner */
 };
 #define CK_APP_STATE_MAX  CK_APP_STOPPED
 #define CK_APP_REASON_MAX 255

@@ -53,12 +53,14 @@ int cli_log_decrypt(FILE *in, struct ck_log_reader *r, bool runtime_lines)
 			continue;
 		}
 		if (missing)
-			fprintf(stderr, "cloak: line %zu: %llu record%s of the app's output missing\n",
+			fprintf(stderr,
+				"cloak: line %zu: %llu record%s of the app's output missing\n",
 				lineno, (unsigned long long)missing, missing == 1 ? "" : "s");
 		if (kind == CK_LOG_RECORD)
 			fwrite(out, 1, len, stdout);
 		else if (kind == CK_LOG_EPOCH)
-			fprintf(stderr, "cloak: line %zu: the runtime started (a new epoch)\n", lineno);
+			fprintf(stderr, "cloak: line %zu: the runtime started (a new epoch)\n",
+				lineno);
 		else if (runtime_lines)
 			fwrite(line, 1, (size_t)n, stdout);
 	}

@@ -40,9 +40,9 @@ static const struct ck_opt opts[] = {
     CK_OPT_ARG("expires", 0, "TIME", PO, expires,
 	       "when the manifest stops being valid (default: 90 days)"),
     CK_OPT_ARG("policy", 0, "FILE", PO, policy, "the attestation policy the owner deploys with"),
-    CK_OPT_ARG("log-key", 0, "FILE",
-	       PO, log_key, "the app's output is sealed to this X25519 key, made if missing "
-			    "(default: the package path + .logkey)"),
+    CK_OPT_ARG("log-key", 0, "FILE", PO, log_key,
+	       "the app's output is sealed to this X25519 key, made if missing "
+	       "(default: the package path + .logkey)"),
     CK_OPT_ARG("owner-key", 0, "FILE", PO, owner_key,
 	       "the owner's Ed25519 key (default: created in ~/.config/cloak)"),
     CK_OPT_JSON(PO, json),
@@ -135,7 +135,8 @@ static int log_key(const char *path, bool quiet, uint8_t pub[CK_LOG_KEY_LEN], st
 	} else {
 		r = ck_log_keygen(priv, pub, e) < 0 ? -1 : ck_log_key_write(path, priv, e);
 		if (r == 0 && !quiet)
-			fprintf(stderr, "cloak: created log key %s (the app's output opens with it)\n",
+			fprintf(stderr,
+				"cloak: created log key %s (the app's output opens with it)\n",
 				path);
 	}
 	OPENSSL_cleanse(priv, sizeof(priv));
@@ -252,8 +253,8 @@ int cmd_package(int argc, char **argv)
 	}
 	int kr = ck_pkg_key_write(key_out, key, &e);
 	OPENSSL_cleanse(key, sizeof(key));
-	if (kr < 0 || (o.man_out && manifest_write(&o, &m, &res, o.log_key ? o.log_key : def_log, mh,
-					      &e) < 0)) {
+	if (kr < 0 || (o.man_out &&
+		       manifest_write(&o, &m, &res, o.log_key ? o.log_key : def_log, mh, &e) < 0)) {
 		cli_err(&e);
 		remove(out); /* a package without its key (or manifest) is useless */
 		if (kr == 0)

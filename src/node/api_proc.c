@@ -332,7 +332,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 	}
 	if (c->state != A_HEAD)
 		return;
-	size_t len = evbuffer_get_length(in), want = len < CK_HTTP_MAX_HEAD ? len : CK_HTTP_MAX_HEAD;
+	size_t len = evbuffer_get_length(in),
+	       want = len < CK_HTTP_MAX_HEAD ? len : CK_HTTP_MAX_HEAD;
 	const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)want);
 	struct ck_http_head *h = malloc(sizeof(*h));
 	struct ck_err e;
@@ -437,7 +438,8 @@ static int on_body(struct api *a, const struct ck_imsg *m, struct ck_err *e)
 	c->body_left = n;
 	c->state = A_BODY;
 	if (c->expect_continue)
-		evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
+		evbuffer_add_printf(bufferevent_get_output(c->bev),
+				    "HTTP/1.1 100 Continue\r\n\r\n");
 	bufferevent_enable(c->bev, EV_READ);
 	body_step(c);
 	return 0;
@@ -537,8 +539,8 @@ void node_api_main(int lfd, int sock, const struct node *n)
 	a.base = event_base_new();
 	evutil_make_socket_nonblocking(sock);
 	evutil_make_socket_nonblocking(lfd);
-	struct event *pe = a.base ? event_new(a.base, sock, EV_READ | EV_PERSIST, on_parent, &a)
-				  : NULL;
+	struct event *pe =
+	    a.base ? event_new(a.base, sock, EV_READ | EV_PERSIST, on_parent, &a) : NULL;
 	struct evconnlistener *l =
 	    a.base ? evconnlistener_new(a.base, on_accept, &a,
 					LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, lfd)

@@ -87,8 +87,8 @@ static void route(struct node *n, const struct node_app *a, bool set)
 			n->o->domain);
 		return;
 	}
-	if (ck_imsg_send(n->router_sock, set ? CK_IMSG_ROUTE_SET : CK_IMSG_ROUTE_DEL, 0, buf, k,
-			 -1, &e) < 0)
+	if (ck_imsg_send(n->router_sock, set ? CK_IMSG_ROUTE_SET : CK_IMSG_ROUTE_DEL, 0, buf, k, -1,
+			 &e) < 0)
 		fprintf(stderr, "cloakd: route of '%s' not sent: %s\n", a->rec.name, e.msg);
 }
 
@@ -214,8 +214,8 @@ static void child_exec(const struct node_app *a, int out, int log)
 	    app_path(n, a->rec.name, NODE_MANIFEST_FILE, man) < 0 ||
 	    ck_node_path(&n->dir, CK_NODE_SIM_PKI, pki, &e) < 0)
 		_exit(127);
-	const char *argv[16] = {n->runtime, "--package", pkg, "--manifest", man, "--listen",
-				"127.0.0.1:0"};
+	const char *argv[16] = {n->runtime, "--package", pkg,	       "--manifest",
+				man,	    "--listen",	 "127.0.0.1:0"};
 	int k = 7;
 	if (n->o->sim) {
 		argv[k++] = "--backend";
@@ -396,8 +396,8 @@ static void on_exit_ev(evutil_socket_t fd, short what, void *arg)
 	a->rec.restarts++;
 	set_state(a, CK_APP_AWAITING, "%s; started again, it awaits provisioning", why);
 	timer_in(a, a->backoff_ms);
-	a->backoff_ms = a->backoff_ms * 2 > NODE_BACKOFF_MAX_MS ? NODE_BACKOFF_MAX_MS
-								: a->backoff_ms * 2;
+	a->backoff_ms =
+	    a->backoff_ms * 2 > NODE_BACKOFF_MAX_MS ? NODE_BACKOFF_MAX_MS : a->backoff_ms * 2;
 }
 
 /* The backoff over (start again), or a wait that ran out (kill). */
@@ -408,8 +408,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (a->pidfd >= 0) {
 		if (!a->stopping)
-			fprintf(stderr, "cloakd: '%s': its runtime did not say where it listens "
-					"in time: killed\n",
+			fprintf(stderr,
+				"cloakd: '%s': its runtime did not say where it listens "
+				"in time: killed\n",
 				a->rec.name);
 		pidfd_send_signal(a->pidfd, SIGKILL, NULL, 0);
 		return;
@@ -636,7 +637,8 @@ static struct node_app *stage(struct node *n, int fd, uint64_t len, const char *
 		return REFUSE(409, CK_E_CONFLICT, "an app called '%s' is already deployed",
 			      m->name);
 	if (n->napps >= n->lim.max_apps)
-		return REFUSE(403, CK_E_LIMIT, "the node holds %u apps, its most: '%s' is not added",
+		return REFUSE(403, CK_E_LIMIT,
+			      "the node holds %u apps, its most: '%s' is not added",
 			      n->lim.max_apps, m->name);
 	if (m->mode == CK_MODE_OPERATOR_TLS && !n->o->op_cert)
 		return REFUSE(422, CK_E_USAGE,
@@ -648,8 +650,8 @@ static struct node_app *stage(struct node *n, int fd, uint64_t len, const char *
 	if (CRYPTO_memcmp(h, m->package_sha256, 32)) {
 		ck_hex_encode(h, 32, got);
 		ck_hex_encode(m->package_sha256, 32, want);
-		return REFUSE(422, CK_E_PKG_FORMAT, "the package has SHA-256 %s, the manifest says %s",
-			      got, want);
+		return REFUSE(422, CK_E_PKG_FORMAT,
+			      "the package has SHA-256 %s, the manifest says %s", got, want);
 	}
 	if (app_path(n, ".new-XXXXXX", NULL, staging) < 0 || !mkdtemp(staging))
 		return REFUSE(500, CK_E_IO, "cannot make a directory for '%s': %s", m->name,
@@ -718,8 +720,8 @@ static int move_away(void *arg, struct ck_err *e)
 {
 	struct removal *r = arg;
 	char dir[PATH_MAX];
-	if (app_path(r->n, r->name, NULL, dir) < 0 || app_path(r->n, ".del-XXXXXX", NULL, r->gone) < 0 ||
-	    !mkdtemp(r->gone))
+	if (app_path(r->n, r->name, NULL, dir) < 0 ||
+	    app_path(r->n, ".del-XXXXXX", NULL, r->gone) < 0 || !mkdtemp(r->gone))
 		return ck_errf(e, CK_E_IO, "cannot remove the files of '%s'", r->name);
 	char to[PATH_MAX + 8];
 	snprintf(to, sizeof(to), "%s/app", r->gone);
@@ -794,8 +796,8 @@ static void poll_one(struct node_app *a, SSL_CTX *ctx)
 	struct ck_err e;
 	if (ck_client_open(&c, &t, ctx, NODE_STATUS_WAIT_MS, &e) < 0)
 		return;
-	if (ck_client_request(&c, "GET", "/.well-known/cloak/status", NULL, NULL, 0, 64 * 1024,
-			      &r, &e) == 0 &&
+	if (ck_client_request(&c, "GET", "/.well-known/cloak/status", NULL, NULL, 0, 64 * 1024, &r,
+			      &e) == 0 &&
 	    r.status == 200) {
 		json_t *j = json_loadb(r.body, r.len, 0, NULL);
 		const char *st = json_string_value(json_object_get(j, "state"));

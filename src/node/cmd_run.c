@@ -118,12 +118,12 @@ static void on_proc_exit(evutil_socket_t fd, short what, void *arg)
 	if (p->sock == &p->n->api_sock)
 		forget_api(p->n);
 	fprintf(stderr, "cloakd: the %s exited (%s %d); again in %u ms\n", p->name,
-		WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
-		p->backoff_ms);
+		WIFSIGNALED(st) ? "signal" : "status",
+		WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), p->backoff_ms);
 	struct timeval tv = {p->backoff_ms / 1000, (p->backoff_ms % 1000) * 1000};
 	evtimer_add(p->timer, &tv);
-	p->backoff_ms = p->backoff_ms * 2 > NODE_BACKOFF_MAX_MS ? NODE_BACKOFF_MAX_MS
-								: p->backoff_ms * 2;
+	p->backoff_ms =
+	    p->backoff_ms * 2 > NODE_BACKOFF_MAX_MS ? NODE_BACKOFF_MAX_MS : p->backoff_ms * 2;
 }
 
 static void on_proc_timer(evutil_socket_t fd, short what, void *arg)
@@ -311,7 +311,8 @@ int cmd_run(int argc, char **argv)
 		ck_store_close(n.store);
 		return EXIT_USAGE;
 	}
-	int lfd = ck_tcp_listen(&want, &got, &e), afd = lfd < 0 ? -1 : ck_tcp_listen(&api, &agot, &e);
+	int lfd = ck_tcp_listen(&want, &got, &e),
+	    afd = lfd < 0 ? -1 : ck_tcp_listen(&api, &agot, &e);
 	if (lfd < 0 || afd < 0) {
 		cli_err(&e);
 		if (lfd >= 0)

@@ -28,35 +28,35 @@
 #include "cloak/store.h"
 #include "node.h"
 
-#define NODE_BACKOFF_MIN_MS   250   /* a process or runtime that died: the first wait */
-#define NODE_BACKOFF_MAX_MS   30000 /* ...doubling to at most this */
-#define NODE_STABLE_MS	      60000 /* up this long, the next death waits the least again */
-#define NODE_BOOT_FAILURES    5	    /* runtimes that die before listening, in a row: failed */
-#define NODE_LISTEN_WAIT_MS   15000 /* a runtime's 'listening on' line, from its start */
-#define NODE_STATUS_POLL_MS   500   /* the status of runtimes not yet serving */
-#define NODE_STATUS_WAIT_MS   1000  /* one status request to a runtime */
-#define NODE_STOP_GRACE_MS    3000  /* SIGTERM to SIGKILL for a runtime being stopped */
-#define NODE_API_MAX_CONNS    256   /* the api process's connections */
-#define NODE_API_HEAD_MS      10000 /* a request head, from the accept */
-#define NODE_API_IO_MS	      30000 /* a stalled body read or answer write */
-#define NODE_AUTH_WINDOW_S    60    /* failed authentications are counted over this window */
-#define NODE_AUTH_SOURCES     1024  /* addresses whose failures are remembered */
-#define NODE_RUNTIME_LOG_MAX  (4u << 20) /* an app's log on the node: kept under this (apps.c) */
-#define NODE_RUNTIME_LOG      "runtime.log"
-#define NODE_MANIFEST_FILE    "manifest.json"
-#define NODE_PACKAGE_FILE     "package.cpk"
+#define NODE_BACKOFF_MIN_MS  250	/* a process or runtime that died: the first wait */
+#define NODE_BACKOFF_MAX_MS  30000	/* ...doubling to at most this */
+#define NODE_STABLE_MS	     60000	/* up this long, the next death waits the least again */
+#define NODE_BOOT_FAILURES   5		/* runtimes that die before listening, in a row: failed */
+#define NODE_LISTEN_WAIT_MS  15000	/* a runtime's 'listening on' line, from its start */
+#define NODE_STATUS_POLL_MS  500	/* the status of runtimes not yet serving */
+#define NODE_STATUS_WAIT_MS  1000	/* one status request to a runtime */
+#define NODE_STOP_GRACE_MS   3000	/* SIGTERM to SIGKILL for a runtime being stopped */
+#define NODE_API_MAX_CONNS   256	/* the api process's connections */
+#define NODE_API_HEAD_MS     10000	/* a request head, from the accept */
+#define NODE_API_IO_MS	     30000	/* a stalled body read or answer write */
+#define NODE_AUTH_WINDOW_S   60		/* failed authentications are counted over this window */
+#define NODE_AUTH_SOURCES    1024	/* addresses whose failures are remembered */
+#define NODE_RUNTIME_LOG_MAX (4u << 20) /* an app's log on the node: kept under this (apps.c) */
+#define NODE_RUNTIME_LOG     "runtime.log"
+#define NODE_MANIFEST_FILE   "manifest.json"
+#define NODE_PACKAGE_FILE    "package.cpk"
 struct node;
 
 /* One app as the parent holds it: its record (as in the store) and its runtime. */
 struct node_app {
 	struct ck_app_rec rec;
 	struct node *node;
-	bool ours;	 /* the runtime is this cloakd's child (else re-adopted: no waitpid) */
-	bool stopping;	 /* a stop or a removal asked for: its death is not a failure */
-	bool removing;	 /* ...and then its files and record go */
-	int pidfd;	 /* -1: no runtime */
-	int out;	 /* the runtime's standard output until its 'listening on' line */
-	char line[128];	 /* ...what of it has come */
+	bool ours;	/* the runtime is this cloakd's child (else re-adopted: no waitpid) */
+	bool stopping;	/* a stop or a removal asked for: its death is not a failure */
+	bool removing;	/* ...and then its files and record go */
+	int pidfd;	/* -1: no runtime */
+	int out;	/* the runtime's standard output until its 'listening on' line */
+	char line[128]; /* ...what of it has come */
 	size_t line_len;
 	unsigned boot_failures, backoff_ms;
 	uint64_t up_since_ms; /* when its runtime started (monotonic) */

@@ -77,8 +77,8 @@ static void reply_json(struct node *n, uint32_t id, int status, json_t *j)
 static void reply_err(struct node *n, uint32_t id, int status, unsigned retry,
 		      const struct ck_err *e)
 {
-	json_t *j = json_pack("{s:s, s:s}", "error", e->code ? e->code : "error", "message",
-			      e->msg);
+	json_t *j =
+	    json_pack("{s:s, s:s}", "error", e->code ? e->code : "error", "message", e->msg);
 	char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	reply(n, id, status, "application/json", retry, t ? t : "{}", t ? strlen(t) : 2, -1);
@@ -146,12 +146,11 @@ char *node_app_json(const struct node_app *a)
 	const struct node *n = a->node;
 	ck_hex_encode(r->package_sha256, 32, pkg);
 	snprintf(url, sizeof(url), "https://%s.%s:%u", r->name, n->o->domain, n->public_port);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b}", "name",
-			      r->name, "owner", r->owner, "state", ck_app_state_name(r->state),
-			      "mode", r->mode, "package_sha256", pkg, "url", url, "restarts",
-			      (json_int_t)r->restarts, "created", (json_int_t)r->created,
-			      "started", (json_int_t)r->started, "pid", (json_int_t)r->pid,
-			      "simulated", n->o->sim);
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b}", "name", r->name, "owner",
+	    r->owner, "state", ck_app_state_name(r->state), "mode", r->mode, "package_sha256", pkg,
+	    "url", url, "restarts", (json_int_t)r->restarts, "created", (json_int_t)r->created,
+	    "started", (json_int_t)r->started, "pid", (json_int_t)r->pid, "simulated", n->o->sim);
 	if (j && *r->reason)
 		json_object_set_new(j, "reason", json_string(r->reason));
 	char *t = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -211,24 +210,25 @@ static void metrics(struct node *n, uint32_t id)
 		k += snprintf(b + k, sizeof(b) - (size_t)k, "cloakd_apps{state=\"%s\"} %u\n",
 			      ck_app_state_name((enum ck_app_state)s), by[s]);
 	const struct ck_router_stats *r = &n->router_stats;
-	k += snprintf(b + k, sizeof(b) - (size_t)k,
-		      "# HELP cloakd_app_restarts_total Runtimes started again after dying.\n"
-		      "# TYPE cloakd_app_restarts_total counter\n"
-		      "cloakd_app_restarts_total %llu\n"
-		      "# HELP cloakd_router_connections Connections the router holds now.\n"
-		      "# TYPE cloakd_router_connections gauge\n"
-		      "cloakd_router_connections %llu\n"
-		      "# HELP cloakd_router_accepted_total Connections accepted on the public port.\n"
-		      "# TYPE cloakd_router_accepted_total counter\n"
-		      "cloakd_router_accepted_total %llu\n"
-		      "# HELP cloakd_router_refused_total Connections refused (name, time, limit).\n"
-		      "# TYPE cloakd_router_refused_total counter\n"
-		      "cloakd_router_refused_total %llu\n"
-		      "# HELP cloakd_router_bytes_total Bytes relayed, both ways.\n"
-		      "# TYPE cloakd_router_bytes_total counter\n"
-		      "cloakd_router_bytes_total %llu\n",
-		      restarts, (unsigned long long)r->open, (unsigned long long)r->accepted,
-		      (unsigned long long)r->refused, (unsigned long long)r->bytes);
+	k += snprintf(
+	    b + k, sizeof(b) - (size_t)k,
+	    "# HELP cloakd_app_restarts_total Runtimes started again after dying.\n"
+	    "# TYPE cloakd_app_restarts_total counter\n"
+	    "cloakd_app_restarts_total %llu\n"
+	    "# HELP cloakd_router_connections Connections the router holds now.\n"
+	    "# TYPE cloakd_router_connections gauge\n"
+	    "cloakd_router_connections %llu\n"
+	    "# HELP cloakd_router_accepted_total Connections accepted on the public port.\n"
+	    "# TYPE cloakd_router_accepted_total counter\n"
+	    "cloakd_router_accepted_total %llu\n"
+	    "# HELP cloakd_router_refused_total Connections refused (name, time, limit).\n"
+	    "# TYPE cloakd_router_refused_total counter\n"
+	    "cloakd_router_refused_total %llu\n"
+	    "# HELP cloakd_router_bytes_total Bytes relayed, both ways.\n"
+	    "# TYPE cloakd_router_bytes_total counter\n"
+	    "cloakd_router_bytes_total %llu\n",
+	    restarts, (unsigned long long)r->open, (unsigned long long)r->accepted,
+	    (unsigned long long)r->refused, (unsigned long long)r->bytes);
 	reply(n, id, 200, "text/plain; version=0.0.4", 0, b, (size_t)k, -1);
 }
 

@@ -144,8 +144,8 @@ int node_check_limits(const struct node_opts *o, struct node_limits *l, struct c
 	uint64_t apps, ups, fails;
 	if (number("max-package", o->max_package, NODE_DEFAULT_MAX_PKG, 1024, 1ull << 32,
 		   &l->max_package, e) < 0 ||
-	    number("max-apps", o->max_apps, NODE_DEFAULT_MAX_APPS, 1, CK_STORE_MAX_APPS, &apps,
-		   e) < 0 ||
+	    number("max-apps", o->max_apps, NODE_DEFAULT_MAX_APPS, 1, CK_STORE_MAX_APPS, &apps, e) <
+		0 ||
 	    number("max-uploads", o->max_uploads, NODE_DEFAULT_UPLOADS, 1, 64, &ups, e) < 0 ||
 	    number("max-auth-failures", o->max_auth_failures, NODE_DEFAULT_AUTHFAIL, 1, 1000000,
 		   &fails, e) < 0)

@@ -128,8 +128,8 @@ void node_tls_main(int sock, const struct node *n)
 	t.base = event_base_new_with_config(ec);
 	event_config_free(ec);
 	evutil_make_socket_nonblocking(sock);
-	struct event *pe = t.base ? event_new(t.base, sock, EV_READ | EV_PERSIST, on_parent, &t)
-				  : NULL;
+	struct event *pe =
+	    t.base ? event_new(t.base, sock, EV_READ | EV_PERSIST, on_parent, &t) : NULL;
 	if (!pe || event_add(pe, NULL) < 0)
 		_exit(2);
 	event_base_dispatch(t.base);

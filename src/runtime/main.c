@@ -343,7 +343,8 @@ out:
 	ck_identity_free(&rt->none);
 	ck_identity_free(&rt->owner);
 	if (rt->state != RT_PROVISIONING && *rt->code_dir)
-		ck_fs_remove_tree(rt->code_dir); /* the app's code: nothing of it outlives the runtime */
+		ck_fs_remove_tree(
+		    rt->code_dir); /* the app's code: nothing of it outlives the runtime */
 	if (rt->memfs_kind)
 		rt_memfs_remove(rt->memfs, rt->memfs_kind);
 	ck_manifest_free(&rt->m);

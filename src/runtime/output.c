@@ -21,7 +21,8 @@ static void write_line(const char *line, size_t n)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			return; /* the node's file is gone: the record is lost, its number says so */
+			return; /* the node's file is gone: the record is lost, its number says so
+				 */
 		line += k;
 		n -= (size_t)k;
 	}

@@ -62,20 +62,26 @@ def main():
         s.close()
     elif cmd == "memscan":
         pid, markers = sys.argv[2], [m.encode() for m in sys.argv[3:]]
-        found = []
+        found, step, keep = set(), 16 << 20, max(len(m) for m in markers)
         with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
             for line in maps:
-                lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
-                if "r" not in line.split()[1] or "[vvar]" in line or "[vsyscall]" in line:
+                f = line.split()
+                lo, hi = (int(x, 16) for x in f[0].split("-"))
+                # readable mappings; not the kernel's, nor a sanitizer's shadow (terabytes of
+                # reserved zero pages, no heap or stack of the process is ever that large)
+                if "r" not in f[1] or "[vvar]" in line or "[vsyscall]" in line or hi - lo > 1 << 34:
                     continue
-                try:
-                    mem.seek(lo)
-                    chunk = mem.read(hi - lo)
-                except (OSError, ValueError, OverflowError):
-                    continue
-                found += [m.decode() for m in markers if m in chunk]
+                tail = b""
+                for at in range(lo, hi, step):
+                    try:
+                        mem.seek(at)
+                        chunk = tail + mem.read(min(step, hi - at))
+                    except (OSError, ValueError, OverflowError):
+                        break
+                    found |= {m.decode() for m in markers if m in chunk}
+                    tail = chunk[-keep:]
         if found:
-            print("in the memory of", pid, ":", " ".join(sorted(set(found))))
+            print("in the memory of", pid, ":", " ".join(sorted(found)))
             sys.exit(1)
     else:
         sys.exit("unknown command " + cmd)

@@ -47,8 +47,8 @@ static int dial(struct ck_client *c, const struct ck_target *t, unsigned ms, str
 	snprintf(port, sizeof(port), "%u", t->port);
 	size_t hl = strlen(t->host);
 	/* RFC 6761 6.3: localhost and every name under it are the loopback, never asked of DNS */
-	bool local = !strcmp(t->host, "localhost") ||
-		     (hl > 10 && !strcmp(t->host + hl - 10, ".localhost"));
+	bool local =
+	    !strcmp(t->host, "localhost") || (hl > 10 && !strcmp(t->host + hl - 10, ".localhost"));
 	int gr = getaddrinfo(local ? "127.0.0.1" : t->host, port, &hints, &ai);
 	if (gr != 0)
 		return ck_errf(err, CK_E_TLS, "cannot resolve '%s': %s", t->host, gai_strerror(gr));

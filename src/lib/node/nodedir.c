@@ -134,8 +134,7 @@ int ck_node_dir_init(const char *dir, bool sim, const char *domain, ck_time_t no
 		return ck_errf(err, CK_E_IO, "cannot create a directory beside '%s': %s", dir,
 			       strerror(errno));
 	int ret = -1;
-	if (chmod(tmp, 0700) < 0 || join(tmp, CK_NODE_APPS, sub, err) < 0 ||
-	    mkdir(sub, 0700) < 0) {
+	if (chmod(tmp, 0700) < 0 || join(tmp, CK_NODE_APPS, sub, err) < 0 || mkdir(sub, 0700) < 0) {
 		ck_errf(err, CK_E_IO, "cannot create '%s': %s", tmp, strerror(errno));
 		goto out;
 	}

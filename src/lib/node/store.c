@@ -277,7 +277,7 @@ int ck_store_token_check(struct ck_store *s, const char *presented,
 
 const char *ck_app_state_name(enum ck_app_state st)
 {
-	static const char *const names[] = {"?",      "starting", "awaiting-provisioning",
+	static const char *const names[] = {"?",       "starting", "awaiting-provisioning",
 					    "running", "failed",   "stopped"};
 	return st >= CK_APP_STARTING && st <= CK_APP_STATE_MAX ? names[st] : "?";
 }
@@ -385,8 +385,7 @@ int ck_store_app_update(struct ck_store *s, const struct ck_app_rec *a, struct c
 }
 
 int ck_store_app_delete(struct ck_store *s, const char *name,
-			int (*commit)(void *arg, struct ck_err *err), void *arg,
-			struct ck_err *err)
+			int (*commit)(void *arg, struct ck_err *err), void *arg, struct ck_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = -2;
@@ -445,8 +444,8 @@ int ck_store_app_list(struct ck_store *s, struct ck_app_rec **list, size_t *n, s
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(s, err, "listing apps");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct ck_app_rec *nl = k < CK_STORE_MAX_APPS ? realloc(l, (k + 1) * sizeof(*l))
-							      : NULL;
+		struct ck_app_rec *nl =
+		    k < CK_STORE_MAX_APPS ? realloc(l, (k + 1) * sizeof(*l)) : NULL;
 		if (!nl || app_row(st, &nl[k]) < 0) {
 			const char *name = (const char *)sqlite3_column_text(st, 0);
 			ck_errf(err, CK_E_STORE,

@@ -15,11 +15,11 @@
 #include "cloak/fileio.h"
 #include "x25519.h"
 
-#define LOG_SALT     "cloak log v1"
-#define KEY_PREFIX   "x25519:"
-#define EPOCH_WORD   "epoch "
-#define SEQ_DIGITS   20
-#define CT_B64_MAX   (((CK_LOG_CHUNK_MAX + 16 + 2) / 3) * 4)
+#define LOG_SALT   "cloak log v1"
+#define KEY_PREFIX "x25519:"
+#define EPOCH_WORD "epoch "
+#define SEQ_DIGITS 20
+#define CT_B64_MAX (((CK_LOG_CHUNK_MAX + 16 + 2) / 3) * 4)
 
 int ck_log_keygen(uint8_t priv[CK_LOG_KEY_LEN], uint8_t pub[CK_LOG_KEY_LEN], struct ck_err *err)
 {
@@ -223,8 +223,7 @@ int ck_log_open(struct ck_log_reader *r, const char *line, size_t n, uint8_t out
 		return ck_errf(err, CK_E_SEAL, "log record %llu before any epoch",
 			       (unsigned long long)seq);
 	if (seq < r->next)
-		return ck_errf(err, CK_E_SEAL,
-			       "log record %llu after %llu: reordered or replayed",
+		return ck_errf(err, CK_E_SEAL, "log record %llu after %llu: reordered or replayed",
 			       (unsigned long long)seq, (unsigned long long)r->next - 1);
 	uint8_t *ct;
 	size_t cl;
@@ -235,8 +234,9 @@ int ck_log_open(struct ck_log_reader *r, const char *line, size_t n, uint8_t out
 	free(ct);
 	if (!ok) {
 		OPENSSL_cleanse(out, CK_LOG_CHUNK_MAX);
-		return ck_errf(err, CK_E_SEAL, "log record %llu does not open: tampered, or not "
-					       "sealed to this key",
+		return ck_errf(err, CK_E_SEAL,
+			       "log record %llu does not open: tampered, or not "
+			       "sealed to this key",
 			       (unsigned long long)seq);
 	}
 	*len = cl - 16;

@@ -295,8 +295,8 @@ int ck_api_req_decode(const struct ck_imsg *m, struct ck_api_msg_req *r, struct 
 	r->follow = follow;
 	memcpy(r->addr, a, 16);
 	r->body_len = ck_le64(l);
-	bool with_app = route != CK_API_APPS_LIST && route != CK_API_APPS_CREATE &&
-			route != CK_API_METRICS;
+	bool with_app =
+	    route != CK_API_APPS_LIST && route != CK_API_APPS_CREATE && route != CK_API_METRICS;
 	if (with_app != (*r->app != 0) || (r->follow && route != CK_API_APP_LOGS) ||
 	    (r->body_len && route != CK_API_APPS_CREATE)) {
 		memset(r, 0, sizeof(*r));

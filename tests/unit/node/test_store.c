@@ -191,8 +191,11 @@ static void test_apps(void **s)
 	struct ck_err e;
 	sqlite3 *raw;
 	char tok[CK_TOKEN_STR_LEN + 1];
-	struct ck_app_rec *l, a = {.name = "web", .owner = "alice", .state = CK_APP_STARTING,
-				   .mode = "zero-trust", .created = 7};
+	struct ck_app_rec *l, a = {.name = "web",
+				   .owner = "alice",
+				   .state = CK_APP_STARTING,
+				   .mode = "zero-trust",
+				   .created = 7};
 	size_t n;
 	int called = 0;
 	const char *db = tu_path("apps.db");

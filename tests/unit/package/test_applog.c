@@ -104,8 +104,12 @@ static void test_refused(void **s)
 	T.l[1][last] = T.l[1][last] == 'A' ? 'B' : 'A'; /* a ciphertext byte changed */
 	assert_int_equal(open_line(&r, &T, 1, NULL, &missing, &kind), -1);
 	static const char *const bad[] = {
-	    "cloak-log 1 ",		     "cloak-log 1 01 AAAA", "cloak-log 1 x AAAA",
-	    "cloak-log 1 0",		     "cloak-log 1 0 ****",  "cloak-log 1 epoch zz",
+	    "cloak-log 1 ",
+	    "cloak-log 1 01 AAAA",
+	    "cloak-log 1 x AAAA",
+	    "cloak-log 1 0",
+	    "cloak-log 1 0 ****",
+	    "cloak-log 1 epoch zz",
 	    "cloak-log 1 99999999999999999999999 AAAA",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

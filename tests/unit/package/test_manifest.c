@@ -66,6 +66,7 @@ static void test_round_trip(void **s)
 	assert_int_equal(ck_manifest_parse(t3, n, &m3, h, NULL), 0);
 	assert_true(m3.has_log_key);
 	assert_memory_equal(m3.log_key, m.log_key, 32);
+	ck_manifest_free(&m3);
 	/* a log key that is not x25519:<64 hex>: refused, named */
 	char *at = strstr(t3, "x25519:");
 	memcpy(at, "ed25519", 7);

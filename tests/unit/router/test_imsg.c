@@ -165,8 +165,11 @@ static void test_api_messages(void **s)
 	(void)s;
 	struct ck_err e;
 	uint8_t b[512];
-	struct ck_api_msg_req q = {.route = CK_API_APP_LOGS, .follow = true, .app = "shop",
-				   .token = "0123456789abcdef", .family = 4,
+	struct ck_api_msg_req q = {.route = CK_API_APP_LOGS,
+				   .follow = true,
+				   .app = "shop",
+				   .token = "0123456789abcdef",
+				   .family = 4,
 				   .addr = {127, 0, 0, 1}},
 			      q2;
 	size_t n = ck_api_req_encode(&q, b, sizeof(b));
@@ -184,8 +187,14 @@ static void test_api_messages(void **s)
 	struct {
 		size_t at;
 		uint8_t v;
-	} flips[] = {{0, 0}, {0, CK_API_METRICS + 1}, {0, CK_API_APPS_LIST}, {1, 2},
-		     {3, 'S'}, {8, '\n'}, {24, 5}, {29, 1}};
+	} flips[] = {{0, 0},
+		     {0, CK_API_METRICS + 1},
+		     {0, CK_API_APPS_LIST},
+		     {1, 2},
+		     {3, 'S'},
+		     {8, '\n'},
+		     {24, 5},
+		     {29, 1}};
 	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
 		uint8_t c[512];
 		memcpy(c, b, n);
@@ -201,8 +210,11 @@ static void test_api_messages(void **s)
 	m = as_msg(CK_IMSG_API_REQ, b, ck_api_req_encode(&q, b, sizeof(b)), -1);
 	assert_int_equal(ck_api_req_decode(&m, &q2, &e), -1);
 
-	struct ck_api_msg_reply r = {.status = 201, .retry_after = 3, .ctype = "application/json",
-				     .body = (const uint8_t *)"{}", .body_len = 2},
+	struct ck_api_msg_reply r = {.status = 201,
+				     .retry_after = 3,
+				     .ctype = "application/json",
+				     .body = (const uint8_t *)"{}",
+				     .body_len = 2},
 				r2;
 	n = ck_api_reply_encode(&r, b, sizeof(b));
 	m = as_msg(CK_IMSG_API_REPLY, b, n, -1);
