@@ -8,7 +8,7 @@ PKGS=(
   build-essential pkg-config cmake ninja-build clang-14 libclang-rt-14-dev
   libssl-dev openssl libjansson-dev libcmocka-dev libevent-dev
   libarchive-dev libsqlite3-dev libcbor-dev
-  curl python3 ca-certificates
+  curl python3 ca-certificates procps
 )
 if [ "${1:-}" = "--bench" ]; then
   PKGS+=(nginx wrk hyperfine haproxy)

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -25,7 +24,6 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 
-#include "cloak/confine.h"
 #include "cloak/http.h"
 #include "daemon.h"
 
@@ -518,12 +516,7 @@ static SSL_CTX *api_tls(const struct ck_node_dir *d)
 void node_api_main(int lfd, int sock, const struct node *n)
 {
 	static struct api a;
-	struct ck_err e;
-	char how[CK_CONFINE_HOW_MAX];
 	int keep[] = {lfd, sock};
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	prctl(PR_SET_NAME, "cloakd-api"); /* what ps and pgrep show */
 	a.sock = sock;
 	a.max_body = n->lim.max_package;
 	a.tls = api_tls(&n->dir); /* before the root changes: the key is read from DIR */
@@ -531,11 +524,7 @@ void node_api_main(int lfd, int sock, const struct node *n)
 		fprintf(stderr, "cloakd[api]: cannot load the API certificate and key\n");
 		_exit(2);
 	}
-	if (ck_confine(keep, 2, n->o->user, how, &e) < 0) {
-		fprintf(stderr, "cloakd[api]: cannot confine itself: %s\n", e.msg);
-		_exit(2);
-	}
-	fprintf(stderr, "cloakd[api]: confined (%s)\n", how);
+	node_child_confine("api", keep, 2, n->o->user);
 	a.base = event_base_new();
 	evutil_make_socket_nonblocking(sock);
 	evutil_make_socket_nonblocking(lfd);

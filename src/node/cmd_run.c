@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #include <arpa/inet.h>
 
 #include "cloak/codec.h"
+#include "cloak/confine.h"
 #include "cloak/net.h"
 #include "daemon.h"
 
@@ -55,6 +57,21 @@ static void child_signals(void)
 		signal(sigs[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void node_child_confine(const char *role, const int *keep, size_t nkeep, const char *user)
+{
+	char how[CK_CONFINE_HOW_MAX], name[16];
+	struct ck_err e;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	snprintf(name, sizeof(name), "cloakd-%s", role);
+	prctl(PR_SET_NAME, name); /* what ps and pgrep show */
+	if (ck_confine(keep, nkeep, user, how, &e) < 0) {
+		fprintf(stderr, "cloakd[%s]: cannot confine itself: %s\n", role, e.msg);
+		_exit(2);
+	}
+	fprintf(stderr, "cloakd[%s]: confined (%s)\n", role, how);
 }
 
 static int proc_start(struct proc *p)

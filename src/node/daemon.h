@@ -132,7 +132,12 @@ void node_app_done(struct node *n, uint32_t id, struct node_app *a, bool removed
 /* The app as JSON (malloc'ed text). */
 char *node_app_json(const struct node_app *a);
 
-/* router_proc.c, api_proc.c: the processes' mains (they never return). */
+/* In a child, once it holds what it needs (its key, read from DIR): named cloakd-ROLE, SIGPIPE
+ * and SIGHUP ignored, confined (confine.h) to `keep`, which it says on stderr; it exits 2 if
+ * it cannot be. */
+void node_child_confine(const char *role, const int *keep, size_t nkeep, const char *user);
+
+/* router_proc.c, api_proc.c, tls_proc.c: the processes' mains (they never return). */
 void node_router_main(int lfd, int sock, const char *user) __attribute__((noreturn));
 void node_api_main(int lfd, int sock, const struct node *n) __attribute__((noreturn));
 void node_tls_main(int sock, const struct node *n) __attribute__((noreturn));

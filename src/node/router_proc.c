@@ -9,12 +9,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 
-#include "cloak/confine.h"
 #include "daemon.h"
 
 #define ROUTES_MAX CK_STORE_MAX_APPS
@@ -139,16 +137,8 @@ void node_router_main(int lfd, int sock, const char *user)
 {
 	static struct route_table table;
 	struct ck_err e;
-	char how[CK_CONFINE_HOW_MAX];
 	int keep[] = {lfd, sock};
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	prctl(PR_SET_NAME, "cloakd-router"); /* what ps and pgrep show */
-	if (ck_confine(keep, 2, user, how, &e) < 0) {
-		fprintf(stderr, "cloakd[router]: cannot confine itself: %s\n", e.msg);
-		_exit(2);
-	}
-	fprintf(stderr, "cloakd[router]: confined (%s)\n", how);
+	node_child_confine("router", keep, 2, user);
 	struct event_base *base = event_base_new();
 	struct channel ch = {sock, &table, base, NULL};
 	struct ck_router_cfg cfg = {.route = table_route, .route_arg = &ch, .terminate = hand_over};

@@ -12,12 +12,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 
-#include "cloak/confine.h"
 #include "cloak/proxy.h"
 #include "daemon.h"
 
@@ -107,22 +105,13 @@ static SSL_CTX *operator_tls(const struct node_opts *o)
 void node_tls_main(int sock, const struct node *n)
 {
 	static struct tls t;
-	struct ck_err e;
-	char how[CK_CONFINE_HOW_MAX];
 	int keep[] = {sock};
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	prctl(PR_SET_NAME, "cloakd-tls");
 	t.sock = sock;
 	if (!(t.ctx = operator_tls(n->o))) {
 		fprintf(stderr, "cloakd[tls]: cannot load the operator's certificate and key\n");
 		_exit(2);
 	}
-	if (ck_confine(keep, 1, n->o->user, how, &e) < 0) {
-		fprintf(stderr, "cloakd[tls]: cannot confine itself: %s\n", e.msg);
-		_exit(2);
-	}
-	fprintf(stderr, "cloakd[tls]: confined (%s)\n", how);
+	node_child_confine("tls", keep, 1, n->o->user);
 	struct event_config *ec = event_config_new();
 	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	t.base = event_base_new_with_config(ec);
