@@ -8,8 +8,12 @@
  *            root cannot be regained);
  *   otherwise: does the same inside a new user namespace (its root only there), where the
  *            kernel allows it;
- * then sets no_new_privs. `how` says what it could do ("root: chroot, user nobody",
- * "userns: chroot", or "none: <why>" where neither was possible: logged by the caller).
+ * then sets no_new_privs and a seccomp filter (x86-64, aarch64) under which starting programs
+ * or processes (execve, fork, clone), tracing, namespaces, mounts, identity changes and kernel
+ * administration fail with EPERM, and another architecture's calls kill the process. So the
+ * caller must not need threads either. `how` says what it could do ("root: chroot, user nobody,
+ * seccomp", "userns: chroot, seccomp", or "none: <why>, seccomp" where neither was possible:
+ * logged by the caller).
  */
 #ifndef CLOAK_CONFINE_H
 #define CLOAK_CONFINE_H

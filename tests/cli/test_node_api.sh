@@ -230,6 +230,8 @@ done
 for p in $(pgrep -P "$NODE" 'cloakd-(router|api|tls)'); do
 	root=$(readlink "/proc/$p/root")
 	[ "$root" != / ] && ok || bad "process $p has the real root"
+	[ "$(awk '/^Seccomp:/ {print $2}' "/proc/$p/status")" = 2 ] && ok || bad "process $p has no seccomp filter"
+	[ "$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$p/status")" = 1 ] && ok || bad "process $p may gain privileges"
 	ls -l "/proc/$p/fd" 2>/dev/null | grep -q "$N/" && bad "process $p holds a descriptor in DIR" || ok
 	if [ "$(id -u)" = 0 ]; then
 		[ "$(awk '/^Uid:/ {print $2}' "/proc/$p/status")" = "$(id -u nobody)" ] && ok ||
