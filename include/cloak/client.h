@@ -39,7 +39,13 @@ struct ck_client_resp {
 	unsigned retry_after; /* seconds, from Retry-After (0: none, not a number, or too long) */
 	char *body; /* NUL-terminated, malloc'ed (the caller frees or ck_client_resp_free) */
 	size_t len;
+	char *head; /* the response head as it came (ck_client_resp_header reads it) */
+	size_t head_len;
 };
+
+/* The value of the response's first header `name` (case-blind), *len bytes into r->head (not
+ * NUL-terminated), or NULL. */
+const char *ck_client_resp_header(const struct ck_client_resp *r, const char *name, size_t *len);
 
 /* Connects to `t`: TCP to every address HOST resolves to in turn (localhost and NAME.localhost
  * are 127.0.0.1, as RFC 6761 has them, whatever the resolver says), offering ALPN

@@ -226,9 +226,9 @@ static void child_exec(const struct node_app *a, int out, int log)
 		argv[k++] = "--backend";
 		argv[k++] = "sgx";
 	}
-	if (n->o->collateral) {
+	if (*n->collateral_dir) {
 		argv[k++] = "--collateral";
-		argv[k++] = n->o->collateral;
+		argv[k++] = n->collateral_dir;
 	}
 	argv[k] = NULL;
 	execv(n->runtime, (char *const *)argv);

@@ -4,7 +4,8 @@
  * directory, the store and the runtimes; the router (the public port) and the api (the owner
  * API) are its children, confined, each started again with backoff when it dies. Signals:
  * SIGHUP sends every route to the router anew; SIGTERM and SIGINT stop cloakd, its router and
- * api, and leave the runtimes running: the next cloakd re-adopts them.
+ * api, and leave the runtimes running: the next cloakd re-adopts them. SIGHUP also fetches the
+ * collateral again from --pccs.
  */
 #include <errno.h>
 #include <signal.h>
@@ -207,8 +208,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct node *n = arg;
 	(void)what;
-	if (sig == SIGHUP) {
+	if (sig == SIGHUP) { /* the routes anew, and the collateral fetched again */
+		struct ck_err e;
 		node_push_routes(n);
+		if (n->o->pccs && node_collateral_refresh(n, &e) < 0)
+			fprintf(stderr, "cloakd: collateral not refreshed: %s\n", e.msg);
 		return;
 	}
 	fprintf(stderr, "cloakd: signal %d: stopping (the apps' runtimes keep running)\n",
@@ -225,6 +229,19 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 	node_apps_poll(n);
 	if (n->router_sock >= 0)
 		ck_imsg_send(n->router_sock, CK_IMSG_STATS_ASK, 0, NULL, 0, -1, &e);
+}
+
+static void on_collateral(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	struct ck_err e;
+	(void)fd;
+	(void)what;
+	int r = node_collateral_refresh(n, &e);
+	if (r < 0)
+		fprintf(stderr, "cloakd: collateral not refreshed: %s\n", e.msg);
+	struct timeval tv = {r < 0 ? NODE_COLLATERAL_RETRY_S : NODE_COLLATERAL_REFRESH_S, 0};
+	evtimer_add(n->coll_ev, &tv);
 }
 
 static void proc_stop(struct proc *p)
@@ -256,9 +273,15 @@ static int serve(struct node *n, int pub_fd, int api_fd)
 	struct ck_err e;
 	int ret = EXIT_FAILURE;
 	signal(SIGPIPE, SIG_IGN);
-	if (node_apps_load(n, &e) < 0) {
+	if (node_collateral_init(n, &e) < 0 || node_apps_load(n, &e) < 0) {
 		cli_err(&e);
 		return EXIT_FAILURE;
+	}
+	if (n->o->pccs) {
+		struct timeval ctv = {NODE_COLLATERAL_REFRESH_S, 0};
+		if (!(n->coll_ev = evtimer_new(n->base, on_collateral, n)) ||
+		    evtimer_add(n->coll_ev, &ctv) < 0)
+			goto out;
 	}
 	for (size_t i = 0; i < 3; i++)
 		if (!(sev[i] = evsignal_new(n->base, sigs[i], on_signal, n)) ||
@@ -285,6 +308,8 @@ out:
 			event_free(sev[i]);
 	if (n->poll_ev)
 		event_free(n->poll_ev);
+	if (n->coll_ev)
+		event_free(n->coll_ev);
 	forget_api(n);
 	node_apps_free(n);
 	fprintf(stderr, "cloakd: stopped\n");

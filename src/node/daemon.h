@@ -28,23 +28,25 @@
 #include "cloak/store.h"
 #include "node.h"
 
-#define NODE_BACKOFF_MIN_MS  250	/* a process or runtime that died: the first wait */
-#define NODE_BACKOFF_MAX_MS  30000	/* ...doubling to at most this */
-#define NODE_STABLE_MS	     60000	/* up this long, the next death waits the least again */
-#define NODE_BOOT_FAILURES   5		/* runtimes that die before listening, in a row: failed */
-#define NODE_LISTEN_WAIT_MS  15000	/* a runtime's 'listening on' line, from its start */
-#define NODE_STATUS_POLL_MS  500	/* the status of runtimes not yet serving */
-#define NODE_STATUS_WAIT_MS  1000	/* one status request to a runtime */
-#define NODE_STOP_GRACE_MS   3000	/* SIGTERM to SIGKILL for a runtime being stopped */
-#define NODE_API_MAX_CONNS   256	/* the api process's connections */
-#define NODE_API_HEAD_MS     10000	/* a request head, from the accept */
-#define NODE_API_IO_MS	     30000	/* a stalled body read or answer write */
-#define NODE_AUTH_WINDOW_S   60		/* failed authentications are counted over this window */
-#define NODE_AUTH_SOURCES    1024	/* addresses whose failures are remembered */
-#define NODE_RUNTIME_LOG_MAX (4u << 20) /* an app's log on the node: kept under this (apps.c) */
-#define NODE_RUNTIME_LOG     "runtime.log"
-#define NODE_MANIFEST_FILE   "manifest.json"
-#define NODE_PACKAGE_FILE    "package.cpk"
+#define NODE_BACKOFF_MIN_MS	  250	/* a process or runtime that died: the first wait */
+#define NODE_BACKOFF_MAX_MS	  30000 /* ...doubling to at most this */
+#define NODE_STABLE_MS		  60000 /* up this long, the next death waits the least again */
+#define NODE_BOOT_FAILURES	  5	/* runtimes that die before listening, in a row: failed */
+#define NODE_LISTEN_WAIT_MS	  15000 /* a runtime's 'listening on' line, from its start */
+#define NODE_STATUS_POLL_MS	  500	/* the status of runtimes not yet serving */
+#define NODE_STATUS_WAIT_MS	  1000	/* one status request to a runtime */
+#define NODE_STOP_GRACE_MS	  3000	/* SIGTERM to SIGKILL for a runtime being stopped */
+#define NODE_API_MAX_CONNS	  256	/* the api process's connections */
+#define NODE_API_HEAD_MS	  10000 /* a request head, from the accept */
+#define NODE_API_IO_MS		  30000 /* a stalled body read or answer write */
+#define NODE_COLLATERAL_REFRESH_S 3600	/* collateral fetched again from the PCCS */
+#define NODE_COLLATERAL_RETRY_S	  60	/* ...or, after a failure, this soon */
+#define NODE_AUTH_WINDOW_S	  60	/* failed authentications are counted over this window */
+#define NODE_AUTH_SOURCES	  1024	/* addresses whose failures are remembered */
+#define NODE_RUNTIME_LOG_MAX	  (4u << 20) /* an app's log on the node: kept under this (apps.c) */
+#define NODE_RUNTIME_LOG	  "runtime.log"
+#define NODE_MANIFEST_FILE	  "manifest.json"
+#define NODE_PACKAGE_FILE	  "package.cpk"
 struct node;
 
 /* One app as the parent holds it: its record (as in the store) and its runtime. */
@@ -97,7 +99,8 @@ struct node {
 	struct node_authfail fails[NODE_AUTH_SOURCES];
 	size_t nfails;
 	uint16_t public_port;
-	struct event *poll_ev;
+	char collateral_dir[PATH_MAX]; /* "" in sim */
+	struct event *poll_ev, *coll_ev;
 };
 
 /* apps.c */
@@ -123,6 +126,12 @@ void node_push_routes(struct node *n);
 /* Asks runtimes that are not serving yet where they stand; keeps each log under its cap. */
 void node_apps_poll(struct node *n);
 void node_apps_free(struct node *n);
+
+/* collateral.c: the directory the runtimes get (--collateral, or DIR/collateral fetched from
+ * --pccs; "" in sim), made at start: 0, or -1 when a PCCS fails and nothing is cached. Refresh:
+ * fetched again, written, every runtime told (SIGHUP); a failure keeps what there was. */
+int node_collateral_init(struct node *n, struct ck_err *e);
+int node_collateral_refresh(struct node *n, struct ck_err *e);
 
 /* handle.c */
 /* One message from the api process; -1: the channel is to be closed. */

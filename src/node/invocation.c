@@ -29,7 +29,8 @@ const struct ck_opt node_opts[] = {
     CK_OPT_ARG("operator-cert", 0, "FILE", CO, op_cert, "untrusted-ssl apps: the operator's chain"),
     CK_OPT_ARG("operator-key", 0, "FILE", CO, op_key, "...and its key"),
     CK_OPT_ARG("collateral", 0, "DIR", CO, collateral, "collateral for the runtimes' evidence"),
-    CK_OPT_ARG("pccs", 0, "URL", CO, pccs, "...or a PCCS to fetch it from"),
+    CK_OPT_ARG("pccs", 0, "URL", CO, pccs, "...or a PCCS to fetch it from (with --fmspc)"),
+    CK_OPT_ARG("fmspc", 0, "HEX", CO, fmspc, "the platform's FMSPC (12 hex digits), for --pccs"),
     CK_OPT_ARG("runtime", 0, "FILE", CO, runtime,
 	       "the cloak-runtime apps run in (default: the one beside cloakd)"),
     CK_OPT_ARG("max-package", 0, "BYTES", CO, max_package,
@@ -110,6 +111,11 @@ int node_check_opts(const struct node_opts *o, struct sockaddr_in *pub_out, stru
 			       o->collateral);
 	if (o->pccs && (ck_target_parse(o->pccs, &t, e) < 0 || !t.url || !t.tls))
 		return ck_errf(e, CK_E_USAGE, "--pccs: '%s' is not an https:// URL", o->pccs);
+	if (!o->pccs != !o->fmspc)
+		return ck_errf(e, CK_E_USAGE, "--pccs and --fmspc go together");
+	if (o->fmspc && (strlen(o->fmspc) != 12 || strspn(o->fmspc, "0123456789abcdef") != 12))
+		return ck_errf(e, CK_E_USAGE, "--fmspc: '%s' is not 12 lower-case hex digits",
+			       o->fmspc);
 	if (!o->sim && !o->collateral && !o->pccs)
 		return ck_errf(e, CK_E_USAGE,
 			       "a TEE node needs --collateral DIR or --pccs URL (or --sim)");

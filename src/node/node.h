@@ -16,7 +16,7 @@
 /* The options of a node's invocation (cloakd check and cloakd run), and their checks. */
 struct node_opts {
 	const char *data, *domain, *public_addr, *api, *op_cert, *op_key, *collateral, *pccs, *user;
-	const char *runtime, *max_package, *max_apps, *max_uploads, *max_auth_failures;
+	const char *runtime, *max_package, *max_apps, *max_uploads, *max_auth_failures, *fmspc;
 	bool sim, json;
 };
 

@@ -3,14 +3,16 @@
 # API over HTTPS (each wrong request its own clear error, nothing changed), deploys whose
 # runtimes are reached through the router by SNI and provisioned through it, what the node
 # holds (no secret, key, code or app output in clear in its directory, logs or memory), faults
-# (a runtime killed, cloakd killed, an upload cut short, ten deploys at once), and what its
-# network-facing processes may reach.
-# Usage: test_node_api.sh CLOAKD CLOAK CLOAK_RUNTIME EXAMPLES_DIR
+# (a runtime killed, cloakd killed, an upload cut short, ten deploys at once), what its
+# network-facing processes may reach, and collateral from a PCCS (a fake one serving real
+# collateral).
+# Usage: test_node_api.sh CLOAKD CLOAK CLOAK_RUNTIME EXAMPLES_DIR VECTORS_DIR
 set -u
 CLOAKD=$1
 CLOAK=$2
 RUNTIME=$3
 EXAMPLES=$4
+VECTORS=$5
 . "$(dirname "$0")/lib.sh"
 TOOL="python3 $(dirname "$0")/nodetool.py"
 N=$T/node
@@ -320,6 +322,51 @@ node_up
 api "$(cat "$T/node2/admin.token")" POST /v1/apps --data-binary "@$T/web.body"
 [ "$(code)" = 422 ] && grep -q "no --operator-cert" "$T/body" && ok || bad "untrusted-ssl without a cert: $(code) $(cat "$T/body")"
 [ -z "$(ls -A "$T/node2/apps")" ] && ok || bad "a refused deploy left $(ls -A "$T/node2/apps")"
+kill -TERM "$NODE"
+wait "$NODE" 2>/dev/null
+
+# --- collateral from a PCCS: fetched, cached, handed to the runtimes, refreshed on SIGHUP -----
+COLL=$VECTORS/sgx-dcap/automata/collateral_qvlformat_2025-08.json
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=pccs \
+	-keyout "$T/pccs.key" -out "$T/pccs.pem" 2>/dev/null
+python3 "$(dirname "$0")/fake_pccs.py" "$COLL" "$T/pccs.pem" "$T/pccs.key" "$T/pccs.log" "$T/pccs.broken" >"$T/pccs.out" 2>&1 &
+PIDS+=($!)
+await_port "$T/pccs.out" "$T/pccs.out"
+PCCS=https://127.0.0.1:$PORT
+expect 2 "--pccs without --fmspc" -- "$CLOAKD" check --data "$T/node2" --pccs "$PCCS"
+grep -q -- "--pccs and --fmspc go together" "$T/err" && ok || bad "fmspc: $(cat "$T/err")"
+expect 2 "a bad --fmspc" -- "$CLOAKD" check --data "$T/node2" --pccs "$PCCS" --fmspc 00606A00000
+grep -q -- "--fmspc: '00606A00000'" "$T/err" && ok || bad "fmspc named: $(cat "$T/err")"
+touch "$T/pccs.broken"
+RUN=(--data "$T/node2" --sim --public 127.0.0.1:0 --api 127.0.0.1:0 --runtime "$RUNTIME"
+	--pccs "$PCCS" --fmspc 00606a000000)
+expect 1 "a PCCS whose answer is not collateral, nothing cached" -- "$CLOAKD" run "${RUN[@]}"
+grep -q "TCB-Info-Issuer-Chain" "$T/err" && ok || bad "the bad header named: $(cat "$T/err")"
+rm "$T/pccs.broken"
+node_up
+C2=$T/node2/collateral/collateral.json
+python3 -c "
+import json; a = json.load(open('$C2')); b = json.load(open('$COLL'))
+assert all(a[k] == b[k] for k in ('tcb_info', 'qe_identity', 'tcb_info_signature', 'qe_identity_signature')), 'differs'
+" && ok || bad "the cached collateral is not the PCCS's"
+grep -q "/tcb?fmspc=00606a000000" "$T/pccs.log" && ok || bad "the FMSPC was not asked for"
+T2=$(cat "$T/node2/admin.token")
+api "$T2" POST /v1/apps --data-binary "@$T/hello.body"
+for _ in $(seq 100); do [ "$(api "$T2" GET /v1/apps/hello && jget "$T/body" "d['state']")" = awaiting-provisioning ] && break; sleep 0.1; done
+grep -q -- "--collateral $T/node2/collateral" "/proc/$(jget "$T/body" "d['pid']")/cmdline" 2>/dev/null ||
+	tr '\0' ' ' <"/proc/$(jget "$T/body" "d['pid']")/cmdline" | grep -q -- "--collateral $T/node2/collateral" &&
+	ok || bad "the runtime was not given the node's collateral"
+fetches=$(grep -c "/rootcacrl" "$T/pccs.log")
+touch "$T/pccs.broken"
+kill -HUP "$NODE"
+for _ in $(seq 50); do grep -q "collateral not refreshed" "$T/node.log" && break; sleep 0.1; done
+grep -q "collateral not refreshed" "$T/node.log" && ok || bad "a failed refresh not said"
+[ -s "$C2" ] && ok || bad "a failed refresh lost the cache"
+rm "$T/pccs.broken"
+kill -HUP "$NODE"
+for _ in $(seq 50); do grep -q "SIGHUP: collateral re-read" "$T/node2/apps/hello/runtime.log" && break; sleep 0.1; done
+grep -q "SIGHUP: collateral re-read" "$T/node2/apps/hello/runtime.log" && ok || bad "the runtime was not told"
+[ "$(grep -c "/rootcacrl" "$T/pccs.log")" -gt "$fetches" ] && ok || bad "SIGHUP did not fetch again"
 kill -TERM "$NODE"
 wait "$NODE" 2>/dev/null
 finish

@@ -32,6 +32,7 @@ void ck_client_close(struct ck_client *c)
 void ck_client_resp_free(struct ck_client_resp *r)
 {
 	free(r->body);
+	free(r->head);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -244,6 +245,11 @@ int ck_client_request(struct ck_client *c, const char *method, const char *path,
 	}
 	if (n < 0)
 		return ck_errf(err, CK_E_HTTP, "%s: a malformed response head", what);
+	if (!(r->head = malloc((size_t)n + 1)))
+		return ck_errf(err, CK_E_NOMEM, "out of memory");
+	memcpy(r->head, c->buf, (size_t)n);
+	r->head[n] = 0;
+	r->head_len = (size_t)n;
 	r->status = h.status;
 	const struct ck_http_header *ra = ck_http_find(&h, "retry-after");
 	/* delay-seconds of at most CK_CLIENT_RETRY_AFTER_DIGITS digits; anything else (an
@@ -261,4 +267,17 @@ int ck_client_request(struct ck_client *c, const char *method, const char *path,
 		return -1;
 	}
 	return 0;
+}
+
+const char *ck_client_resp_header(const struct ck_client_resp *r, const char *name, size_t *len)
+{
+	struct ck_http_head h;
+	*len = 0;
+	if (!r->head || ck_http_parse_response(r->head, r->head_len, false, &h, NULL) <= 0)
+		return NULL;
+	const struct ck_http_header *f = ck_http_find(&h, name);
+	if (!f)
+		return NULL;
+	*len = f->value_len;
+	return f->value;
 }

@@ -156,7 +156,15 @@ static void test_well_framed(void **state)
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.retry_after, 7);
 	assert_string_equal(r.body, "hello");
+	size_t hl;
+	const char *hv = ck_client_resp_header(&r, "RETRY-AFTER", &hl); /* names are case-blind */
+	assert_non_null(hv);
+	assert_int_equal(hl, 1);
+	assert_memory_equal(hv, "7", 1);
+	assert_null(ck_client_resp_header(&r, "x-absent", &hl));
+	assert_int_equal(hl, 0);
 	ck_client_resp_free(&r);
+	assert_null(ck_client_resp_header(&r, "retry-after", &hl)); /* freed: no head */
 	/* a Retry-After that is not a short delay-seconds is no delay at all */
 	const char *no_delay[] = {"/retry-long", "/retry-date"};
 	for (size_t i = 0; i < 2; i++) {
