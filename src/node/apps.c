@@ -346,8 +346,11 @@ static void last_log_line(const struct node_app *a, char *buf, size_t cap)
 	b[k] = 0;
 	while (k > 0 && b[k - 1] == '\n')
 		b[--k] = 0;
-	char *l = strrchr(b, '\n');
-	snprintf(buf, cap, "%s", l ? l + 1 : b);
+	const char *l = strrchr(b, '\n');
+	l = l ? l + 1 : b;
+	size_t n = strlen(l) < cap ? strlen(l) : cap - 1;
+	memcpy(buf, l, n);
+	buf[n] = 0;
 }
 
 static void finish_removal(struct node_app *a);
@@ -691,7 +694,7 @@ struct node_app *node_app_create(struct node *n, int fd, uint64_t len, const cha
 {
 	struct ck_manifest m;
 	char *text, staging[PATH_MAX] = "";
-	uint32_t mlen;
+	uint32_t mlen = 0;
 	struct node_app *a = NULL;
 	memset(&m, 0, sizeof(m));
 	if (read_manifest(fd, len, &m, &text, &mlen, status, e) == 0)
