@@ -10,9 +10,10 @@
  * user space; reading from a side pauses while its pipe cannot be emptied into the other); a
  * side that closes is passed on once what it sent has been written. Each relayed connection
  * holds six descriptors (two sockets, two pipes); when no pipe can be had, the connection is
- * closed. At most CK_ROUTER_MAX_CONNS connections; beyond, a new
- * one is closed at once. Everything lives in the struct ck_router the caller owns. The
- * process must ignore SIGPIPE.
+ * closed. A closed connection's empty pipes are kept for the next ones (at most
+ * CK_ROUTER_PIPE_POOL), so a short connection costs no pipe(2) nor its resize. At most
+ * CK_ROUTER_MAX_CONNS connections; beyond, a new one is closed at once. Everything lives in the
+ * struct ck_router the caller owns. The process must ignore SIGPIPE.
  */
 #ifndef CLOAK_ROUTER_H
 #define CLOAK_ROUTER_H
@@ -29,6 +30,7 @@
 #define CK_ROUTER_MAX_CONNS	   4096
 #define CK_ROUTER_HELLO_TIMEOUT_MS 5000 /* the whole ClientHello, from the accept */
 #define CK_ROUTER_CONNECT_MS	   5000 /* connecting to the runtime */
+#define CK_ROUTER_PIPE_POOL	   64	/* empty pipes kept for new connections (as HAProxy) */
 
 /* Where a ClientHello goes: 0, the runtime at *to (passed through); CK_ROUTER_TERMINATE, to
  * the terminate callback (an untrusted-ssl app's user); -1, nowhere (an unknown name). */

@@ -42,6 +42,8 @@ struct rconn {
 	size_t hello_len, hello_off;
 };
 
+#define FLOW_PIPE (256 * 1024) /* a pipe's capacity, asked for (F_SETPIPE_SZ) */
+
 struct ck_router {
 	struct event_base *base;
 	struct evconnlistener *listener;
@@ -49,7 +51,39 @@ struct ck_router {
 	struct rconn *conns;
 	size_t n;
 	struct ck_router_stats st;
+	int pool[CK_ROUTER_PIPE_POOL][2]; /* empty pipes kept for the next connections */
+	size_t npool;
 };
+
+/* An empty pipe back to the pool, or closed. */
+static void pipe_put(struct ck_router *r, int p[2], bool empty)
+{
+	if (p[0] < 0)
+		return;
+	if (empty && r->npool < CK_ROUTER_PIPE_POOL) {
+		r->pool[r->npool][0] = p[0];
+		r->pool[r->npool++][1] = p[1];
+	} else {
+		close(p[0]);
+		close(p[1]);
+	}
+	p[0] = p[1] = -1;
+}
+
+/* A pipe from the pool, or a new one of FLOW_PIPE bytes. */
+static int pipe_get(struct ck_router *r, int p[2])
+{
+	if (r->npool) {
+		r->npool--;
+		p[0] = r->pool[r->npool][0];
+		p[1] = r->pool[r->npool][1];
+		return 0;
+	}
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -1;
+	(void)fcntl(p[1], F_SETPIPE_SZ, FLOW_PIPE);
+	return 0;
+}
 
 static void rconn_free(struct rconn *c)
 {
@@ -73,9 +107,7 @@ static void rconn_free(struct rconn *c)
 			event_free(f->rd);
 		if (f->wr)
 			event_free(f->wr);
-		for (int k = 0; k < 2; k++)
-			if (f->pipe[k] >= 0)
-				close(f->pipe[k]);
+		pipe_put(r, f->pipe, f->held == 0); /* what it holds is owed to nobody now */
 		if (c->fd[i] >= 0)
 			close(c->fd[i]);
 	}
@@ -111,8 +143,6 @@ static void hello_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /* ---- splice(2): bytes from socket to socket through a pipe, as HAProxy moves them ------------ */
-
-#define FLOW_PIPE (256 * 1024) /* a pipe's capacity, asked for (F_SETPIPE_SZ) */
 
 static void flow_step(struct rconn *c, struct flow *f);
 
@@ -219,18 +249,16 @@ static bool splice_start(struct rconn *c)
 	struct evbuffer *in = bufferevent_get_input(c->cli);
 	int p[2][2] = {{-1, -1}, {-1, -1}};
 	for (int i = 0; i < 2; i++)
-		if (pipe2(p[i], O_NONBLOCK | O_CLOEXEC) < 0) {
+		if (pipe_get(c->r, p[i]) < 0) {
 			for (int k = 0; k < i; k++)
-				close(p[k][0]), close(p[k][1]);
+				pipe_put(c->r, p[k], true);
 			return false;
 		}
-	for (int i = 0; i < 2; i++)
-		(void)fcntl(p[i][1], F_SETPIPE_SZ, FLOW_PIPE);
 	c->hello_len = evbuffer_get_length(in);
 	if (c->hello_len && (!(c->hello = malloc(c->hello_len)) ||
 			     evbuffer_remove(in, c->hello, c->hello_len) != (int)c->hello_len)) {
 		for (int i = 0; i < 2; i++)
-			close(p[i][0]), close(p[i][1]);
+			pipe_put(c->r, p[i], true);
 		free(c->hello);
 		c->hello = NULL;
 		return false;
@@ -426,5 +454,10 @@ void ck_router_free(struct ck_router *r)
 	evconnlistener_free(r->listener);
 	while (r->conns)
 		rconn_free(r->conns);
+	while (r->npool) {
+		r->npool--;
+		close(r->pool[r->npool][0]);
+		close(r->pool[r->npool][1]);
+	}
 	free(r);
 }
