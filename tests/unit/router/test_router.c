@@ -11,6 +11,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +43,8 @@ static void echo_conn(int fd)
 {
 	SSL *ssl = SSL_new(g_backend_ctx);
 	char buf[65536];
-	int n;
+	int n, one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	SSL_set_fd(ssl, fd);
 	if (SSL_accept(ssl) == 1)
 		while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0)
@@ -140,7 +144,9 @@ static int teardown(void **state)
 
 static int dial(void)
 {
-	return tu_dial(g_router_port);
+	int fd = tu_dial(g_router_port), one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* no delayed-ACK waits */
+	return fd;
 }
 
 /* A TLS connection through the router with `sni` (NULL: none); NULL if the handshake failed
@@ -230,6 +236,42 @@ static void test_bulk_both_ways(void **state)
 	SSL_CTX_free(ctx);
 }
 
+/* Pipes are pooled across connections: a connection dropped with bytes still in its pipes must
+ * not hand them to the next (a stale byte would break the next TLS session), and more
+ * connections in a row than the pool holds each get exactly their own bytes back. */
+static void test_pipes_reused(void **state)
+{
+	(void)state;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	char why[256], buf[64], msg[64];
+	static uint8_t junk[1 << 20];
+	for (int d = 0; d < 4; d++) { /* written, never read back, then dropped */
+		SSL *ssl = tls_via_router(ctx, "alpha.localhost", why, sizeof(why));
+		assert_non_null(ssl);
+		int fd = SSL_get_fd(ssl);
+		struct linger lg = {1, 0}; /* a reset: nothing flushed */
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); /* write until all is full */
+		for (int i = 0; i < 64; i++)
+			if (SSL_write(ssl, junk, sizeof(junk) / 16) <= 0)
+				break;
+		usleep(50000); /* the echo fills the router's pipes toward us */
+		SSL_free(ssl);
+		close(fd);
+	}
+	for (int i = 0; i < CK_ROUTER_PIPE_POOL + 8; i++) { /* 2 pipes each: past the pool */
+		SSL *ssl = tls_via_router(ctx, "alpha.localhost", why, sizeof(why));
+		if (!ssl)
+			fail_msg("connection %d: %s", i, why);
+		int n = snprintf(msg, sizeof(msg), "connection %d", i);
+		assert_int_equal(SSL_write(ssl, msg, n), n);
+		assert_int_equal(SSL_read(ssl, buf, sizeof(buf)), n);
+		assert_memory_equal(buf, msg, (size_t)n);
+		close_tls(ssl);
+	}
+	SSL_CTX_free(ctx);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -282,9 +324,8 @@ static void test_s_client(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_routes_by_name),
-	    cmocka_unit_test(test_bulk_both_ways),
-	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_routes_by_name), cmocka_unit_test(test_bulk_both_ways),
+	    cmocka_unit_test(test_pipes_reused),   cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_s_client),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
