@@ -93,6 +93,7 @@ int ck_err_wrap(struct ck_err *e, const char *fmt, ...) __attribute__((format(pr
 #define CK_E_PKG_FINGERPRINT "package.fingerprint" /* the tree is not the one expected */
 #define CK_E_PKG_CHANGED     "package.changed"	   /* the file changed between check and write */
 #define CK_E_MANIFEST	     "manifest.format"
+#define CK_E_CONFIG	     "config.format" /* cloak.toml (toml.h): line, column, what */
 #define CK_E_KEY	     "key" /* a key file is missing, malformed or unsafe */
 
 /* --- RA-TLS ------------------------------------------------------------------------------- */
