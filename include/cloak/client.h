@@ -32,6 +32,7 @@ struct ck_client {
 	char name[CK_TARGET_HOST_MAX + 16];
 	char *buf; /* bytes read past the last response */
 	size_t len;
+	const char *auth; /* sent as Authorization with each request (the caller's; NULL: none) */
 };
 
 struct ck_client_resp {

@@ -23,6 +23,8 @@ struct ck_owner_key; /* opaque; holds the private key */
 
 /* The default key path into buf. */
 int ck_owner_key_default_path(char *buf, size_t cap, struct ck_err *err);
+/* `name` in the owner's directory (the same rule): where cloak keeps what it remembers. */
+int ck_owner_path(const char *name, char *buf, size_t cap, struct ck_err *err);
 /* Loads the key at `path`, creating it (and its directory) when absent and `create`;
  * *created (when not NULL) says which. */
 int ck_owner_key_load(const char *path, bool create, struct ck_owner_key **out, bool *created,

@@ -18,6 +18,7 @@
 
 #include "cloak/appraise.h"
 #include "cloak/collateral.h"
+#include "cloak/client.h"
 #include "cloak/err.h"
 #include "cloak/opts.h"
 #include "cloak/policy.h"
@@ -88,6 +89,28 @@ struct ck_claims;
 /* The claims that are present, as a JSON object. */
 json_t *claims_json(const struct ck_claims *c);
 
+/* A node's API, as the owner's commands reach it (nodeapi.c): options --node, --node-fingerprint,
+ * --token-file (with $CLOAK_NODE, $CLOAK_TOKEN). */
+struct node_conn {
+	const char *url, *fingerprint, *token_file;
+	struct ck_client c;
+};
+#define NODE_CONN_OPTS(T)                                                                          \
+	CK_OPT_ARG("node", 0, "URL", T, conn.url, "the node's API (default $CLOAK_NODE)"),         \
+	    CK_OPT_ARG("node-fingerprint", 0, "HEX", T, conn.fingerprint,                          \
+		       "the API certificate's SHA-256 (default: pinned on first use)"),            \
+	    CK_OPT_ARG("token-file", 0, "FILE", T, conn.token_file,                                \
+		       "the owner token, a 0600 file (default $CLOAK_TOKEN)")
+/* An app name as an operand: true, or false having said why. */
+bool cli_app_name(const char *name);
+/* The exit status for a node command's failure: 2 for usage (no node, no token, a bad
+ * option), 1 for everything the node or its certificate refused. */
+int cli_node_exit(const struct ck_err *e);
+/* One request; the answer's JSON into *answer (the caller's). A refusal is an error quoting the
+ * node's code and message (CK_E_AUTH for 401), a changed certificate CK_E_TLS. */
+int node_call(struct node_conn *nc, const char *method, const char *path, json_t **answer,
+	      struct ck_err *e);
+
 struct ck_log_reader;
 /* An app's log from `in`, line by line: the app's output on stdout (and the runtime's own
  * lines with runtime_lines), gaps and epochs on stderr. EXIT_REJECTED if a record was refused
@@ -107,5 +130,9 @@ int cmd_sim_serve(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_log_decrypt(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "cloak/client.h"
@@ -219,12 +220,16 @@ int ck_client_request(struct ck_client *c, const char *method, const char *path,
 	memset(r, 0, sizeof(*r));
 	snprintf(what, sizeof(what), "%s %s %s", c->name, method, path);
 	int hl = snprintf(head, sizeof(head),
-			  "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%sContent-Length: %zu\r\n\r\n", method,
-			  path, c->name, body_len ? "Content-Type: " : "", body_len ? ctype : "",
+			  "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%s%s%s%sContent-Length: %zu\r\n\r\n",
+			  method, path, c->name, c->auth ? "Authorization: " : "",
+			  c->auth ? c->auth : "", c->auth ? "\r\n" : "",
+			  body_len ? "Content-Type: " : "", body_len ? ctype : "",
 			  body_len ? "\r\n" : "", body_len);
 	if (hl < 0 || (size_t)hl >= sizeof(head))
 		return ck_errf(err, CK_E_USAGE, "%s: the request path is too long", what);
-	if (io_write(c, head, (size_t)hl) < 0 || (body_len && io_write(c, body, body_len) < 0)) {
+	int wr = io_write(c, head, (size_t)hl);
+	OPENSSL_cleanse(head, sizeof(head)); /* it may hold a token */
+	if (wr < 0 || (body_len && io_write(c, body, body_len) < 0)) {
 		ERR_clear_error();
 		return ck_errf(err, CK_E_IO, "%s: cannot send the request", what);
 	}

@@ -19,23 +19,29 @@ struct ck_owner_key {
 	uint8_t pub[CK_OWNER_PUB_LEN];
 };
 
-int ck_owner_key_default_path(char *buf, size_t cap, struct ck_err *err)
+int ck_owner_path(const char *name, char *buf, size_t cap, struct ck_err *err)
 {
 	const char *d = getenv("CLOAK_CONFIG_DIR"), *x = getenv("XDG_CONFIG_HOME"),
 		   *h = getenv("HOME");
 	int n;
 	if (d && *d)
-		n = snprintf(buf, cap, "%s/%s", d, CK_OWNER_KEY_FILE);
+		n = snprintf(buf, cap, "%s/%s", d, name);
 	else if (x && *x)
-		n = snprintf(buf, cap, "%s/cloak/%s", x, CK_OWNER_KEY_FILE);
+		n = snprintf(buf, cap, "%s/cloak/%s", x, name);
 	else if (h && *h)
-		n = snprintf(buf, cap, "%s/.config/cloak/%s", h, CK_OWNER_KEY_FILE);
+		n = snprintf(buf, cap, "%s/.config/cloak/%s", h, name);
 	else
 		return ck_errf(err, CK_E_KEY,
 			       "no HOME, XDG_CONFIG_HOME or CLOAK_CONFIG_DIR is set");
 	if (n < 0 || (size_t)n >= cap)
-		return ck_errf(err, CK_E_KEY, "the owner key path is too long");
+		return ck_errf(err, CK_E_KEY,
+			       "the path of '%s' in the owner's directory is too long", name);
 	return 0;
+}
+
+int ck_owner_key_default_path(char *buf, size_t cap, struct ck_err *err)
+{
+	return ck_owner_path(CK_OWNER_KEY_FILE, buf, cap, err);
 }
 
 void ck_owner_key_free(struct ck_owner_key *k)

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cloak rm NAME -y: remove an app from its node. */
+#include <stdio.h>
+
+#include "cli.h"
+
+struct rm_opts {
+	struct node_conn conn;
+	bool yes, json;
+};
+
+#define RO struct rm_opts
+static const struct ck_opt opts[] = {NODE_CONN_OPTS(RO),
+				     CK_OPT_FLAG("yes", 'y', RO, yes, "yes, remove it"),
+				     CK_OPT_JSON(RO, json), CK_OPT_END};
+#undef RO
+
+static const struct ck_opt_spec spec = {
+    .name = "cloak rm",
+    .operands = "NAME",
+    .min_operands = 1,
+    .max_operands = 1,
+    .about = "Removes the app from the node: its runtime stopped, its package, manifest and\n"
+	     "log deleted there. Asks for -y: nothing of it can be had back from the node.",
+    .opts = opts};
+
+int cmd_rm(int argc, char **argv)
+{
+	struct rm_opts o = {0};
+	struct ck_err e;
+	char path[128];
+	json_t *j;
+	int ret, arg = ck_opts_parse(&spec, argc, argv, &o, &ret);
+	if (arg < 0)
+		return ret;
+	if (!cli_app_name(argv[arg]))
+		return EXIT_USAGE;
+	if (!o.yes) {
+		cli_errx("removing '%s' deletes its package, manifest and log on the node: add -y",
+			 argv[arg]);
+		return EXIT_USAGE;
+	}
+	snprintf(path, sizeof(path), "/v1/apps/%s", argv[arg]);
+	if (node_call(&o.conn, "DELETE", path, &j, &e) < 0) {
+		cli_err(&e);
+		return cli_node_exit(&e);
+	}
+	if (o.json)
+		cli_print_json(j);
+	else {
+		printf("%s: removed\n", argv[arg]);
+		json_decref(j);
+	}
+	return EXIT_OK;
+}
