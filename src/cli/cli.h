@@ -110,6 +110,9 @@ int cli_node_exit(const struct ck_err *e);
  * node's code and message (CK_E_AUTH for 401), a changed certificate CK_E_TLS. */
 int node_call(struct node_conn *nc, const char *method, const char *path, json_t **answer,
 	      struct ck_err *e);
+/* The same, for an answer that is not JSON: its body (malloc'ed, NUL-terminated) and length. */
+int node_call_text(struct node_conn *nc, const char *method, const char *path, char **text,
+		   size_t *len, struct ck_err *e);
 
 struct ck_log_reader;
 /* An app's log from `in`, line by line: the app's output on stdout (and the runtime's own
@@ -134,5 +137,6 @@ int cmd_list(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct subcommand commands[] = {
     {"status", cmd_status, "Show where an app stands on its node"},
     {"stop", cmd_stop, "Stop an app's runtime on its node"},
     {"rm", cmd_rm, "Remove an app from its node (-y)"},
+    {"logs", cmd_logs, "Fetch an app's log from its node and open it"},
     {"keygen", cmd_keygen, "Create (if needed) and print the owner's Ed25519 key"},
     {"sim", cmd_sim, "Simulation PKI: issue sim quotes and collateral (NOT A REAL TEE)"},
     {NULL, NULL, NULL},

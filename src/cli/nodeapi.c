@@ -131,10 +131,27 @@ static int token(const struct node_conn *nc, char out[NODE_TOKEN_MAX + 1], struc
 int node_call(struct node_conn *nc, const char *method, const char *path, json_t **answer,
 	      struct ck_err *e)
 {
+	char *text;
+	size_t len;
+	*answer = NULL;
+	if (node_call_text(nc, method, path, &text, &len, e) < 0)
+		return -1;
+	*answer = json_loadb(text, len, 0, NULL);
+	free(text);
+	if (!*answer)
+		return ck_errf(e, CK_E_HTTP, "the node's answer to %s %s is not JSON", method,
+			       path);
+	return 0;
+}
+
+int node_call_text(struct node_conn *nc, const char *method, const char *path, char **text,
+		   size_t *len, struct ck_err *e)
+{
 	struct ck_target t;
 	const char *url = nc->url ? nc->url : getenv("CLOAK_NODE");
 	char tok[NODE_TOKEN_MAX + 1], auth[NODE_TOKEN_MAX + 32];
-	*answer = NULL;
+	*text = NULL;
+	*len = 0;
 	if (!url || !*url)
 		return ck_errf(e, CK_E_USAGE, "no node: give --node URL or set $CLOAK_NODE");
 	if (ck_target_parse(url, &t, e) < 0 || !t.tls)
@@ -152,8 +169,8 @@ int node_call(struct node_conn *nc, const char *method, const char *path, json_t
 	nc->c.auth = auth; /* only now that the certificate is the pinned one */
 	if (ck_client_request(&nc->c, method, path, NULL, NULL, 0, NODE_ANSWER_MAX, &r, e) < 0)
 		goto out;
-	json_t *j = json_loadb(r.body, r.len, 0, NULL);
 	if (r.status >= 400) {
+		json_t *j = json_loadb(r.body, r.len, 0, NULL);
 		const char *code = json_string_value(json_object_get(j, "error")),
 			   *msg = json_string_value(json_object_get(j, "message"));
 		ck_errf(e, code && !strcmp(code, "auth") ? CK_E_AUTH : CK_E_HTTP,
@@ -162,11 +179,9 @@ int node_call(struct node_conn *nc, const char *method, const char *path, json_t
 		json_decref(j);
 		goto out;
 	}
-	if (!j) {
-		ck_errf(e, CK_E_HTTP, "the node's answer to %s %s is not JSON", method, path);
-		goto out;
-	}
-	*answer = j;
+	*text = r.body;
+	*len = r.len;
+	r.body = NULL;
 	ret = 0;
 out:
 	OPENSSL_cleanse(auth, sizeof(auth));

@@ -19,6 +19,7 @@ NODE=$!
 PIDS+=("$NODE")
 trap 'pkill -KILL -f "cloak-runtime --package $N/apps/" 2>/dev/null; cleanup' EXIT
 for _ in $(seq 100); do
+	PUB=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/node.out")
 	API=$(sed -n 's/.* api 127.0.0.1:\([0-9]*\).*/\1/p' "$T/node.out")
 	[ -n "$API" ] && break
 	sleep 0.05
@@ -70,6 +71,21 @@ CLOAK_TOKEN= expect 2 "a token file others can read" -- "$CLOAK" list --token-fi
 grep -q "chmod 600" "$T/err" && ok || bad "token mode: $(cat "$T/err")"
 chmod 600 "$T/token"
 CLOAK_TOKEN= expect 0 "a token file" -- "$CLOAK" list --token-file "$T/token"
+# logs: provisioned through the router, called, its output opened by its owner alone
+"$CLOAK" provision "hello.localhost:$PUB" --manifest "$T/hello.manifest" --package-key "$T/hello.pkg.key" \
+	--allow-simulation >/dev/null 2>&1 && ok || bad "provision"
+for _ in $(seq 100); do "$CLOAK" status hello --json >"$T/st" 2>/dev/null; [ "$(jget "$T/st" "d['state']")" = running ] && break; sleep 0.1; done
+MARK="marker-$RANDOM$RANDOM"
+curl -sk --resolve "hello.localhost:$PUB:127.0.0.1" "https://hello.localhost:$PUB/$MARK" >/dev/null
+sleep 0.5
+expect 0 "logs" -- "$CLOAK" logs hello --log-key "$T/hello.pkg.logkey"
+grep -q "GET /$MARK" "$T/out" && ok || bad "logs: $(cat "$T/out") $(cat "$T/err")"
+expect 0 "logs --raw" -- "$CLOAK" logs hello --log-key "$T/hello.pkg.logkey" --raw
+grep -q "cloak-log 1 " "$T/out" && ! grep -q "$MARK" "$T/out" && ok || bad "raw logs show the output in clear"
+"$CLOAK" package "$EXAMPLES/hello" -o "$T/other.pkg" --manifest-out "$T/other.manifest" \
+	--name other --run ./server --health /healthz >/dev/null 2>&1
+expect 1 "logs with another app's key" -- "$CLOAK" logs hello --log-key "$T/other.pkg.logkey"
+grep -q "does not agree\|does not open" "$T/err" && ! grep -q "$MARK" "$T/out" && ok || bad "other key: $(cat "$T/err")"
 expect 0 "stop" -- "$CLOAK" stop hello
 grep -q "^hello: stopped" "$T/out" && ok || bad "stop: $(cat "$T/out")"
 expect 2 "rm without -y" -- "$CLOAK" rm hello
