@@ -101,6 +101,10 @@ struct node_conn {
 		       "the API certificate's SHA-256 (default: pinned on first use)"),            \
 	    CK_OPT_ARG("token-file", 0, "FILE", T, conn.token_file,                                \
 		       "the owner token, a 0600 file (default $CLOAK_TOKEN)")
+/* The cloak-runtime to use: `given` (named by `flag` in errors), else the one beside this
+ * program (its directory, or ../runtime/ in a build tree). */
+int cli_runtime_path(const char *given, const char *flag, char out[PATH_MAX], struct ck_err *e);
+
 /* An app name as an operand: true, or false having said why. */
 bool cli_app_name(const char *name);
 /* The exit status for a node command's failure: 2 for usage (no node, no token, a bad
@@ -138,5 +142,6 @@ int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_measure(int argc, char **argv);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cloak/codec.h"
@@ -144,4 +145,28 @@ int cli_collateral(const char *path, struct ck_collateral *c)
 	if (r < 0)
 		cli_err(&e);
 	return r;
+}
+
+int cli_runtime_path(const char *given, const char *flag, char out[PATH_MAX], struct ck_err *e)
+{
+	char self[PATH_MAX];
+	if (given) {
+		if (!realpath(given, out) || access(out, X_OK) != 0)
+			return ck_errf(e, CK_E_USAGE, "%s: '%s' is not an executable file", flag,
+				       given);
+		return 0;
+	}
+	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (k <= 0)
+		return ck_errf(e, CK_E_IO, "cannot tell where this program is: give %s FILE", flag);
+	self[k] = 0;
+	*strrchr(self, '/') = 0;
+	static const char *const beside[] = {"/cloak-runtime", "/../runtime/cloak-runtime"};
+	for (size_t i = 0; i < 2; i++) {
+		char p[PATH_MAX + 32];
+		snprintf(p, sizeof(p), "%s%s", self, beside[i]);
+		if (realpath(p, out) && access(out, X_OK) == 0)
+			return 0;
+	}
+	return ck_errf(e, CK_E_USAGE, "no cloak-runtime beside '%s': give %s FILE", self, flag);
 }

@@ -20,6 +20,7 @@ static const struct subcommand commands[] = {
     {"stop", cmd_stop, "Stop an app's runtime on its node"},
     {"rm", cmd_rm, "Remove an app from its node (-y)"},
     {"logs", cmd_logs, "Fetch an app's log from its node and open it"},
+    {"measure", cmd_measure, "Print the measurement of the cloak-runtime beside cloak (sim)"},
     {"keygen", cmd_keygen, "Create (if needed) and print the owner's Ed25519 key"},
     {"sim", cmd_sim, "Simulation PKI: issue sim quotes and collateral (NOT A REAL TEE)"},
     {NULL, NULL, NULL},

@@ -164,25 +164,5 @@ int node_check_limits(const struct node_opts *o, struct node_limits *l, struct c
 
 int node_runtime_path(const struct node_opts *o, char out[PATH_MAX], struct ck_err *e)
 {
-	char self[PATH_MAX];
-	if (o->runtime) {
-		if (!realpath(o->runtime, out) || access(out, X_OK) != 0)
-			return ck_errf(e, CK_E_USAGE, "--runtime: '%s' is not an executable file",
-				       o->runtime);
-		return 0;
-	}
-	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (k <= 0)
-		return ck_errf(e, CK_E_IO, "cannot tell where cloakd is: give --runtime FILE");
-	self[k] = 0;
-	char *slash = strrchr(self, '/');
-	*slash = 0;
-	static const char *const beside[] = {"/cloak-runtime", "/../runtime/cloak-runtime"};
-	for (size_t i = 0; i < 2; i++) {
-		char p[PATH_MAX + 32];
-		snprintf(p, sizeof(p), "%s%s", self, beside[i]);
-		if (realpath(p, out) && access(out, X_OK) == 0)
-			return 0;
-	}
-	return ck_errf(e, CK_E_USAGE, "no cloak-runtime beside '%s': give --runtime FILE", self);
+	return cli_runtime_path(o->runtime, "--runtime", out, e);
 }

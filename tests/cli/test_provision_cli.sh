@@ -39,6 +39,12 @@ expect 1 "another manifest than the enclave's" -- "$CLOAK" provision "127.0.0.1:
 	--manifest "$T/other.manifest" --package-key "$T/other.pkg.key" --allow-simulation
 grep -q 'manifest hash is not the expected one' "$T/err" && ok || bad "manifest: $(cat "$T/err")"
 mr=$(sha256sum "$RUNTIME" | cut -c1-64) # the sim backend's MRENCLAVE
+expect 0 "cloak measure, of the runtime beside it" -- "$CLOAK" measure
+[ "$(cat "$T/out")" = "$mr" ] && ok || bad "measure: $(cat "$T/out"), not $mr"
+expect 0 "cloak measure --runtime --json" -- "$CLOAK" measure --runtime "$RUNTIME" --json
+[ "$(jget "$T/out" "d['mrenclave']")" = "$mr" ] && ok || bad "measure --json: $(cat "$T/out")"
+expect 2 "cloak measure of no runtime" -- "$CLOAK" measure --runtime "$T/none"
+grep -q -- "--runtime: '$T/none' is not an executable file" "$T/err" && ok || bad "named: $(cat "$T/err")"
 printf '{"mrenclave":["%064d"]}' 0 >"$T/pin-other.json"
 expect 1 "a policy pinning another runtime build" -- prov --allow-simulation --policy "$T/pin-other.json"
 grep -q 'policy.measurement' "$T/err" && ok || bad "measurement: $(cat "$T/err")"
