@@ -105,6 +105,10 @@ struct node_conn {
  * program (its directory, or ../runtime/ in a build tree). */
 int cli_runtime_path(const char *given, const char *flag, char out[PATH_MAX], struct ck_err *e);
 
+/* The MRENCLAVE a simulated enclave of that runtime reports: SHA-256 of the binary. */
+#define CLI_RUNTIME_MAX (256u << 20)
+int cli_measure_runtime(const char *given, uint8_t mr[32], char path[PATH_MAX], struct ck_err *e);
+
 /* An app name as an operand: true, or false having said why. */
 bool cli_app_name(const char *name);
 /* The exit status for a node command's failure: 2 for usage (no node, no token, a bad

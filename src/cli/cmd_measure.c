@@ -1,15 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cloak measure: the measurement a sim enclave of this cloak-runtime reports (MRENCLAVE). */
 #include <stdio.h>
-#include <stdlib.h>
-
-#include <openssl/evp.h>
 
 #include "cli.h"
 #include "cloak/codec.h"
-#include "cloak/fileio.h"
-
-#define MEASURE_MAX (256u << 20)
 
 struct measure_opts {
 	const char *runtime;
@@ -37,18 +31,14 @@ int cmd_measure(int argc, char **argv)
 	struct measure_opts o = {0};
 	struct ck_err e;
 	char path[PATH_MAX], hex[65];
-	uint8_t *b, h[32];
-	size_t n;
+	uint8_t h[32];
 	int ret;
 	if (ck_opts_parse(&spec, argc, argv, &o, &ret) < 0)
 		return ret;
-	if (cli_runtime_path(o.runtime, "--runtime", path, &e) < 0 ||
-	    ck_read_file(path, MEASURE_MAX, &b, &n, &e) < 0) {
+	if (cli_measure_runtime(o.runtime, h, path, &e) < 0) {
 		cli_err(&e);
 		return EXIT_USAGE;
 	}
-	EVP_Digest(b, n, h, NULL, EVP_sha256(), NULL);
-	free(b);
 	ck_hex_encode(h, 32, hex);
 	if (o.json)
 		cli_print_json(json_pack("{s:s, s:s, s:b}", "mrenclave", hex, "runtime", path,

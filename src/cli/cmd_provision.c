@@ -62,7 +62,8 @@ static const struct ck_opt opts[] = {
     CK_OPT_ARG("owner-tls-key", 0, "PEM", PO, tls_key, "...and its key"),
     CK_OPT_ARG("owner-key", 0, "FILE", PO, owner_key, "default: ~/.config/cloak/owner.key"),
     CK_OPT_ARG("policy", 0, "FILE", PO, policy,
-	       "the policy (default: the manifest's, else UpToDate)"),
+	       "the policy (default: the manifest's, else UpToDate; a simulated enclave is held "
+	       "to the runtime beside cloak when it names no measurement)"),
     CK_OPT_FLAG("allow-simulation", 0, PO, sim, "accept a simulated enclave (labelled SIMULATED)"),
     CK_OPT_FLAG("seal", 0, PO, seal, "also seal the message to the enclave's attested seal key"),
     CK_OPT_ARG("at", 0, "TIME", PO, at, "the appraisal's time (default now)"),
@@ -164,19 +165,43 @@ static int load_owner(const struct prov_opts *o, struct deploy *d)
 	return 0;
 }
 
+/* A simulated enclave whose policy names no measurement is held to the cloak-runtime beside
+ * cloak: never to whatever the node says it runs. */
+static int sim_measurement(struct ck_policy *p)
+{
+	struct ck_err e;
+	char path[PATH_MAX], hex[65];
+	uint8_t(*mr)[32] = malloc(sizeof(*mr));
+	if (!mr || cli_measure_runtime(NULL, *mr, path, &e) < 0) {
+		free(mr);
+		cli_errx("a simulated enclave needs a measurement to trust, and %s: give --policy "
+			 "with \"mrenclave\"",
+			 mr ? e.msg : "out of memory");
+		return -1;
+	}
+	p->mrenclave = mr;
+	p->n_mrenclave = 1;
+	ck_hex_encode(*mr, 32, hex);
+	fprintf(stderr, "cloak: trusting the runtime beside cloak, %s (MRENCLAVE %.16s...)\n", path,
+		hex);
+	return 0;
+}
+
 /* The policy: given, else the manifest's, else the default. */
 static int load_policy(const struct prov_opts *o, struct deploy *d)
 {
 	struct ck_err e;
-	if (o->policy || !d->m.policy_json)
-		return cli_policy(o->policy, o->sim, &d->pol);
-	if (ck_policy_parse(d->m.policy_json, strlen(d->m.policy_json), &d->pol, &e) < 0) {
+	if (o->policy || !d->m.policy_json) {
+		if (cli_policy(o->policy, o->sim, &d->pol) != 0)
+			return -1;
+	} else if (ck_policy_parse(d->m.policy_json, strlen(d->m.policy_json), &d->pol, &e) < 0) {
 		ck_err_wrap(&e, "the manifest's policy");
 		cli_err(&e);
 		return -1;
+	} else {
+		d->pol.allow_simulation = d->pol.allow_simulation || o->sim;
 	}
-	d->pol.allow_simulation = d->pol.allow_simulation || o->sim;
-	return 0;
+	return o->sim && !ck_policy_measured(&d->pol) ? sim_measurement(&d->pol) : 0;
 }
 
 static int load(const struct prov_opts *o, struct ck_provision *p, struct deploy *d)

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "cli.h"
 #include "cloak/codec.h"
 #include "cloak/enclave.h"
@@ -169,4 +171,16 @@ int cli_runtime_path(const char *given, const char *flag, char out[PATH_MAX], st
 			return 0;
 	}
 	return ck_errf(e, CK_E_USAGE, "no cloak-runtime beside '%s': give %s FILE", self, flag);
+}
+
+int cli_measure_runtime(const char *given, uint8_t mr[32], char path[PATH_MAX], struct ck_err *e)
+{
+	uint8_t *b;
+	size_t n;
+	if (cli_runtime_path(given, "--runtime", path, e) < 0 ||
+	    ck_read_file(path, CLI_RUNTIME_MAX, &b, &n, e) < 0)
+		return -1;
+	EVP_Digest(b, n, mr, NULL, EVP_sha256(), NULL);
+	free(b);
+	return 0;
 }

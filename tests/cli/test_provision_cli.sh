@@ -91,4 +91,19 @@ grep -q 'unexpected phase: serving' "$T/err" && ok || bad "second: $(cat "$T/err
 # and no secret ever reached the runtime's log
 grep -q 't0k3n\|postgres://' "$T/a.log" && bad "a secret is in the runtime's log" || ok
 
+
+# a node that runs another runtime build: with no measurement in the policy, a simulated
+# enclave is held to the runtime beside cloak, so it is refused before anything is sent
+cp "$RUNTIME" "$T/other-runtime" && printf 'x' >>"$T/other-runtime"
+"$T/other-runtime" --backend sim --sim-pki "$T/pki" --manifest "$T/hello.manifest" --package "$T/hello.pkg" \
+	--listen 127.0.0.1:0 >"$T/o.out" 2>"$T/o.log" &
+PIDS+=($!)
+await_port "$T/o.out" "$T/o.log"
+expect 1 "a swapped runtime, no policy" -- "$CLOAK" provision "127.0.0.1:$PORT" --manifest "$T/hello.manifest" \
+	--package-key "$T/hello.pkg.key" --allow-simulation --secret TOKEN=never-sent
+grep -q "trusting the runtime beside cloak" "$T/err" && grep -q 'policy.measurement' "$T/err" && ok ||
+	bad "swapped runtime: $(cat "$T/err")"
+[ "$(status "$PORT" "d['provisioning']['refused'], d['provisioning']['state']")" = "0 open" ] && ok ||
+	bad "the swapped runtime's gate saw something"
+
 finish
