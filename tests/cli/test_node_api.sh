@@ -169,6 +169,8 @@ openssl s_client -connect "127.0.0.1:$PUB" -servername nope.localhost </dev/null
 	bad "an unknown name was served" || ok
 grep -q "unrecognized name" "$T/sc" && ok || bad "unknown name: no unrecognized_name alert"
 via_router hello "/$OUT_MARK" >/dev/null
+expect 0 "a user verifies the zero-trust app through the router" -- "$CLOAK" verify "https://hello.localhost:$PUB" --allow-simulation
+grep -q "who can read *only the enclave$" "$T/out" && ok || bad "who can read (zero trust): $(grep 'who can read' "$T/out")"
 
 # --- an untrusted-ssl app: its users get the operator's certificate, cloak's clients the enclave
 api "$ALICE" POST /v1/apps --data-binary "@$T/web.body"
