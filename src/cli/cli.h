@@ -101,6 +101,17 @@ struct node_conn {
 		       "the API certificate's SHA-256 (default: pinned on first use)"),            \
 	    CK_OPT_ARG("token-file", 0, "FILE", T, conn.token_file,                                \
 		       "the owner token, a 0600 file (default $CLOAK_TOKEN)")
+/* The options of the node commands (list, status, stop, rm) and their table (rm adds -y). */
+struct node_cmd_opts {
+	struct node_conn conn;
+	bool yes, json;
+};
+extern const struct ck_opt node_cmd_opts[];
+/* One app's request, METHOD /v1/apps/NAME[SUFFIX]: NAME checked, the answer into *answer.
+ * Returns EXIT_OK, or the exit status with the error said. */
+int node_app_call(struct node_conn *nc, const char *method, const char *name, const char *suffix,
+		  json_t **answer);
+
 /* The cloak-runtime to use: `given` (named by `flag` in errors), else the one beside this
  * program (its directory, or ../runtime/ in a build tree). */
 int cli_runtime_path(const char *given, const char *flag, char out[PATH_MAX], struct ck_err *e);

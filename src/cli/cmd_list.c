@@ -4,24 +4,15 @@
 
 #include "cli.h"
 
-struct list_opts {
-	struct node_conn conn;
-	bool json;
-};
-
-#define LO struct list_opts
-static const struct ck_opt opts[] = {NODE_CONN_OPTS(LO), CK_OPT_JSON(LO, json), CK_OPT_END};
-#undef LO
-
 static const struct ck_opt_spec spec = {
     .name = "cloak list",
     .operands = "",
     .about = "Lists your apps on the node: name, state, scenario, URL, restarts.",
-    .opts = opts};
+    .opts = node_cmd_opts};
 
 int cmd_list(int argc, char **argv)
 {
-	struct list_opts o = {0};
+	struct node_cmd_opts o = {0};
 	struct ck_err e;
 	json_t *j, *a;
 	size_t i;

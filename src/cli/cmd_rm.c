@@ -4,16 +4,11 @@
 
 #include "cli.h"
 
-struct rm_opts {
-	struct node_conn conn;
-	bool yes, json;
-};
-
-#define RO struct rm_opts
-static const struct ck_opt opts[] = {NODE_CONN_OPTS(RO),
-				     CK_OPT_FLAG("yes", 'y', RO, yes, "yes, remove it"),
-				     CK_OPT_JSON(RO, json), CK_OPT_END};
-#undef RO
+#define NO struct node_cmd_opts
+static const struct ck_opt opts[] = {NODE_CONN_OPTS(NO),
+				     CK_OPT_FLAG("yes", 'y', NO, yes, "yes, remove it"),
+				     CK_OPT_JSON(NO, json), CK_OPT_END};
+#undef NO
 
 static const struct ck_opt_spec spec = {
     .name = "cloak rm",
@@ -26,25 +21,18 @@ static const struct ck_opt_spec spec = {
 
 int cmd_rm(int argc, char **argv)
 {
-	struct rm_opts o = {0};
-	struct ck_err e;
-	char path[128];
+	struct node_cmd_opts o = {0};
 	json_t *j;
 	int ret, arg = ck_opts_parse(&spec, argc, argv, &o, &ret);
 	if (arg < 0)
 		return ret;
-	if (!cli_app_name(argv[arg]))
-		return EXIT_USAGE;
 	if (!o.yes) {
 		cli_errx("removing '%s' deletes its package, manifest and log on the node: add -y",
 			 argv[arg]);
 		return EXIT_USAGE;
 	}
-	snprintf(path, sizeof(path), "/v1/apps/%s", argv[arg]);
-	if (node_call(&o.conn, "DELETE", path, &j, &e) < 0) {
-		cli_err(&e);
-		return cli_node_exit(&e);
-	}
+	if ((ret = node_app_call(&o.conn, "DELETE", argv[arg], "", &j)) != EXIT_OK)
+		return ret;
 	if (o.json)
 		cli_print_json(j);
 	else {

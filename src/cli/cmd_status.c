@@ -5,15 +5,6 @@
 
 #include "cli.h"
 
-struct status_opts {
-	struct node_conn conn;
-	bool json;
-};
-
-#define SO struct status_opts
-static const struct ck_opt opts[] = {NODE_CONN_OPTS(SO), CK_OPT_JSON(SO, json), CK_OPT_END};
-#undef SO
-
 static const struct ck_opt_spec spec = {
     .name = "cloak status",
     .operands = "NAME",
@@ -22,24 +13,17 @@ static const struct ck_opt_spec spec = {
     .about = "Shows an app's state on the node (starting, awaiting-provisioning, running, failed,\n"
 	     "stopped), why, and its restarts. An app that awaits provisioning again (its\n"
 	     "runtime restarted, its secrets gone with it) is said so.",
-    .opts = opts};
+    .opts = node_cmd_opts};
 
 int cmd_status(int argc, char **argv)
 {
-	struct status_opts o = {0};
-	struct ck_err e;
-	char path[128];
+	struct node_cmd_opts o = {0};
 	json_t *j;
 	int ret, arg = ck_opts_parse(&spec, argc, argv, &o, &ret);
 	if (arg < 0)
 		return ret;
-	if (!cli_app_name(argv[arg]))
-		return EXIT_USAGE;
-	snprintf(path, sizeof(path), "/v1/apps/%s", argv[arg]);
-	if (node_call(&o.conn, "GET", path, &j, &e) < 0) {
-		cli_err(&e);
-		return cli_node_exit(&e);
-	}
+	if ((ret = node_app_call(&o.conn, "GET", argv[arg], "", &j)) != EXIT_OK)
+		return ret;
 	if (o.json) {
 		cli_print_json(j);
 		return EXIT_OK;

@@ -203,3 +203,23 @@ int cli_node_exit(const struct ck_err *e)
 {
 	return ck_err_is(e, CK_E_USAGE) || ck_err_is(e, CK_E_KEY) ? EXIT_USAGE : EXIT_REJECTED;
 }
+
+#define NO struct node_cmd_opts
+const struct ck_opt node_cmd_opts[] = {NODE_CONN_OPTS(NO), CK_OPT_JSON(NO, json), CK_OPT_END};
+#undef NO
+
+int node_app_call(struct node_conn *nc, const char *method, const char *name, const char *suffix,
+		  json_t **answer)
+{
+	char path[128];
+	struct ck_err e;
+	*answer = NULL;
+	if (!cli_app_name(name))
+		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "/v1/apps/%s%s", name, suffix);
+	if (node_call(nc, method, path, answer, &e) < 0) {
+		cli_err(&e);
+		return cli_node_exit(&e);
+	}
+	return EXIT_OK;
+}
