@@ -552,6 +552,8 @@ void node_apps_free(struct node *n)
 		app_free(n->apps[0]); /* the runtimes live on: the next cloakd re-adopts them */
 	free(n->apps);
 	n->apps = NULL;
+	SSL_CTX_free(n->status_ctx);
+	n->status_ctx = NULL;
 }
 
 /* ---- deploy ------------------------------------------------------------------------------- */
@@ -818,8 +820,8 @@ static void poll_one(struct node_app *a, SSL_CTX *ctx)
 
 void node_apps_poll(struct node *n)
 {
-	static SSL_CTX *ctx; /* checks nothing: what it reads decides no trust */
-	if (!ctx && (ctx = SSL_CTX_new(TLS_client_method())))
+	SSL_CTX *ctx = n->status_ctx; /* checks nothing: what it reads decides no trust */
+	if (!ctx && (ctx = n->status_ctx = SSL_CTX_new(TLS_client_method())))
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	for (size_t i = 0; ctx && i < n->napps; i++) {
 		struct node_app *a = n->apps[i];

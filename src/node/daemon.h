@@ -100,6 +100,7 @@ struct node {
 	size_t nfails;
 	uint16_t public_port;
 	char collateral_dir[PATH_MAX]; /* "" in sim */
+	SSL_CTX *status_ctx;	       /* asking runtimes their status (node_apps_poll) */
 	struct event *poll_ev, *coll_ev;
 };
 
