@@ -347,6 +347,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 		answer_error(c, 431, CK_E_HTTP_LIMIT, "the request head is too large", NULL);
 	} else if (k > 0) {
 		request(c, h);
+		OPENSSL_cleanse((void *)p, (size_t)k); /* the head held the token */
 		if (c->state == A_WAIT)
 			evbuffer_drain(in, (size_t)k);
 		bufferevent_set_timeouts(bev, &(struct timeval){NODE_API_IO_MS / 1000, 0},
